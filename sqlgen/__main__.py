@@ -1,0 +1,3 @@
+from sqlgen.cli import run
+
+run()

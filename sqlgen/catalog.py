@@ -1,0 +1,107 @@
+"""The catalog stage: what pg_catalog says about tables, columns and types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlgen.database import DbConnection
+
+SYSTEM_SCHEMAS = frozenset({"pg_catalog", "information_schema", "pg_toast"})
+
+
+@dataclass(frozen=True)
+class PgType:
+    oid: int
+    schema: str
+    name: str
+    kind: str  # pg_type.typtype: b base, c composite, d domain, e enum, p pseudo, r range, m multirange
+    element_oid: int  # for arrays, the element type; else 0
+    base_oid: int  # for domains, the underlying type; else 0
+    not_null: bool  # a domain declared NOT NULL
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def is_array(self) -> bool:
+        return self.element_oid != 0
+
+
+@dataclass(frozen=True)
+class Column:
+    number: int  # pg_attribute.attnum
+    name: str
+    type_oid: int
+    not_null: bool  # a validated NOT NULL constraint
+
+
+@dataclass(frozen=True)
+class Table:
+    oid: int
+    schema: str
+    name: str
+    kind: str  # pg_class.relkind: r table, p partitioned, v view, m materialized view, f foreign
+    columns: tuple[Column, ...]
+
+    @property
+    def user_defined(self) -> bool:
+        return self.schema not in SYSTEM_SCHEMAS
+
+    @property
+    def enforces_not_null(self) -> bool:
+        """Foreign tables declare NOT NULL without enforcing it; views declare nothing."""
+        return self.kind in ("r", "p")
+
+    def column(self, number: int) -> Column | None:
+        return next((c for c in self.columns if c.number == number), None)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    types: dict[int, PgType]
+    tables: dict[int, Table]
+
+    def user_tables(self) -> list[Table]:
+        """Tables and views the user defined, in a stable order."""
+        return sorted(
+            (t for t in self.tables.values() if t.user_defined),
+            key=lambda t: (t.schema != "public", t.schema, t.name),
+        )
+
+
+_TYPES_SQL = """
+SELECT t.oid, n.nspname, t.typname, t.typtype,
+       CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE 0 END,
+       t.typbasetype, t.typnotnull
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+"""
+
+_COLUMNS_SQL = """
+SELECT c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname, a.atttypid,
+       a.attnotnull AND NOT EXISTS (
+           SELECT 1 FROM pg_constraint k
+           WHERE k.conrelid = c.oid AND k.contype = 'n' AND NOT k.convalidated
+             AND k.conkey[1] = a.attnum)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY c.oid, a.attnum
+"""
+
+
+def load_catalog(conn: DbConnection) -> Catalog:
+    """Read types and relations from pg_catalog."""
+    types: dict[int, PgType] = {}
+    for oid, schema, name, kind, element, base, not_null in conn.execute(_TYPES_SQL).fetchall():
+        types[oid] = PgType(oid, schema, name, kind, element, base, bool(not_null))
+    columns: dict[int, list[Column]] = {}
+    heads: dict[int, tuple[str, str, str]] = {}
+    for oid, schema, name, kind, number, column, type_oid, not_null in conn.execute(_COLUMNS_SQL).fetchall():
+        heads[oid] = (schema, name, kind)
+        columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null)))
+    tables = {
+        oid: Table(oid, schema, name, kind, tuple(columns[oid])) for oid, (schema, name, kind) in heads.items()
+    }
+    return Catalog(types, tables)

@@ -1,0 +1,191 @@
+"""The config stage: `[tool.sqlgen]` in pyproject.toml, overridden by flags and the environment.
+
+>>> sorted(["10_b.sql", "2_a.sql", "1_c.sql"], key=natural_key)
+['1_c.sql', '2_a.sql', '10_b.sql']
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
+
+KEYS = ("schema", "queries", "out", "database_url")
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path  # where relative paths in the config start, and what headers name files relative to
+    schema: tuple[Path, ...]  # files or folders, in the order given
+    queries: tuple[Path, ...]
+    out: Path
+    database_url: str | None
+    config_file: Path | None
+
+    def schema_files(self) -> list[Path]:
+        """Every schema file in application order: folders contribute `*.sql` in natural order."""
+        return _expand(self.schema, "schema")
+
+    def query_files(self) -> list[Path]:
+        schema = {p.resolve() for p in self.schema_files()}
+        return [p for p in _expand(self.queries, "queries") if p.resolve() not in schema]
+
+    def relative(self, path: Path) -> str:
+        """`path` relative to the project root, with forward slashes, for generated headers."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.name
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the command line says; None means "not given"."""
+
+    config: Path | None = None
+    schema: tuple[str, ...] | None = None
+    queries: tuple[str, ...] | None = None
+    out: str | None = None
+    database_url: str | None = None
+
+
+def natural_key(name: str) -> list[tuple[int, int | str]]:
+    """Sort key putting `2_x.sql` before `10_y.sql`."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part]
+
+
+def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Merge the config file, the environment and the flags; raises UserError for bad config."""
+    cwd = cwd or Path.cwd()
+    environ = dict(os.environ) if environ is None else environ
+    config_file = overrides.config
+    if config_file is not None:
+        config_file = cwd / config_file
+        if not config_file.is_file():
+            raise UserError([Diagnostic(f"config file {config_file} does not exist")])
+    elif (cwd / "pyproject.toml").is_file():
+        config_file = cwd / "pyproject.toml"
+
+    table: dict[str, Any] = {}
+    source: SourceText | None = None
+    root = cwd
+    if config_file is not None:
+        source = SourceText(display_path(config_file), config_file.read_text(encoding="utf-8"))
+        table = _read_table(source, config_file)
+        root = config_file.parent
+
+    def located(key: str, message: str, hint: str | None = None) -> Diagnostic:
+        return Diagnostic(message, _key_location(source, key), hint=hint) if source else Diagnostic(message, hint=hint)
+
+    errors = [
+        located(key, f"unknown key {key!r} in [tool.sqlgen]", hint=f"known keys: {', '.join(KEYS)}")
+        for key in table
+        if key not in KEYS
+    ]
+
+    def paths(key: str, flag: tuple[str, ...] | None) -> tuple[Path, ...]:
+        if flag is not None:
+            return tuple(cwd / p for p in flag)
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            errors.append(located(key, f"{key} must be a path or a list of paths"))
+            return ()
+        return tuple(root / v for v in value)
+
+    schema = paths("schema", overrides.schema)
+    queries = paths("queries", overrides.queries)
+    out_value = overrides.out if overrides.out is not None else table.get("out")
+    if out_value is not None and not isinstance(out_value, str):
+        errors.append(located("out", "out must be a path"))
+        out_value = None
+    url = overrides.database_url or environ.get("DATABASE_URL") or table.get("database_url")
+    if url is not None and not isinstance(url, str):
+        errors.append(located("database_url", "database_url must be a string"))
+        url = None
+
+    if not queries and not errors:
+        errors.append(
+            Diagnostic(
+                "no query files configured",
+                hint='add `queries = "queries"` under [tool.sqlgen] in pyproject.toml, or pass --queries',
+            )
+        )
+    if out_value is None and not errors:
+        errors.append(
+            Diagnostic("no output folder configured", hint='add `out = "generated"` under [tool.sqlgen], or pass --out')
+        )
+    if errors:
+        raise UserError(errors)
+    assert out_value is not None
+    out = (cwd / out_value) if overrides.out is not None else (root / out_value)
+    for path in (*schema, *queries):
+        if not path.exists():
+            raise UserError([Diagnostic(f"{display_path(path)} does not exist", hint="check the schema and queries paths")])
+    config = Config(root, schema, queries, out, url or None, config_file)
+    _check_out(config)
+    return config
+
+
+def _read_table(source: SourceText, path: Path) -> dict[str, Any]:
+    try:
+        document = tomllib.loads(source.text)
+    except tomllib.TOMLDecodeError as err:
+        line = getattr(err, "lineno", 1) or 1
+        column = getattr(err, "colno", 1) or 1
+        message = str(err).split(" (at line")[0]
+        raise UserError([Diagnostic(message, Location(source.path, line, column), source.line_text(line))]) from None
+    tool = document.get("tool", {})
+    if isinstance(tool, dict) and "sqlgen" in tool:
+        table = tool["sqlgen"]
+    elif path.name == "pyproject.toml":
+        table = {}
+    else:
+        table = document
+    if not isinstance(table, dict):
+        raise UserError([Diagnostic("[tool.sqlgen] must be a table", Location(source.path, 1, 1))])
+    return table
+
+
+def _key_location(source: SourceText, key: str) -> Location:
+    match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", source.text, re.MULTILINE)
+    return source.location(match.start() if match else 0)
+
+
+def _expand(paths: tuple[Path, ...], what: str) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.sql"), key=lambda p: natural_key(p.name)))
+        else:
+            files.append(path)
+    seen: set[Path] = set()
+    unique = []
+    for file in files:
+        if file.resolve() not in seen:
+            seen.add(file.resolve())
+            unique.append(file)
+    return unique
+
+
+def _check_out(config: Config) -> None:
+    out = config.out.resolve()
+    protected = {config.root.resolve(), Path.cwd().resolve()}
+    protected.update(p.resolve() if p.is_dir() else p.resolve().parent for p in (*config.schema, *config.queries))
+    for folder in protected:
+        if out == folder or out in folder.parents:
+            raise UserError(
+                [
+                    Diagnostic(
+                        f"refusing to write generated code to {display_path(config.out)}: it holds or contains "
+                        f"the project's own files ({display_path(folder)})",
+                        hint="choose a folder of its own, e.g. `out = \"generated\"`",
+                    )
+                ]
+            )

@@ -1,0 +1,112 @@
+"""Diagnostics: what went wrong, where, and what to do about it.
+
+A run collects `Diagnostic`s and reports them together, sorted by place. `UserError`
+(exit 1) carries diagnostics about the user's SQL or config; `ToolError` (exit 2) says
+sqlgen could not run at all (database unreachable, server would not start).
+
+>>> d = Diagnostic("syntax error at or near \\"FORM\\"", Location("q.sql", 2, 10), source_line="SELECT a FORM t")
+>>> print(d.render())
+q.sql:2:10: error: syntax error at or near "FORM"
+    SELECT a FORM t
+             ^
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A 1-based line and column in a file (column counts characters)."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    message: str
+    location: Location | None = None
+    source_line: str | None = None
+    detail: str | None = None
+    hint: str | None = None
+    sqlstate: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        if self.location is None:
+            return ("", 0, 0, self.message)
+        return (self.location.path, self.location.line, self.location.column, self.message)
+
+    def render(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        lines = [f"{where}error: {self.message}"]
+        if self.source_line is not None and self.location is not None:
+            text = self.source_line.expandtabs(1)
+            lines.append(f"    {text}")
+            lines.append("    " + " " * (self.location.column - 1) + "^")
+        if self.detail:
+            lines.append(f"  detail: {self.detail}")
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A file's text with offset → line/column mapping, for pointing at SQL."""
+
+    path: str
+    text: str
+    _line_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    def location(self, offset: int) -> Location:
+        import bisect
+
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return Location(self.path, index + 1, offset - self._line_starts[index] + 1)
+
+    def line_text(self, line: int) -> str:
+        start = self._line_starts[line - 1]
+        end = self.text.find("\n", start)
+        return self.text[start : end if end >= 0 else len(self.text)]
+
+    def diagnostic(self, message: str, offset: int, **extra: str | None) -> Diagnostic:
+        location = self.location(offset)
+        return Diagnostic(message, location, self.line_text(location.line), **extra)
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working directory when it is below it, for messages."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+class UserError(Exception):
+    """Errors in the user's SQL or configuration (exit code 1)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("\n".join(d.message for d in diagnostics))
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+class ToolError(Exception):
+    """sqlgen could not do its job: database unreachable, server failed (exit code 2)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint

@@ -1,0 +1,88 @@
+"""Python names for SQL things: functions, models, fields, parameters, modules.
+
+>>> snake_case("GetHTTPStatus"), pascal_case("order_items"), model_name("public", "categories")
+('get_http_status', 'OrderItems', 'Category')
+>>> identifier("class"), identifier("2fa code"), identifier("?column?")
+('class_', 'c_2fa_code', 'column')
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections.abc import Iterable
+
+import inflection
+from pydantic import BaseModel
+
+_BASEMODEL_NAMES = frozenset(name for name in dir(BaseModel) if not name.startswith("__"))
+
+
+def snake_case(name: str) -> str:
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return identifier(name.lower())
+
+
+def pascal_case(name: str) -> str:
+    words = [w for w in re.split(r"[^0-9A-Za-z]+", name) if w]
+    pascal = "".join(w[:1].upper() + w[1:] for w in words)
+    return identifier(pascal or "Model")
+
+
+def model_name(schema: str, table: str) -> str:
+    """`public.order_items` → `OrderItem`; other schemas prefix their name: `billing.invoices` → `BillingInvoice`."""
+    singular = inflection.singularize(table)
+    name = pascal_case(singular)
+    return name if schema == "public" else pascal_case(schema) + name
+
+
+def identifier(name: str) -> str:
+    """A valid, public Python identifier close to `name`."""
+    cleaned = re.sub(r"\W+", "_", name, flags=re.ASCII).strip("_")
+    if not cleaned:
+        return "column"
+    if cleaned[0].isdigit():
+        cleaned = f"c_{cleaned}"
+    if keyword.iskeyword(cleaned):
+        cleaned += "_"
+    return cleaned
+
+
+def field_name(column: str) -> str:
+    """A pydantic field name: no leading underscore, nothing BaseModel already defines."""
+    name = identifier(column)
+    if name in _BASEMODEL_NAMES or name.startswith("model_"):
+        name += "_"
+    return name
+
+
+def parameter_name(name: str, reserved: Iterable[str]) -> str:
+    """A keyword-only parameter name that shadows nothing the generated function uses."""
+    name = identifier(name)
+    taken = set(reserved)
+    while name in taken or hasattr(builtins, name) and name in _SHADOW_SENSITIVE:
+        name += "_"
+    return name
+
+
+# Builtins that generated function bodies call; parameters must not shadow them.
+_SHADOW_SENSITIVE = frozenset({"int", "list", "None"})
+
+
+def unique(names: Iterable[str]) -> list[str]:
+    """Deduplicate in order: `id, id, name` → `id, id_2, name`."""
+    seen: dict[str, int] = {}
+    result = []
+    taken: set[str] = set()
+    for name in names:
+        candidate = name
+        count = seen.get(name, 1)
+        while candidate in taken:
+            count += 1
+            candidate = f"{name}_{count}"
+        seen[name] = count
+        taken.add(candidate)
+        result.append(candidate)
+    return result

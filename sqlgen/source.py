@@ -1,0 +1,336 @@
+"""Query files → `QuerySource`s: annotations, doc comments, and parameters rewritten to `$n`.
+
+The SQL sent to PostgreSQL is the user's own statement text with only the parameters
+replaced; every replacement is recorded so server error positions map back to the file.
+
+>>> from sqlgen.errors import SourceText
+>>> text = "-- name: GetAuthor :one\\n-- Fetch one author.\\nSELECT * FROM authors WHERE id = @id;\\n"
+>>> [q] = parse_queries(SourceText("authors.sql", text))
+>>> q.name, q.command.value, q.doc, q.sql
+('GetAuthor', ':one', 'Fetch one author.', 'SELECT * FROM authors WHERE id = $1')
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
+from sqlgen.sqllex import Kind, LexError, Token, tokenize
+
+
+class Command(enum.Enum):
+    ONE = ":one"
+    MANY = ":many"
+    EXEC = ":exec"
+    EXECROWS = ":execrows"
+    EXECRESULT = ":execresult"
+
+    @property
+    def returns_rows(self) -> bool:
+        return self in (Command.ONE, Command.MANY)
+
+
+_SQLC_LATER = {":copyfrom", ":batchexec", ":batchmany", ":batchone", ":iter"}
+_ANNOTATION = re.compile(r"--\s*name\s*:")
+_ANNOTATION_PARTS = re.compile(r"--\s*name\s*:\s*(?P<name>\S*)\s*(?P<command>\S*)\s*(?P<rest>.*)$")
+_QUERY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SQLC_MACROS = {"arg", "narg", "slice", "embed"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a query, as written by the user."""
+
+    number: int  # n in the rewritten `$n`
+    name: str | None  # from @name / sqlc.arg(name); None for a plain `$n`
+    nullable: bool  # declared with sqlc.narg
+    offsets: tuple[int, ...]  # file offsets of each occurrence
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One parameter replacement: `original[start:end]` became `sql[sql_start:sql_end]`."""
+
+    sql_start: int
+    sql_end: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class QuerySource:
+    name: str
+    command: Command
+    doc: str
+    file: SourceText
+    annotation_offset: int  # file offset of the `-- name:` comment
+    statement_offset: int  # file offset of the statement's first character
+    sql: str  # the statement with parameters rewritten to $n
+    edits: tuple[Edit, ...]
+    params: tuple[Parameter, ...]
+
+    def file_offset(self, sql_offset: int) -> int:
+        """Map an offset in `sql` to an offset in the file."""
+        base_file, base_sql = self.statement_offset, 0
+        for edit in self.edits:
+            if sql_offset < edit.sql_start:
+                break
+            if sql_offset < edit.sql_end:
+                return edit.start
+            base_file, base_sql = edit.end, edit.sql_end
+        return base_file + sql_offset - base_sql
+
+    def diagnostic(self, message: str, sql_offset: int | None = None, **extra: str | None) -> Diagnostic:
+        offset = self.annotation_offset if sql_offset is None else self.file_offset(sql_offset)
+        return self.file.diagnostic(message, offset, **extra)
+
+
+def read_source(path: Path) -> SourceText:
+    """Read a SQL file as text: UTF-8 (a BOM is dropped), newlines normalised to \\n."""
+    shown = display_path(path)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        prefix = data[: err.start].decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+        bad = SourceText(shown, prefix)
+        location = bad.location(len(prefix))
+        raise UserError(
+            [Diagnostic("file is not valid UTF-8", location, hint="save the file as UTF-8")]
+        ) from None
+    return SourceText(shown, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def parse_queries(file: SourceText) -> list[QuerySource]:
+    """Split one query file into its annotated statements; raises UserError."""
+    try:
+        tokens = tokenize(file.text)
+    except LexError as err:
+        raise UserError([file.diagnostic(err.message, err.offset)]) from None
+
+    diagnostics: list[Diagnostic] = []
+    starts = [i for i, t in enumerate(tokens) if t.kind is Kind.LINE_COMMENT and _ANNOTATION.match(t.text)]
+    head = tokens[: starts[0]] if starts else tokens
+    stray = next((t for t in head if t.significant), None)
+    if stray is not None:
+        diagnostics.append(
+            file.diagnostic(
+                "statement without a `-- name: Name :command` annotation",
+                stray.start,
+                hint="add a line like `-- name: GetAuthor :one` directly above the statement",
+            )
+        )
+    queries: list[QuerySource] = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(tokens)
+        try:
+            queries.append(_parse_query(file, tokens[start:end]))
+        except UserError as err:
+            diagnostics.extend(err.diagnostics)
+    if diagnostics:
+        raise UserError(diagnostics)
+    return queries
+
+
+def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
+    annotation = tokens[0]
+    name, command = _parse_annotation(file, annotation)
+
+    doc_lines: list[str] = []
+    i = 1
+    while i < len(tokens):
+        token = tokens[i]
+        if token.kind is Kind.SPACE and token.text.count("\n") <= 1:
+            i += 1
+        elif token.kind is Kind.LINE_COMMENT:
+            doc_lines.append(token.text[2:].strip())
+            i += 1
+        else:
+            break
+
+    body = tokens[i:]
+    first = next((j for j, t in enumerate(body) if t.significant), None)
+    if first is None:
+        raise UserError(
+            [file.diagnostic(f"query {name} has no SQL statement", annotation.start, hint="write the statement below the annotation")]
+        )
+    semicolon = next((j for j, t in enumerate(body) if t.kind is Kind.PUNCT and t.text == ";"), len(body))
+    after = next((t for t in body[semicolon + 1 :] if t.significant), None)
+    if after is not None:
+        raise UserError(
+            [
+                file.diagnostic(
+                    f"query {name} holds more than one statement",
+                    after.start,
+                    hint="give each statement its own `-- name: Name :command` annotation",
+                )
+            ]
+        )
+    if semicolon <= first:
+        raise UserError([file.diagnostic(f"query {name} has no SQL statement", annotation.start)])
+    last = max(j for j, t in enumerate(body[:semicolon]) if t.significant)
+    statement = body[first : last + 1]
+    sql, edits, params = _rewrite_parameters(file, name, statement)
+    doc = "\n".join(doc_lines).strip()
+    return QuerySource(
+        name=name,
+        command=command,
+        doc=doc,
+        file=file,
+        annotation_offset=annotation.start,
+        statement_offset=statement[0].start,
+        sql=sql,
+        edits=tuple(edits),
+        params=tuple(params),
+    )
+
+
+def _parse_annotation(file: SourceText, token: Token) -> tuple[str, Command]:
+    parts = _ANNOTATION_PARTS.match(token.text)
+    assert parts is not None
+    name, command = parts["name"], parts["command"]
+    name_offset = token.start + parts.start("name")
+    command_offset = token.start + parts.start("command")
+    if not name:
+        raise UserError([file.diagnostic("annotation has no query name", name_offset, hint="write `-- name: GetAuthor :one`")])
+    if not _QUERY_NAME.match(name):
+        raise UserError(
+            [file.diagnostic(f"query name {name!r} is not an identifier", name_offset, hint="use letters, digits and underscores, e.g. `GetAuthor`")]
+        )
+    known = ", ".join(c.value for c in Command)
+    if not command:
+        raise UserError(
+            [file.diagnostic(f"annotation for {name} has no command", command_offset, hint=f"add one of {known}")]
+        )
+    if command in _SQLC_LATER:
+        raise UserError(
+            [file.diagnostic(f"command {command} is not supported yet", command_offset, hint=f"use one of {known}")]
+        )
+    try:
+        parsed = Command(command)
+    except ValueError:
+        raise UserError(
+            [file.diagnostic(f"unknown command {command!r}", command_offset, hint=f"use one of {known}")]
+        ) from None
+    if parts["rest"]:
+        raise UserError(
+            [file.diagnostic(f"unexpected text after {command}", token.start + parts.start("rest"), hint="an annotation is `-- name: Name :command`")]
+        )
+    return name, parsed
+
+
+@dataclass
+class _Found:
+    name: str | None
+    nullable: bool
+    offsets: list[int]
+
+
+def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tuple[str, list[Edit], list[Parameter]]:
+    by_key: dict[str | int, _Found] = {}
+    order: list[str | int] = []
+    replacements: list[tuple[int, int, str | int]] = []  # token range (start, end) → key
+    positional_seen: Token | None = None
+    named_seen: Token | None = None
+
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        macro = _match_macro(tokens, i)
+        key: str | int | None = None
+        span_end = i + 1
+        nullable = False
+        if macro is not None:
+            kind, param_name, span_end = macro
+            if kind in ("slice", "embed"):
+                raise UserError(
+                    [file.diagnostic(f"sqlc.{kind}() is not supported yet", token.start, hint="pass an array parameter instead, e.g. `= ANY(@ids)`")]
+                )
+            if param_name is None:
+                raise UserError(
+                    [file.diagnostic(f"sqlc.{kind}() needs a parameter name", token.start, hint=f"write `sqlc.{kind}(author_id)`")]
+                )
+            key, nullable = param_name, kind == "narg"
+            named_seen = named_seen or token
+        elif token.kind is Kind.NAMED:
+            key = token.text[1:]
+            named_seen = named_seen or token
+        elif token.kind is Kind.POSITIONAL:
+            key = int(token.text[1:])
+            if key == 0:
+                raise UserError([file.diagnostic("parameters are numbered from $1", token.start)])
+            positional_seen = positional_seen or token
+        if key is not None:
+            found = by_key.get(key)
+            if found is None:
+                found = by_key[key] = _Found(key if isinstance(key, str) else None, nullable, [])
+                order.append(key)
+            found.nullable = found.nullable or nullable
+            found.offsets.append(token.start)
+            replacements.append((i, span_end, key))
+        i = span_end
+
+    if positional_seen is not None and named_seen is not None:
+        later = max(positional_seen, named_seen, key=lambda t: t.start)
+        raise UserError(
+            [
+                file.diagnostic(
+                    f"query {query} mixes positional ($1) and named (@name) parameters",
+                    later.start,
+                    hint="use one style per query",
+                )
+            ]
+        )
+
+    numbers: dict[str | int, int] = {}
+    for key in order:
+        numbers[key] = key if isinstance(key, int) else len(numbers) + 1
+
+    sql_parts: list[str] = []
+    edits: list[Edit] = []
+    length = 0
+    cursor = 0
+    for start, end, key in replacements:
+        chunk = "".join(t.text for t in tokens[cursor:start])
+        sql_parts.append(chunk)
+        length += len(chunk)
+        new = f"${numbers[key]}"
+        edits.append(Edit(length, length + len(new), tokens[start].start, tokens[end - 1].end))
+        sql_parts.append(new)
+        length += len(new)
+        cursor = end
+    sql_parts.append("".join(t.text for t in tokens[cursor:]))
+    sql = "".join(sql_parts)
+
+    params = [
+        Parameter(numbers[key], by_key[key].name, by_key[key].nullable, tuple(by_key[key].offsets))
+        for key in order
+    ]
+    params.sort(key=lambda p: p.number)
+    return sql, edits, params
+
+
+def _match_macro(tokens: list[Token], i: int) -> tuple[str, str | None, int] | None:
+    """Recognise `sqlc.arg(name)` (and narg/slice/embed) starting at token i."""
+    if tokens[i].kind is not Kind.IDENT or tokens[i].text.lower() != "sqlc":
+        return None
+    sig = [j for j in range(i, min(len(tokens), i + 12)) if tokens[j].significant]
+    texts = [tokens[j].text for j in sig]
+    if len(sig) < 5 or texts[1] != "." or texts[2].lower() not in _SQLC_MACROS or texts[3] != "(":
+        return None
+    kind = texts[2].lower()
+    if texts[4] == ")":
+        return kind, None, sig[4] + 1
+    if len(sig) < 6 or texts[5] != ")":
+        return None
+    name_token = tokens[sig[4]]
+    if name_token.kind is Kind.IDENT:
+        name = name_token.text.lower()
+    elif name_token.kind in (Kind.QUOTED_IDENT, Kind.STRING) and name_token.text[0] in "'\"":
+        name = name_token.text[1:-1]
+    else:
+        return None
+    return kind, name, sig[5] + 1

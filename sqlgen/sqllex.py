@@ -1,0 +1,194 @@
+"""A PostgreSQL lexer that knows just enough to find statements, comments and parameters.
+
+It never re-prints SQL: every token carries its offsets into the original text, so callers
+can rewrite parameters in the user's own text and map positions back.
+
+>>> [t.kind.name for t in tokenize("SELECT $1, @name -- hi")]
+['IDENT', 'SPACE', 'POSITIONAL', 'PUNCT', 'SPACE', 'NAMED', 'SPACE', 'LINE_COMMENT']
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+
+class Kind(enum.Enum):
+    SPACE = enum.auto()
+    LINE_COMMENT = enum.auto()
+    BLOCK_COMMENT = enum.auto()
+    STRING = enum.auto()  # '...', E'...', B'...', X'...', U&'...', $tag$...$tag$
+    IDENT = enum.auto()  # keywords and bare identifiers
+    QUOTED_IDENT = enum.auto()  # "..." and U&"..."
+    NUMBER = enum.auto()
+    POSITIONAL = enum.auto()  # $1
+    NAMED = enum.auto()  # @name
+    OPERATOR = enum.auto()
+    PUNCT = enum.auto()  # ( ) , ; [ ] . :
+    CAST = enum.auto()  # ::
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: Kind
+    start: int
+    end: int
+    text: str
+
+    @property
+    def significant(self) -> bool:
+        return self.kind not in (Kind.SPACE, Kind.LINE_COMMENT, Kind.BLOCK_COMMENT)
+
+
+class LexError(Exception):
+    """Unterminated string, identifier or comment; `offset` is where it starts."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+_OPERATOR_CHARS = frozenset("+-*/<>=~!@#%^&|`?")
+_IDENT_START = re.compile(r"[A-Za-z_\u0080-\U0010ffff]")
+_IDENT = re.compile(r"[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_$\u0080-\U0010ffff]*")
+_NUMBER = re.compile(r"(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?|0[xXoObB][0-9a-fA-F_]+")
+_POSITIONAL = re.compile(r"\$(\d+)")
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\u0080-\U0010ffff][A-Za-z0-9_\u0080-\U0010ffff]*)?\$")
+_SPACE = re.compile(r"\s+")
+_PUNCT = frozenset("(),;[].:")
+_NO_PARAM_AFTER = frozenset({"<@", "@@"})
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split `text` into tokens covering it completely; raises LexError on unterminated input."""
+    tokens: list[Token] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        start = pos
+        ch = text[pos]
+        nxt = text[pos + 1] if pos + 1 < n else ""
+        if ch.isspace():
+            m = _SPACE.match(text, pos)
+            assert m is not None
+            pos = m.end()
+            kind = Kind.SPACE
+        elif ch == "-" and nxt == "-":
+            newline = text.find("\n", pos)
+            pos = n if newline < 0 else newline
+            kind = Kind.LINE_COMMENT
+        elif ch == "/" and nxt == "*":
+            pos = _block_comment_end(text, pos)
+            kind = Kind.BLOCK_COMMENT
+        elif ch == "'":
+            pos = _quoted_end(text, pos, "'", backslash=False)
+            kind = Kind.STRING
+        elif ch in "eE" and nxt == "'":
+            pos = _quoted_end(text, pos + 1, "'", backslash=True)
+            kind = Kind.STRING
+        elif ch in "bBxXnN" and nxt == "'":
+            pos = _quoted_end(text, pos + 1, "'", backslash=False)
+            kind = Kind.STRING
+        elif ch in "uU" and nxt == "&" and text[pos + 2 : pos + 3] in ("'", '"'):
+            quote = text[pos + 2]
+            pos = _quoted_end(text, pos + 2, quote, backslash=False)
+            kind = Kind.STRING if quote == "'" else Kind.QUOTED_IDENT
+        elif ch == '"':
+            pos = _quoted_end(text, pos, '"', backslash=False)
+            kind = Kind.QUOTED_IDENT
+        elif ch == "$":
+            m = _POSITIONAL.match(text, pos)
+            if m:
+                pos = m.end()
+                kind = Kind.POSITIONAL
+            else:
+                tag = _DOLLAR_TAG.match(text, pos)
+                if tag is None:
+                    pos += 1
+                    kind = Kind.OPERATOR
+                else:
+                    close = text.find(tag.group(), tag.end())
+                    if close < 0:
+                        raise LexError(f"unterminated dollar-quoted string {tag.group()}", start)
+                    pos = close + len(tag.group())
+                    kind = Kind.STRING
+        elif _IDENT_START.match(ch):
+            m = _IDENT.match(text, pos)
+            assert m is not None
+            pos = m.end()
+            kind = Kind.IDENT
+        elif ch.isdigit() or (ch == "." and nxt.isdigit()):
+            m = _NUMBER.match(text, pos)
+            assert m is not None
+            pos = m.end()
+            kind = Kind.NUMBER
+        elif ch == ":" and nxt == ":":
+            pos += 2
+            kind = Kind.CAST
+        elif ch in _PUNCT:
+            pos += 1
+            kind = Kind.PUNCT
+        elif ch in _OPERATOR_CHARS:
+            pos = _operator_end(text, pos)
+            operator = text[start:pos]
+            if operator.endswith("@") and operator not in _NO_PARAM_AFTER and pos < n and _IDENT_START.match(text[pos]):
+                if len(operator) > 1:
+                    tokens.append(Token(Kind.OPERATOR, start, pos - 1, operator[:-1]))
+                m = _IDENT.match(text, pos)
+                assert m is not None
+                start, pos = pos - 1, m.end()
+                kind = Kind.NAMED
+            else:
+                kind = Kind.OPERATOR
+        else:
+            pos += 1
+            kind = Kind.OPERATOR
+        tokens.append(Token(kind, start, pos, text[start:pos]))
+    return tokens
+
+
+def _block_comment_end(text: str, pos: int) -> int:
+    depth = 0
+    i = pos
+    while i < len(text):
+        pair = text[i : i + 2]
+        if pair == "/*":
+            depth += 1
+            i += 2
+        elif pair == "*/":
+            depth -= 1
+            i += 2
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    raise LexError("unterminated /* comment", pos)
+
+
+def _quoted_end(text: str, pos: int, quote: str, *, backslash: bool) -> int:
+    """`pos` is at the opening quote; returns the offset just past the closing one."""
+    i = pos + 1
+    while i < len(text):
+        ch = text[i]
+        if backslash and ch == "\\":
+            i += 2
+        elif ch == quote:
+            if text[i + 1 : i + 2] == quote:
+                i += 2
+            else:
+                return i + 1
+        else:
+            i += 1
+    what = "quoted identifier" if quote == '"' else "string literal"
+    raise LexError(f"unterminated {what}", pos)
+
+
+def _operator_end(text: str, pos: int) -> int:
+    i = pos
+    while i < len(text) and text[i] in _OPERATOR_CHARS:
+        if text[i : i + 2] in ("--", "/*") and i > pos:
+            break
+        i += 1
+    return i
