@@ -23,6 +23,7 @@ from psycopg import pq
 DbConnection = psycopg.Connection[tuple[Any, ...]]
 
 from sqlgen.errors import SourceText, ToolError, UserError
+from sqlgen.sqllex import LexError, split_statements, tokenize
 
 
 @contextlib.contextmanager
@@ -74,12 +75,19 @@ def open_database(database_url: str | None) -> Iterator[DbConnection]:
 
 
 def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
-    """Run each schema file in order; the first failure is a UserError at its position."""
+    """Run each schema file's statements in order; the first failure is a UserError at its position."""
     for file in files:
-        result = conn.pgconn.exec_(file.text.encode())
-        if result.status == pq.ExecStatus.FATAL_ERROR:
-            error = ServerError.from_result(result)
-            raise UserError([file.diagnostic(error.message, error.position or 0, **error.extras())])
+        try:
+            statements = split_statements(tokenize(file.text))
+        except LexError as err:
+            raise UserError([file.diagnostic(err.message, err.offset)]) from None
+        for statement in statements:
+            start, end = statement[0].start, statement[-1].end
+            result = conn.pgconn.exec_(file.text[start:end].encode())
+            if result.status == pq.ExecStatus.FATAL_ERROR:
+                error = ServerError.from_result(result)
+                offset = start + (error.position or 0)
+                raise UserError([file.diagnostic(error.message, offset, **error.extras())])
 
 
 @dataclass(frozen=True)

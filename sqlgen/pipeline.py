@@ -51,10 +51,11 @@ def read_project(config: Config) -> Project:
     for path in config.query_files():
         try:
             source = read_source(path)
-            queries = parse_queries(source)
         except UserError as err:
             diagnostics.extend(err.diagnostics)
             continue
+        queries, problems = parse_queries(source)
+        diagnostics.extend(problems)
         module = module_name(path.stem)
         location = source.location(0)
         if module in RESERVED_MODULES:

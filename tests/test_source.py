@@ -1,0 +1,153 @@
+"""The source stage: splitting files, annotations, doc comments, parameter rewriting."""
+
+from __future__ import annotations
+
+import pytest
+
+from sqlgen.errors import SourceText, UserError
+from sqlgen.source import Command, QuerySource, parse_queries
+from sqlgen.sqllex import Kind, LexError, tokenize
+
+
+def parse(text: str) -> list[QuerySource]:
+    queries, diagnostics = parse_queries(SourceText("q.sql", text))
+    assert diagnostics == []
+    return queries
+
+
+def errors(text: str) -> list[str]:
+    _, diagnostics = parse_queries(SourceText("q.sql", text))
+    assert diagnostics
+    return [d.render() for d in sorted(diagnostics, key=lambda d: d.sort_key())]
+
+
+def test_splits_annotated_statements_with_docs_and_commands() -> None:
+    queries = parse(
+        "-- name: GetAuthor :one\n"
+        "-- Fetch one author.\n"
+        "-- Second line.\n"
+        "SELECT * FROM authors WHERE id = $1;\n"
+        "\n"
+        "-- name: ListAuthors :many\n"
+        "SELECT * FROM authors;\n"
+        "-- name: Touch :exec\n"
+        "UPDATE authors SET name = name\n"
+    )
+    assert [(q.name, q.command) for q in queries] == [
+        ("GetAuthor", Command.ONE),
+        ("ListAuthors", Command.MANY),
+        ("Touch", Command.EXEC),
+    ]
+    assert queries[0].doc == "Fetch one author.\nSecond line."
+    assert queries[0].sql == "SELECT * FROM authors WHERE id = $1"
+    assert queries[2].sql == "UPDATE authors SET name = name"
+
+
+def test_named_parameters_are_numbered_by_first_use_and_shared() -> None:
+    [query] = parse("-- name: Q :many\nSELECT * FROM t WHERE a = @a OR b = sqlc.arg(b) OR c = @a::int;")
+    assert query.sql == "SELECT * FROM t WHERE a = $1 OR b = $2 OR c = $1::int"
+    assert [(p.number, p.name, p.nullable, len(p.offsets)) for p in query.params] == [
+        (1, "a", False, 2),
+        (2, "b", False, 1),
+    ]
+
+
+def test_narg_is_nullable_and_quoted_names_are_kept() -> None:
+    [query] = parse("-- name: Q :many\nSELECT * FROM t WHERE a = sqlc.narg('Mixed Case') OR b = sqlc.narg(b);")
+    assert query.sql == "SELECT * FROM t WHERE a = $1 OR b = $2"
+    assert [(p.name, p.nullable) for p in query.params] == [("Mixed Case", True), ("b", True)]
+
+
+def test_positional_parameters_keep_their_numbers() -> None:
+    [query] = parse("-- name: Q :many\nSELECT * FROM t WHERE a = $2 AND b = $1;")
+    assert query.sql == "SELECT * FROM t WHERE a = $2 AND b = $1"
+    assert [(p.number, p.name) for p in query.params] == [(1, None), (2, None)]
+
+
+def test_parameters_inside_strings_comments_and_dollar_quotes_are_untouched() -> None:
+    text = (
+        "-- name: Q :one\n"
+        "SELECT '@a $1', E'it\\'s @b', $$ -- name: X :one @c $$, $tag$ @d $tag$, \"@e\" /* @f /* $2 */ */, x @> y, @g;"
+    )
+    [query] = parse(text)
+    assert query.sql.endswith("x @> y, $1")
+    assert [p.name for p in query.params] == ["g"]
+
+
+def test_operator_glued_parameters_are_found() -> None:
+    [query] = parse("-- name: Q :many\nSELECT * FROM t WHERE id=@id AND tags<@@tags AND a <@ b;")
+    assert query.sql == "SELECT * FROM t WHERE id=$1 AND tags<@$2 AND a <@ b"
+
+
+def test_file_offsets_map_back_through_rewriting() -> None:
+    text = "-- name: Q :one\nSELECT sqlc.arg(first_name), @x, bogus FROM t;"
+    [query] = parse(text)
+    assert query.sql == "SELECT $1, $2, bogus FROM t"
+    offset = query.file_offset(query.sql.index("bogus"))
+    assert text[offset : offset + 5] == "bogus"
+    assert query.file.location(offset).line == 2
+    assert query.file_offset(query.sql.index("$2")) == text.index("@x")
+
+
+def test_crlf_and_bom_are_normalised(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlgen.source import read_source
+
+    path = tmp_path / "q.sql"
+    path.write_bytes(b"\xef\xbb\xbf-- name: Q :one\r\nSELECT 1;\r\n")
+    [query], _ = parse_queries(read_source(path))
+    assert query.sql == "SELECT 1"
+
+
+def test_invalid_utf8_is_located(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlgen.source import read_source
+
+    path = tmp_path / "q.sql"
+    path.write_bytes(b"-- name: Q :one\nSELECT '\xff';\n")
+    with pytest.raises(UserError) as caught:
+        read_source(path)
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.location is not None
+    assert (diagnostic.location.line, diagnostic.location.column) == (2, 9)
+    assert "UTF-8" in diagnostic.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SELECT 1;\n", "q.sql:1:1: error: statement without a `-- name: Name :command` annotation"),
+        ("-- name: GetAuthor\nSELECT 1;", "q.sql:1:19: error: annotation for GetAuthor has no command"),
+        ("-- name: GetAuthor :first\nSELECT 1;", "q.sql:1:20: error: unknown command ':first'"),
+        ("-- name: Get-Author :one\nSELECT 1;", "q.sql:1:10: error: query name 'Get-Author' is not an identifier"),
+        ("-- name: Q :one\n", "q.sql:1:1: error: query Q has no SQL statement"),
+        ("-- name: Q :one\nSELECT 1; SELECT 2;", "q.sql:2:11: error: query Q holds more than one statement"),
+        ("-- name: Q :one\nSELECT 'open", "q.sql:2:8: error: unterminated string literal"),
+        ("-- name: Q :one\nSELECT $1, @a", "q.sql:2:12: error: query Q mixes positional ($1) and named (@name) parameters"),
+        ("-- name: Q :one\nSELECT sqlc.arg()", "q.sql:2:8: error: sqlc.arg() needs a parameter name"),
+        ("-- name: Q :copyfrom\nSELECT 1", "q.sql:1:12: error: command :copyfrom is not supported yet"),
+        ("-- name: Q :one extra\nSELECT 1", "q.sql:1:17: error: unexpected text after :one"),
+    ],
+)
+def test_malformed_input_gets_a_located_diagnostic(text: str, expected: str) -> None:
+    rendered = errors(text)
+    assert rendered[0].splitlines()[0] == expected
+    # The offending line and a caret follow the message.
+    assert rendered[0].splitlines()[2].strip() == "^"
+
+
+def test_all_errors_of_a_file_are_reported_together() -> None:
+    rendered = errors("-- name: A :bad\nSELECT 1;\n-- name: B :one\n-- name: C\nSELECT 1;\n")
+    assert [r.splitlines()[0].split(": error")[0] for r in rendered] == ["q.sql:1:12", "q.sql:3:1", "q.sql:4:11"]
+
+
+def test_lexer_covers_the_text_exactly() -> None:
+    text = "SELECT a::int, 'x''y', U&'\\0041', $1, @p, 1.5e3, \"Q\"\"q\" -- c\n/* a /* b */ c */;"
+    tokens = tokenize(text)
+    assert "".join(t.text for t in tokens) == text
+    kinds = [t.kind for t in tokens if t.significant]
+    assert Kind.CAST in kinds and Kind.POSITIONAL in kinds and Kind.NAMED in kinds
+
+
+def test_lexer_rejects_unterminated_comment() -> None:
+    with pytest.raises(LexError) as caught:
+        tokenize("SELECT /* never closed")
+    assert caught.value.offset == 7
