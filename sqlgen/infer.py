@@ -106,7 +106,7 @@ def _column_nullability(
         return False, f"not null: {where} is NOT NULL"
     if analysis.output_expressions is not None and index < len(analysis.output_expressions):
         expression = analysis.output_expressions[index]
-        if not analysis.untraceable and _never_null(expression):
+        if _never_null(expression):
             return False, f"not null: {type(expression).__name__.lower()} is never NULL"
     return True, "nullable: an expression that may be NULL"
 

@@ -1,0 +1,138 @@
+"""The infer stage: parameter names and nullability, result nullability, checked on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import Project
+from sqlgen.catalog import load_catalog
+from sqlgen.database import apply_schema, connect
+from sqlgen.describe import describe_query
+from sqlgen.errors import SourceText
+from sqlgen.infer import TypedQuery, analyze, infer_query
+from sqlgen.source import parse_queries
+
+SCHEMA = """
+CREATE TABLE authors (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name text NOT NULL,
+    bio text,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE books (
+    id bigserial PRIMARY KEY,
+    author_id bigint NOT NULL REFERENCES authors,
+    title text NOT NULL,
+    subtitle text
+);
+CREATE VIEW author_names AS SELECT id, name FROM authors;
+CREATE TABLE loose (id int);
+INSERT INTO loose VALUES (NULL);
+ALTER TABLE loose ADD CONSTRAINT later NOT NULL id NOT VALID;
+"""
+
+
+@pytest.fixture(scope="module")
+def typer(databases):  # type: ignore[no-untyped-def]
+    url = databases.create()
+    conn = connect(url)
+    apply_schema(conn, [SourceText("schema.sql", SCHEMA)])
+    catalog = load_catalog(conn)
+
+    def infer(sql: str) -> TypedQuery:
+        [query], problems = parse_queries(SourceText("q.sql", f"-- name: Q :many\n{sql}"))
+        assert problems == []
+        return infer_query(describe_query(conn, query), catalog)
+
+    yield infer
+    conn.close()
+
+
+def nullability(typed: TypedQuery) -> dict[str, bool]:
+    return {c.name: c.nullable for c in typed.columns}
+
+
+def test_not_null_columns_of_a_plain_select(typer) -> None:  # type: ignore[no-untyped-def]
+    assert nullability(typer("SELECT id, name, bio, created_at FROM authors")) == {
+        "id": False,
+        "name": False,
+        "bio": True,
+        "created_at": False,
+    }
+
+
+def test_outer_join_side_is_nullable(typer) -> None:  # type: ignore[no-untyped-def]
+    typed = typer("SELECT a.name, b.title FROM authors a LEFT JOIN books b ON b.author_id = a.id")
+    assert nullability(typed) == {"name": False, "title": True}
+    typed = typer("SELECT a.name, b.title FROM authors a RIGHT JOIN books b ON b.author_id = a.id")
+    assert nullability(typed) == {"name": True, "title": False}
+    typed = typer("SELECT a.name, b.title FROM authors a FULL JOIN books b ON b.author_id = a.id")
+    assert nullability(typed) == {"name": True, "title": True}
+    typed = typer("SELECT a.name, b.title FROM authors a JOIN books b ON b.author_id = a.id")
+    assert nullability(typed) == {"name": False, "title": False}
+
+
+def test_outer_join_inside_a_subquery_or_cte_is_seen(typer) -> None:  # type: ignore[no-untyped-def]
+    typed = typer(
+        "SELECT s.title FROM (SELECT b.title FROM authors a LEFT JOIN books b ON b.author_id = a.id) s"
+    )
+    assert nullability(typed) == {"title": True}
+    typed = typer(
+        "WITH t AS (SELECT title FROM books) SELECT t.title FROM authors a LEFT JOIN t ON true"
+    )
+    assert nullability(typed) == {"title": True}
+
+
+def test_expressions(typer) -> None:  # type: ignore[no-untyped-def]
+    typed = typer(
+        "SELECT count(*) AS n, max(id) AS top, 1 AS one, coalesce(bio, '') AS b, bio || 'x' AS c,"
+        " EXISTS (SELECT 1 FROM books) AS e FROM authors GROUP BY bio"
+    )
+    assert nullability(typed) == {"n": False, "top": True, "one": False, "b": False, "c": True, "e": False}
+
+
+def test_set_operations_grouping_sets_views_and_invalid_constraints_are_nullable(typer) -> None:  # type: ignore[no-untyped-def]
+    assert nullability(typer("SELECT name FROM authors UNION SELECT title FROM books")) == {"name": True}
+    assert nullability(typer("SELECT name, count(*) FROM authors GROUP BY ROLLUP (name)")) == {
+        "name": True,
+        "count": False,
+    }
+    assert nullability(typer("SELECT id, name FROM author_names")) == {"id": True, "name": True}
+    assert nullability(typer("SELECT id FROM loose")) == {"id": True}
+
+
+def test_returning(typer) -> None:  # type: ignore[no-untyped-def]
+    typed = typer("INSERT INTO authors (name, bio) VALUES ($1, $2) RETURNING *")
+    assert nullability(typed) == {"id": False, "name": False, "bio": True, "created_at": False}
+    typed = typer("DELETE FROM authors WHERE id = $1 RETURNING old.name")
+    assert nullability(typed) == {"name": True}
+
+
+def test_parameter_names_and_nullability(typer) -> None:  # type: ignore[no-untyped-def]
+    typed = typer("INSERT INTO authors (name, bio) VALUES ($1, $2)")
+    assert [(p.name, p.nullable) for p in typed.params] == [("name", False), ("bio", True)]
+    typed = typer("UPDATE books SET subtitle = $1, title = $2 WHERE id = $3")
+    assert [(p.name, p.nullable) for p in typed.params] == [("subtitle", True), ("title", False), ("id", False)]
+    typed = typer("SELECT id FROM books WHERE author_id = $1 AND ($2::text IS NULL OR title = $2) LIMIT $3 OFFSET $4")
+    assert [(p.name, p.nullable) for p in typed.params] == [
+        ("author_id", False),
+        ("title", True),
+        ("limit", False),
+        ("offset", False),
+    ]
+    typed = typer("SELECT id FROM books WHERE lower(title) = $1 AND subtitle IS NOT DISTINCT FROM $2")
+    assert [(p.name, p.nullable) for p in typed.params] == [("p1", False), ("subtitle", True)]
+    typed = typer("SELECT id FROM books WHERE title = coalesce(sqlc.narg(title), title)")
+    assert [(p.name, p.nullable) for p in typed.params] == [("title", True)]
+
+
+def test_analysis_of_unparseable_sql_is_conservative() -> None:
+    analysis = analyze("SELECT id FROM t WHERE x = ANY($1) FOR UPDATE SKIP LOCKED NOWAIT )))")
+    assert not analysis.parsed
+
+
+def test_colliding_inferred_parameter_names_are_made_unique(project: Project) -> None:
+    project.write("schema.sql", SCHEMA)
+    project.write("queries.sql", "-- name: Between :many\nSELECT id FROM books WHERE id > $1 AND id < $2;\n")
+    output = project.generate()
+    assert "async def between(conn: Executor, /, *, id: int, id_2: int) -> list[int]:" in output["queries.py"]
