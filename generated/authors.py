@@ -23,7 +23,7 @@ LIST_AUTHOR_NAMES = """SELECT name FROM authors ORDER BY name"""
 
 COUNT_AUTHORS = """SELECT count(*) FROM authors"""
 
-GET_AUTHORS_BY_I_DS = """SELECT * FROM authors WHERE id = ANY($1::bigint[]) ORDER BY id"""
+GET_AUTHORS_BY_IDS = """SELECT * FROM authors WHERE id = ANY($1::bigint[]) ORDER BY id"""
 
 SEARCH_AUTHORS = """SELECT id, name, country_code, popularity_score
 FROM authors
@@ -149,14 +149,14 @@ async def count_authors(conn: Executor, /) -> int | None:
     return value
 
 
-async def get_authors_by_i_ds(
+async def get_authors_by_ids(
     conn: Executor,
     /,
     *,
     ids: Sequence[int | None],
 ) -> list[models.Author]:
     """Fetch several authors at once."""
-    rows = await conn.fetch(GET_AUTHORS_BY_I_DS, ids)
+    rows = await conn.fetch(GET_AUTHORS_BY_IDS, ids)
     return [
         models.Author(
             id=r[0],

@@ -66,7 +66,7 @@ CANCEL_STALE_PENDING_ORDERS = """UPDATE orders
 SET status = 'cancelled'
 WHERE status = 'pending' AND placed_at < now() - $1::interval"""
 
-LIST_ORDER_I_DS_WITH_DISCOUNT_CODE = """SELECT id FROM orders WHERE $1::text = ANY(discount_codes) ORDER BY id"""
+LIST_ORDER_IDS_WITH_DISCOUNT_CODE = """SELECT id FROM orders WHERE $1::text = ANY(discount_codes) ORDER BY id"""
 
 DELETE_ORDER = """DELETE FROM orders WHERE id = $1"""
 
@@ -363,13 +363,13 @@ async def cancel_stale_pending_orders(
     return int(status.rpartition(" ")[2])
 
 
-async def list_order_i_ds_with_discount_code(
+async def list_order_ids_with_discount_code(
     conn: Executor,
     /,
     *,
     code: str,
 ) -> list[int]:
-    rows = await conn.fetch(LIST_ORDER_I_DS_WITH_DISCOUNT_CODE, code)
+    rows = await conn.fetch(LIST_ORDER_IDS_WITH_DISCOUNT_CODE, code)
     return [r[0] for r in rows]
 
 

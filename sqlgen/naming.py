@@ -1,7 +1,7 @@
 """Python names for SQL things: functions, models, fields, parameters, modules.
 
->>> snake_case("GetHTTPStatus"), pascal_case("order_items"), model_name("public", "categories")
-('get_http_status', 'OrderItems', 'Category')
+>>> snake_case("GetHTTPStatus"), snake_case("GetAuthorsByIDs"), pascal_case("order_items"), model_name("public", "categories")
+('get_http_status', 'get_authors_by_ids', 'OrderItems', 'Category')
 >>> identifier("class"), identifier("2fa code"), identifier("?column?")
 ('class_', 'c_2fa_code', 'column')
 """
@@ -20,6 +20,7 @@ _BASEMODEL_NAMES = frozenset(name for name in dir(BaseModel) if not name.startsw
 
 
 def snake_case(name: str) -> str:
+    name = re.sub(r"([A-Z]{2,})s(?=[A-Z0-9_]|$)", lambda m: m.group(1).capitalize() + "s", name)  # IDs → Ids
     name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     return identifier(name.lower())

@@ -1,0 +1,148 @@
+"""Generated code passes `mypy --strict` and `ruff check`, and misuse is a mypy error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Project
+
+APP = """
+from __future__ import annotations
+
+import asyncpg
+
+from generated import authors, books, models
+
+
+async def main(pool: asyncpg.Pool[asyncpg.Record]) -> str:
+    author = await authors.get_author(pool, id=1)
+    if author is not None:
+        name: str = author.name
+        bio: str | None = author.bio
+    async with pool.acquire() as conn:
+        titles: list[str] = await books.list_book_titles_by_author(conn, author_id=1)
+        rows: list[models.Author] = await authors.list_authors(conn, limit=10, offset=0)
+    return name + str(bio) + str(titles) + str(rows)
+"""
+
+
+def mypy(*paths: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-version", "3.11", *map(str, paths)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_generated_package_and_a_program_using_it_pass_mypy_strict(tmp_path: Path) -> None:
+    program = ROOT / "tests" / "typecheck_app.py"
+    program.write_text(APP)
+    try:
+        result = mypy("generated", program)
+    finally:
+        program.unlink()
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("call", "complaint"),
+    [
+        ("authors.get_author(pool, id='1')", 'Argument "id" to "get_author" has incompatible type "str"; expected "int"'),
+        ("authors.get_author(pool, author_id=1)", 'Unexpected keyword argument "author_id"'),
+        ("authors.get_author(pool, 1)", "Too many positional arguments"),
+        ("authors.get_author(pool)", 'Missing named argument "id"'),
+    ],
+)
+def test_misuse_is_a_mypy_error(call: str, complaint: str) -> None:
+    program = ROOT / "tests" / "typecheck_misuse.py"
+    program.write_text(
+        textwrap.dedent(
+            f"""
+            import asyncpg
+            from generated import authors
+
+            async def main(pool: asyncpg.Pool[asyncpg.Record]) -> None:
+                await {call}
+            """
+        )
+    )
+    try:
+        result = mypy(program)
+    finally:
+        program.unlink()
+    assert result.returncode == 1
+    assert complaint in result.stdout
+
+
+def test_a_nullable_result_must_be_checked_before_use() -> None:
+    program = ROOT / "tests" / "typecheck_none.py"
+    program.write_text(
+        "import asyncpg\nfrom generated import authors\n\n"
+        "async def main(pool: asyncpg.Pool[asyncpg.Record]) -> str:\n"
+        "    author = await authors.get_author(pool, id=1)\n"
+        "    return author.name\n"
+    )
+    try:
+        result = mypy(program)
+    finally:
+        program.unlink()
+    assert 'Item "None" of "Author | None" has no attribute "name"' in result.stdout
+
+
+def test_generated_code_passes_ruff() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "E4,E7,E9,F,I,B,UP", "generated"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_generated_code_does_not_import_sqlgen() -> None:
+    for path in (ROOT / "generated").glob("*.py"):
+        assert "sqlgen" not in "".join(line for line in path.read_text().splitlines() if "import" in line)
+
+
+def test_output_for_every_parameter_and_result_shape_typechecks(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        """
+        CREATE TABLE t (
+            id int PRIMARY KEY, j jsonb, js json NOT NULL, a int[] NOT NULL, ja jsonb[], u uuid, b bytea,
+            n numeric, ts timestamp, tz timestamptz, d date, tm time, iv interval, f real, g double precision,
+            s smallint, big bigint, ok boolean, c char(3), v varchar(9)
+        );
+        """,
+    )
+    project.write(
+        "queries.sql",
+        """
+        -- name: Everything :one
+        SELECT * FROM t WHERE id = @id;
+        -- name: Insert :exec
+        INSERT INTO t (id, j, js, a, ja, u, b, n, ts, tz, d, tm, iv, f, g, s, big, ok, c, v)
+        VALUES (@id, @j, @js, @a, @ja, @u, @b, @n, @ts, @tz, @d, @tm, @iv, @f, @g, @s, @big, @ok, @c, @v);
+        -- name: JsonOne :one
+        SELECT js FROM t WHERE id = @id;
+        -- name: JsonMany :many
+        SELECT ja FROM t;
+        -- name: Rows :execrows
+        DELETE FROM t;
+        -- name: Status :execresult
+        DELETE FROM t;
+        """,
+    )
+    output = project.generate()
+    package = project.root / "gen"
+    package.mkdir()
+    for name, text in output.items():
+        (package / name).write_text(text)
+    result = mypy("gen", cwd=project.root)
+    assert result.returncode == 0, result.stdout
