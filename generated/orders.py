@@ -346,10 +346,10 @@ async def get_order_items(
     ]
 
 
-async def update_order_status(conn: Executor, /, *, status_: str, id: int) -> int:
+async def update_order_status(conn: Executor, /, *, status: str, id: int) -> int:
     """Move an order to a new status; stamps shipped_at the first time it ships."""
-    status = await conn.execute(UPDATE_ORDER_STATUS, status_, id)
-    return int(status.rpartition(" ")[2])
+    status_ = await conn.execute(UPDATE_ORDER_STATUS, status, id)
+    return int(status_.rpartition(" ")[2])
 
 
 async def cancel_stale_pending_orders(

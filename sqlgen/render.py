@@ -21,7 +21,7 @@ from sqlgen.source import Command
 from sqlgen.typemap import PyType, UnsupportedType, python_type
 
 LINE_WIDTH = 88
-RESERVED_LOCALS = frozenset({"conn", "row", "rows", "value", "status", "models", "Executor"})
+RESERVED_LOCALS = frozenset({"conn", "models", "Executor"})
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ def _function_view(
             field_names = [f.name for f in reused.fields]
             model_ref = f"models.{reused.name}"
             imports.add("from . import models")
-    result_type, body = _body(query.command, columns, column_types, call_args, model_ref, field_names)
+    result_type, body = _body(query.command, columns, column_types, call_args, model_ref, field_names, arg_names)
     for py in column_types:
         imports |= py.imports
         if py.decode:
@@ -289,13 +289,15 @@ def _body(
     call_args: list[str],
     model: str | None,
     field_names: Sequence[str],
+    arg_names: Sequence[str],
 ) -> tuple[str, list[str]]:
+    row, rows, value, status = (_local(name, arg_names) for name in ("row", "rows", "value", "status"))
     if command is Command.EXEC:
         return "None", [_wrap_call("await conn.execute", call_args, indent=4)]
     if command is Command.EXECROWS:
         return "int", [
-            _wrap_call("status = await conn.execute", call_args, indent=4),
-            'return int(status.rpartition(" ")[2])',
+            _wrap_call(f"{status} = await conn.execute", call_args, indent=4),
+            f'return int({status}.rpartition(" ")[2])',
         ]
     if command is Command.EXECRESULT:
         return "str", [_wrap_call("return await conn.execute", call_args, indent=4)]
@@ -306,36 +308,43 @@ def _body(
         if command is Command.ONE:
             if py.decode is None:
                 return _nullable(py.annotation, True), [
-                    _wrap_call(f"value: {_nullable(py.annotation, True)} = await conn.fetchval", call_args, indent=4),
-                    "return value",
+                    _wrap_call(f"{value}: {_nullable(py.annotation, True)} = await conn.fetchval", call_args, indent=4),
+                    f"return {value}",
                 ]
             return _nullable(py.annotation, True), [
-                _wrap_call("value = await conn.fetchval", call_args, indent=4),
-                f"return {_convert(py.decode, 'value', True)}",
+                _wrap_call(f"{value} = await conn.fetchval", call_args, indent=4),
+                f"return {_convert(py.decode, value, True)}",
             ]
         return f"list[{value_type}]", [
-            _wrap_call("rows = await conn.fetch", call_args, indent=4),
-            f"return [{_convert(py.decode, 'r[0]', column.nullable)} for r in rows]",
+            _wrap_call(f"{rows} = await conn.fetch", call_args, indent=4),
+            f"return [{_convert(py.decode, 'r[0]', column.nullable)} for r in {rows}]",
         ]
 
-    variable = "row" if command is Command.ONE else "r"
+    variable = row if command is Command.ONE else "r"
     arguments = [
         f"{f}={_convert(t.decode, f'{variable}[{i}]', c.nullable)}"
         for i, (f, t, c) in enumerate(zip(field_names, types, columns, strict=True))
     ]
     if command is Command.ONE:
         return f"{model} | None", [
-            _wrap_call("row = await conn.fetchrow", call_args, indent=4),
-            "if row is None:",
+            _wrap_call(f"{row} = await conn.fetchrow", call_args, indent=4),
+            f"if {row} is None:",
             "    return None",
             _wrap_call(f"return {model}", arguments, indent=4),
         ]
-    fetch = _wrap_call("rows = await conn.fetch", call_args, indent=4)
-    one_line = f"return [{model}({', '.join(arguments)}) for r in rows]"
+    fetch = _wrap_call(f"{rows} = await conn.fetch", call_args, indent=4)
+    one_line = f"return [{model}({', '.join(arguments)}) for r in {rows}]"
     if len(one_line) + 4 <= LINE_WIDTH:
         return f"list[{model}]", [fetch, one_line]
     construct = _wrap_call(model, arguments, indent=8)
-    return f"list[{model}]", [fetch, "return [", f"    {construct}", "    for r in rows", "]"]
+    return f"list[{model}]", [fetch, "return [", f"    {construct}", f"    for r in {rows}", "]"]
+
+
+def _local(name: str, taken: Sequence[str]) -> str:
+    """A local variable name that no parameter uses."""
+    while name in taken:
+        name += "_"
+    return name
 
 
 def _reusable_model(columns: Sequence[TypedColumn], table_models: Mapping[int, _TableModel]) -> _TableModel | None:

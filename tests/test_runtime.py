@@ -1,0 +1,197 @@
+"""Generated functions run on asyncpg against the example schema and return typed values."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from conftest import ROOT, Databases, dsn_url
+from generated import authors, books, models, orders, reviews
+
+SCHEMA_FILES = sorted((ROOT / "queries" / "schema").glob("*.sql"))
+
+
+@pytest.fixture
+async def conn(databases: Databases) -> AsyncIterator[asyncpg.Connection]:
+    url = databases.create(SCHEMA_FILES)
+    connection = await asyncpg.connect(dsn_url(url))
+    yield connection
+    await connection.close()
+
+
+async def seed(conn: asyncpg.Connection) -> tuple[int, int, int]:
+    author = await authors.create_author(
+        conn, name="Ursula K. Le Guin", bio=None, birth_date=datetime.date(1929, 10, 21), country_code="US", website=None
+    )
+    assert author is not None
+    publisher = await books.upsert_publisher(conn, name="Ace", country_code="US", founded_year=1952)
+    assert publisher is not None
+    book_id = await books.create_book(
+        conn,
+        isbn="9780441478125",
+        title="The Left Hand of Darkness",
+        subtitle=None,
+        publisher_id=publisher.id,
+        genre="sf",
+        tags=["classic", "hainish"],
+        price=decimal.Decimal("9.99"),
+        page_count=304,
+        published_on=datetime.date(1969, 3, 1),
+        reading_time=datetime.timedelta(hours=9, minutes=30),
+        metadata={"language": "en", "awards": ["Hugo", "Nebula"], "rating": 4.5},
+    )
+    assert book_id is not None
+    await books.link_book_author(conn, book_id=book_id, author_id=author.id, author_position=1)
+    return author.id, publisher.id, book_id
+
+
+async def test_one_returns_the_table_model_or_none(conn: asyncpg.Connection) -> None:
+    author_id, _, _ = await seed(conn)
+    author = await authors.get_author(conn, id=author_id)
+    assert isinstance(author, models.Author)
+    assert author.name == "Ursula K. Le Guin"
+    assert author.bio is None
+    assert author.birth_date == datetime.date(1929, 10, 21)
+    assert isinstance(author.created_at, datetime.datetime) and author.created_at.tzinfo is not None
+    assert await authors.get_author(conn, id=author_id + 1000) is None
+
+
+async def test_json_array_interval_numeric_round_trip(conn: asyncpg.Connection) -> None:
+    _, _, book_id = await seed(conn)
+    book = await books.get_book(conn, id=book_id)
+    assert book is not None
+    assert book.metadata == {"language": "en", "awards": ["Hugo", "Nebula"], "rating": 4.5}
+    assert book.tags == ["classic", "hainish"]
+    assert book.price == decimal.Decimal("9.99")
+    assert book.reading_time == datetime.timedelta(hours=9, minutes=30)
+    found = await books.find_books_by_metadata(conn, metadata_filter={"language": "en"})
+    assert [(row.id, row.language, row.metadata["awards"]) for row in found] == [(book_id, "en", ["Hugo", "Nebula"])]
+    await books.merge_book_metadata(conn, patch={"language": "fr"}, id=book_id)
+    assert await books.find_books_by_metadata(conn, metadata_filter={"language": "en"}) == []
+
+
+async def test_many_single_column_and_row_models(conn: asyncpg.Connection) -> None:
+    author_id, publisher_id, book_id = await seed(conn)
+    assert await books.list_book_titles_by_author(conn, author_id=author_id) == ["The Left Hand of Darkness"]
+    assert await authors.list_author_names(conn) == ["Ursula K. Le Guin"]
+    assert await authors.count_authors(conn) == 1
+    page = await books.list_books_by_publisher(conn, publisher_id=publisher_id, limit=10, offset=0)
+    assert [(row.id, row.isbn, row.published_on) for row in page] == [
+        (book_id, "9780441478125", datetime.date(1969, 3, 1))
+    ]
+    assert await books.list_books_by_publisher(conn, publisher_id=publisher_id, limit=10, offset=1) == []
+    by_ids = await authors.get_authors_by_ids(conn, ids=[author_id, author_id + 99])
+    assert [a.id for a in by_ids] == [author_id]
+
+
+async def test_nullable_narg_filters(conn: asyncpg.Connection) -> None:
+    _, _, book_id = await seed(conn)
+    everything = await books.filter_books(conn, genre=None, max_price=None, in_print=None)
+    assert [b.id for b in everything] == [book_id]
+    assert await books.filter_books(conn, genre="romance", max_price=None, in_print=None) == []
+    cheap = await books.filter_books(conn, genre="sf", max_price=decimal.Decimal("10"), in_print=True)
+    assert [b.title for b in cheap] == ["The Left Hand of Darkness"]
+
+
+async def test_left_join_gives_none_for_the_missing_side(conn: asyncpg.Connection) -> None:
+    _, _, book_id = await seed(conn)
+    orphan = await books.create_book(
+        conn,
+        isbn="9780000000001",
+        title="No Publisher",
+        subtitle=None,
+        publisher_id=None,
+        genre=None,
+        tags=[],
+        price=decimal.Decimal("1"),
+        page_count=None,
+        published_on=None,
+        reading_time=None,
+        metadata={},
+    )
+    assert orphan is not None
+    row = await books.get_book_with_publisher(conn, id=orphan)
+    assert row is not None and row.publisher_name is None and row.publisher_country is None
+    row = await books.get_book_with_publisher(conn, id=book_id)
+    assert row is not None and row.publisher_name == "Ace"
+
+
+async def test_exec_execrows_execresult(conn: asyncpg.Connection) -> None:
+    author_id, _, book_id = await seed(conn)
+    assert await authors.update_author_bio(conn, bio="Writer.", id=author_id) == 1
+    assert await authors.update_author_bio(conn, bio="Writer.", id=author_id + 1) == 0
+    assert await books.add_book_tag(conn, tag="new", id=book_id) == 1
+    assert await books.add_book_tag(conn, tag="new", id=book_id) == 0
+    assert await books.set_book_cover(conn, cover_image=b"\x89PNG\x00", id=book_id) == "UPDATE 1"
+    book = await books.get_book(conn, id=book_id)
+    assert book is not None and book.cover_image == b"\x89PNG\x00"
+    assert await authors.delete_author(conn, id=author_id) is None
+    assert await authors.get_author(conn, id=author_id) is None
+
+
+async def test_orders_uuid_json_aggregates(conn: asyncpg.Connection) -> None:
+    _, _, book_id = await seed(conn)
+    customer = await orders.create_customer(
+        conn, email="a@example.com", display_name="A", phone=None, marketing_opt_in=False, preferences={"theme": "dark"}
+    )
+    assert customer is not None and isinstance(customer.public_id, uuid.UUID)
+    assert customer.preferences == {"theme": "dark"}
+    same = await orders.get_customer_by_public_id(conn, public_id=customer.public_id)
+    assert same == customer
+    order = await orders.create_order(
+        conn, customer_id=customer.id, shipping_address={"city": "Portland"}, discount_codes=["WELCOME"], notes=None
+    )
+    assert order is not None and order.status == "pending"
+    await orders.add_order_item(
+        conn, order_id=order.id, book_id=book_id, quantity=3, unit_price=decimal.Decimal("9.99")
+    )
+    assert await orders.recalculate_order_total(conn, order_id=order.id) == decimal.Decimal("29.97")
+    assert await orders.list_order_ids_with_discount_code(conn, code="WELCOME") == [order.id]
+    top = await orders.top_customers_by_spend(conn, limit=5)
+    assert [(t.id, t.total_spent) for t in top] == [(customer.id, decimal.Decimal("29.97"))]
+
+
+async def test_reviews_and_summary(conn: asyncpg.Connection) -> None:
+    _, _, book_id = await seed(conn)
+    review = await reviews.create_review(
+        conn, book_id=book_id, customer_id=None, rating=5, title="Wow", body=None, sentiment_score=0.9
+    )
+    assert review is not None and review.rating == 5 and review.customer_id is None
+    summary = await reviews.get_book_rating_summary(conn, book_id=book_id)
+    assert summary is not None
+    with pytest.raises(asyncpg.CheckViolationError):
+        await reviews.create_review(
+            conn, book_id=book_id, customer_id=None, rating=9, title=None, body=None, sentiment_score=None
+        )
+
+
+async def test_pool_pooled_connection_and_transaction_rollback(databases: Databases) -> None:
+    url = dsn_url(databases.create(SCHEMA_FILES))
+    new_author = {"bio": None, "birth_date": None, "country_code": None, "website": None}
+    async with asyncpg.create_pool(url, min_size=1, max_size=2) as pool:
+        author = await authors.create_author(pool, name="Pool", **new_author)
+        assert author is not None
+        async with pool.acquire() as pooled:
+            assert await authors.get_author(pooled, id=author.id) == author
+            async with pooled.transaction():
+                await authors.delete_author(pooled, id=author.id)
+                assert await authors.count_authors(pooled) == 0
+                with pytest.raises(RuntimeError):
+                    async with pooled.transaction():  # a savepoint
+                        await authors.create_author(pooled, name="Inner", **new_author)
+                        assert await authors.count_authors(pooled) == 1
+                        raise RuntimeError("roll back the savepoint")
+                assert await authors.count_authors(pooled) == 0
+        # The outer transaction committed its delete; the savepoint's insert is gone.
+        assert await authors.get_author(pool, id=author.id) is None
+        async with pool.acquire() as pooled:
+            with pytest.raises(RuntimeError):
+                async with pooled.transaction():
+                    await authors.create_author(pooled, name="Gone", **new_author)
+                    raise RuntimeError("roll back")
+        assert await authors.count_authors(pool) == 0
