@@ -29,11 +29,11 @@ class Config:
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order."""
-        return _expand(self.schema, "schema")
+        return _expand(self.schema)
 
     def query_files(self) -> list[Path]:
         schema = {p.resolve() for p in self.schema_files()}
-        return [p for p in _expand(self.queries, "queries") if p.resolve() not in schema]
+        return [p for p in _expand(self.queries) if p.resolve() not in schema]
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, with forward slashes, for generated headers."""
@@ -137,9 +137,10 @@ def _read_table(source: SourceText, path: Path) -> dict[str, Any]:
     try:
         document = tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as err:
-        line = getattr(err, "lineno", 1) or 1
-        column = getattr(err, "colno", 1) or 1
-        message = str(err).split(" (at line")[0]
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(err))
+        line, column = (int(where[1]), int(where[2])) if where else (1, 1)
+        message = f"invalid TOML: {str(err).split(' (at ')[0]}"
+        line = min(line, source.text.count("\n") + 1)
         raise UserError([Diagnostic(message, Location(source.path, line, column), source.line_text(line))]) from None
     tool = document.get("tool", {})
     if isinstance(tool, dict) and "sqlgen" in tool:
@@ -158,7 +159,7 @@ def _key_location(source: SourceText, key: str) -> Location:
     return source.location(match.start() if match else 0)
 
 
-def _expand(paths: tuple[Path, ...], what: str) -> list[Path]:
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
