@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import builtins
 import keyword
 import re
 from collections.abc import Iterable
@@ -63,13 +62,9 @@ def parameter_name(name: str, reserved: Iterable[str]) -> str:
     """A keyword-only parameter name that shadows nothing the generated function uses."""
     name = identifier(name)
     taken = set(reserved)
-    while name in taken or hasattr(builtins, name) and name in _SHADOW_SENSITIVE:
+    while name in taken:
         name += "_"
     return name
-
-
-# Builtins that generated function bodies call; parameters must not shadow them.
-_SHADOW_SENSITIVE = frozenset({"int", "list", "None"})
 
 
 def unique(names: Iterable[str]) -> list[str]:

@@ -6,6 +6,7 @@ templates (package data under `sqlgen/templates/`) only lay the results out.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -88,12 +89,15 @@ def render_package(files: Sequence[QueryFile], catalog: Catalog) -> dict[str, st
         output[f"{file.module}.py"] = _canonical(environment.get_template("queries.py.jinja").render(module=view))
     if diagnostics:
         raise UserError(diagnostics)
-    models = ModuleView(
-        header=_header(None),
-        doc="Models for the tables and views of the schema.",
-        imports=_sorted_imports({"from pydantic import BaseModel"}.union(*(t.imports for m in table_models.values() for t in m.types))),
-        models=tuple(ModelView(m.name, _model_doc(m.table), m.fields) for m in table_models.values()),
-        functions=(),
+    model_imports = {"from pydantic import BaseModel"}.union(*(t.imports for m in table_models.values() for t in m.types))
+    models = _unshadow(
+        ModuleView(
+            header=_header(None),
+            doc="Models for the tables and views of the schema.",
+            imports=_sorted_imports(model_imports),
+            models=tuple(ModelView(m.name, _model_doc(m.table), m.fields) for m in table_models.values()),
+            functions=(),
+        )
     )
     output["models.py"] = _canonical(environment.get_template("models.py.jinja").render(module=models))
     init = ModuleView(header=_header(None), doc="Generated query package.", imports=(), models=(), functions=())
@@ -155,7 +159,7 @@ def _module_view(file: QueryFile, catalog: Catalog, table_models: Mapping[int, _
     imports: set[str] = {"from . import Executor"}
     row_models: list[ModelView] = []
     functions: list[FunctionView] = []
-    names = [snake_case(t.described.query.name) for t in file.queries]
+    names = [_function_name(t.described.query.name) for t in file.queries]
     seen: dict[str, TypedQuery] = {}
     for name, typed in zip(names, file.queries, strict=True):
         query = typed.described.query
@@ -183,13 +187,58 @@ def _module_view(file: QueryFile, catalog: Catalog, table_models: Mapping[int, _
         raise UserError(diagnostics)
     if row_models:
         imports.add("from pydantic import BaseModel")
-    return ModuleView(
+    view = ModuleView(
         header=_header(file.source_path),
         doc=f"Queries from {file.source_path}.",
         imports=_sorted_imports(imports),
         models=tuple(row_models),
         functions=tuple(functions),
     )
+    return _unshadow(view)
+
+
+_ANNOTATION_MODULES = ("datetime", "decimal", "uuid")
+
+
+def _unshadow(view: ModuleView) -> ModuleView:
+    """Keep annotations meaning what they say when a model field is named like a module or builtin.
+
+    In a class body, `uuid: uuid.UUID` or `int: int | None` makes later annotations that say
+    `uuid.UUID` or `int` refer to the field: such modules are imported as `_uuid`, and such
+    builtins are spelled `builtins.int` in that model.
+    """
+    fields = {f.name for m in view.models for f in m.fields}
+    shadowed = [m for m in _ANNOTATION_MODULES if m in fields and f"import {m}" in view.imports]
+    shadowed_imports = {f"import {m}" for m in shadowed}
+    module_pattern = re.compile(rf"\b({'|'.join(shadowed)})\.") if shadowed else None
+
+    def fix(text: str) -> str:
+        return module_pattern.sub(r"_\1.", text) if module_pattern else text
+
+    def fix_model(model: ModelView) -> ModelView:
+        builtin_names = {f.name for f in model.fields} & _BUILTIN_TYPES
+        pattern = re.compile(rf"(?<![\w.])({'|'.join(sorted(builtin_names))})\b") if builtin_names else None
+        return dataclasses.replace(
+            model,
+            fields=tuple(
+                FieldView(f.name, pattern.sub(r"builtins.\1", fix(f.annotation)) if pattern else fix(f.annotation))
+                for f in model.fields
+            ),
+        )
+
+    models = tuple(fix_model(m) for m in view.models)
+    imports = tuple(f"{line} as _{line.split()[1]}" if line in shadowed_imports else line for line in view.imports)
+    if any("builtins." in f.annotation for m in models for f in m.fields):
+        imports = _sorted_imports({line for line in imports if line} | {"import builtins"})
+    return dataclasses.replace(
+        view,
+        imports=imports,
+        models=models,
+        functions=tuple(dataclasses.replace(f, signature=fix(f.signature), body=tuple(map(fix, f.body))) for f in view.functions),
+    )
+
+
+_BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "list"})
 
 
 def _function_view(
@@ -227,8 +276,7 @@ def _function_view(
     if diagnostics:
         raise UserError(diagnostics)
 
-    module_names = {line.split()[-1] for line in imports}
-    reserved = RESERVED_LOCALS | module_names | {"json", "datetime", "decimal", "uuid", "Sequence", "JsonValue"}
+    reserved = RESERVED_LOCALS | MODULE_NAMES | {"Sequence", "JsonValue", "BaseModel", "int"}
     arg_names = unique(parameter_name(p.name, reserved) for p in typed.params)
     signature_args = ["conn: Executor", "/"]
     call_args = [_constant_name(query.name)]
@@ -390,6 +438,14 @@ def _wrap_call(callee: str, args: Sequence[str], *, indent: int, prefix_len: int
     lines.extend(f"{inner}{arg}," for arg in args)
     lines.append(" " * indent + ")")
     return "\n".join(lines)
+
+
+MODULE_NAMES = frozenset({"models", "json", "datetime", "decimal", "uuid"})  # what generated modules import
+
+
+def _function_name(query_name: str) -> str:
+    name = snake_case(query_name)
+    return f"{name}_" if name in MODULE_NAMES else name
 
 
 def _constant_name(query_name: str) -> str:

@@ -146,3 +146,55 @@ def test_output_for_every_parameter_and_result_shape_typechecks(project: Project
         (package / name).write_text(text)
     result = mypy("gen", cwd=project.root)
     assert result.returncode == 0, result.stdout
+
+
+def test_columns_named_like_modules_do_not_hide_them(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        "CREATE TABLE t (uuid uuid NOT NULL, other uuid, datetime timestamptz, decimal numeric, json jsonb);\n",
+    )
+    project.write(
+        "queries.sql",
+        "-- name: All :many\nSELECT * FROM t;\n-- name: Some :many\nSELECT uuid, other FROM t WHERE uuid = @uuid;\n",
+    )
+    output = project.generate()
+    assert "import uuid as _uuid" in output["models.py"]
+    assert "    uuid: _uuid.UUID\n    other: _uuid.UUID | None\n" in output["models.py"]
+    package = project.root / "gen"
+    package.mkdir()
+    for name, text in output.items():
+        (package / name).write_text(text)
+    result = mypy("gen", cwd=project.root)
+    assert result.returncode == 0, result.stdout
+
+
+def test_hostile_names_give_valid_collision_free_python(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        'CREATE TABLE "Weird Table" (id int PRIMARY KEY, "class" text, model_config text, "int" int, conn int);\n',
+    )
+    project.write(
+        "queries.sql",
+        """
+        -- name: Models :many
+        SELECT * FROM "Weird Table" WHERE "class" = @class AND "int" = @int AND conn = @conn;
+        -- name: Json :many
+        SELECT id, id, 1 + 1, "class" AS "for" FROM "Weird Table";
+        -- name: Import :execrows
+        DELETE FROM "Weird Table" WHERE "int" = @int;
+        """,
+    )
+    output = project.generate()
+    module = output["queries.py"]
+    assert "async def models_(\n    conn: Executor,\n    /,\n    *,\n    class_: str,\n    int_: int,\n    conn_: int,\n)" in module
+    assert "async def json_(conn: Executor, /) -> list[JsonRow]:" in module
+    assert "    id: int\n    id_2: int\n    column_3: int | None\n    for_: str | None\n" in module
+    assert "async def import_(conn: Executor, /, *, int_: int) -> int:" in module
+    assert "    class_: str | None\n    model_config_: str | None\n" in output["models.py"]
+    assert "class WeirdTable(BaseModel):" in output["models.py"]
+    package = project.root / "gen"
+    package.mkdir()
+    for name, text in output.items():
+        (package / name).write_text(text)
+    result = mypy("gen", cwd=project.root)
+    assert result.returncode == 0, result.stdout
