@@ -101,7 +101,5 @@ def load_catalog(conn: DbConnection) -> Catalog:
     for oid, schema, name, kind, number, column, type_oid, not_null in conn.execute(_COLUMNS_SQL).fetchall():
         heads[oid] = (schema, name, kind)
         columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null)))
-    tables = {
-        oid: Table(oid, schema, name, kind, tuple(columns[oid])) for oid, (schema, name, kind) in heads.items()
-    }
+    tables = {oid: Table(oid, schema, name, kind, tuple(columns[oid])) for oid, (schema, name, kind) in heads.items()}
     return Catalog(types, tables)

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import psycopg
+
 from sqlgen import __version__
 from sqlgen.config import Overrides, load_config
 from sqlgen.errors import ToolError, UserError, display_path
@@ -35,8 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--config", type=Path, help="TOML file with a [tool.sqlgen] table (default: ./pyproject.toml)")
-        sub.add_argument("--schema", action="append", metavar="PATH", help="schema file or folder of *.sql (repeatable)")
-        sub.add_argument("--queries", action="append", metavar="PATH", help="query file or folder of *.sql (repeatable)")
+        sub.add_argument(
+            "--schema", action="append", metavar="PATH", help="schema file or folder of *.sql (repeatable)"
+        )
+        sub.add_argument(
+            "--queries", action="append", metavar="PATH", help="query file or folder of *.sql (repeatable)"
+        )
         sub.add_argument("--out", metavar="DIR", help="folder for the generated package")
         sub.add_argument(
             "--database-url",
@@ -76,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sqlgen: error: {err.message}", file=sys.stderr)
         if err.hint:
             print(f"  hint: {err.hint}", file=sys.stderr)
+        return EXIT_TOOL_ERROR
+    except psycopg.Error as err:  # the server went away mid-run
+        print(f"sqlgen: error: lost the database connection: {str(err).strip() or type(err).__name__}", file=sys.stderr)
         return EXIT_TOOL_ERROR
     except KeyboardInterrupt:
         print("sqlgen: interrupted; nothing was written", file=sys.stderr)

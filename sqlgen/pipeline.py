@@ -60,7 +60,11 @@ def read_project(config: Config) -> Project:
         location = source.location(0)
         if module in RESERVED_MODULES:
             diagnostics.append(
-                Diagnostic(f"a query file cannot be named {path.name}: the output has a {module}.py of its own", location, hint="rename the file")
+                Diagnostic(
+                    f"a query file cannot be named {path.name}: the output has a {module}.py of its own",
+                    location,
+                    hint="rename the file",
+                )
             )
         elif module in modules:
             diagnostics.append(

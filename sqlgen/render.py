@@ -89,7 +89,9 @@ def render_package(files: Sequence[QueryFile], catalog: Catalog) -> dict[str, st
         output[f"{file.module}.py"] = _canonical(environment.get_template("queries.py.jinja").render(module=view))
     if diagnostics:
         raise UserError(diagnostics)
-    model_imports = {"from pydantic import BaseModel"}.union(*(t.imports for m in table_models.values() for t in m.types))
+    model_imports = {"from pydantic import BaseModel"}.union(
+        *(t.imports for m in table_models.values() for t in m.types)
+    )
     models = _unshadow(
         ModuleView(
             header=_header(None),
@@ -234,7 +236,9 @@ def _unshadow(view: ModuleView) -> ModuleView:
         view,
         imports=imports,
         models=models,
-        functions=tuple(dataclasses.replace(f, signature=fix(f.signature), body=tuple(map(fix, f.body))) for f in view.functions),
+        functions=tuple(
+            dataclasses.replace(f, signature=fix(f.signature), body=tuple(map(fix, f.body))) for f in view.functions
+        ),
     )
 
 
@@ -254,7 +258,9 @@ def _function_view(
             param_types.append(python_type(catalog.types, param.type_oid))
         except UnsupportedType as err:
             occurrence = next((p.offsets[0] for p in query.params if p.number == param.number), query.statement_offset)
-            diagnostics.append(_unsupported(query.file, occurrence, err.type_name, f"parameter {param.name}", query.name))
+            diagnostics.append(
+                _unsupported(query.file, occurrence, err.type_name, f"parameter {param.name}", query.name)
+            )
 
     columns = typed.columns if query.command.returns_rows else ()
     column_types: list[PyType] = []

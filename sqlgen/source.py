@@ -98,9 +98,7 @@ def read_source(path: Path) -> SourceText:
         prefix = data[: err.start].decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
         bad = SourceText(shown, prefix)
         location = bad.location(len(prefix))
-        raise UserError(
-            [Diagnostic("file is not valid UTF-8", location, hint="save the file as UTF-8")]
-        ) from None
+        raise UserError([Diagnostic("file is not valid UTF-8", location, hint="save the file as UTF-8")]) from None
     return SourceText(shown, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
@@ -153,7 +151,13 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
     first = next((j for j, t in enumerate(body) if t.significant), None)
     if first is None:
         raise UserError(
-            [file.diagnostic(f"query {name} has no SQL statement", annotation.start, hint="write the statement below the annotation")]
+            [
+                file.diagnostic(
+                    f"query {name} has no SQL statement",
+                    annotation.start,
+                    hint="write the statement below the annotation",
+                )
+            ]
         )
     semicolon = next((j for j, t in enumerate(body) if t.kind is Kind.PUNCT and t.text == ";"), len(body))
     after = next((t for t in body[semicolon + 1 :] if t.significant), None)
@@ -193,10 +197,18 @@ def _parse_annotation(file: SourceText, token: Token) -> tuple[str, Command]:
     name_offset = token.start + parts.start("name")
     command_offset = token.start + parts.start("command")
     if not name:
-        raise UserError([file.diagnostic("annotation has no query name", name_offset, hint="write `-- name: GetAuthor :one`")])
+        raise UserError(
+            [file.diagnostic("annotation has no query name", name_offset, hint="write `-- name: GetAuthor :one`")]
+        )
     if not _QUERY_NAME.match(name):
         raise UserError(
-            [file.diagnostic(f"query name {name!r} is not an identifier", name_offset, hint="use letters, digits and underscores, e.g. `GetAuthor`")]
+            [
+                file.diagnostic(
+                    f"query name {name!r} is not an identifier",
+                    name_offset,
+                    hint="use letters, digits and underscores, e.g. `GetAuthor`",
+                )
+            ]
         )
     known = ", ".join(c.value for c in Command)
     if not command:
@@ -215,7 +227,13 @@ def _parse_annotation(file: SourceText, token: Token) -> tuple[str, Command]:
         ) from None
     if parts["rest"]:
         raise UserError(
-            [file.diagnostic(f"unexpected text after {command}", token.start + parts.start("rest"), hint="an annotation is `-- name: Name :command`")]
+            [
+                file.diagnostic(
+                    f"unexpected text after {command}",
+                    token.start + parts.start("rest"),
+                    hint="an annotation is `-- name: Name :command`",
+                )
+            ]
         )
     return name, parsed
 
@@ -245,11 +263,21 @@ def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tu
             kind, param_name, span_end = macro
             if kind in ("slice", "embed"):
                 raise UserError(
-                    [file.diagnostic(f"sqlc.{kind}() is not supported yet", token.start, hint="pass an array parameter instead, e.g. `= ANY(@ids)`")]
+                    [
+                        file.diagnostic(
+                            f"sqlc.{kind}() is not supported yet",
+                            token.start,
+                            hint="pass an array parameter instead, e.g. `= ANY(@ids)`",
+                        )
+                    ]
                 )
             if param_name is None:
                 raise UserError(
-                    [file.diagnostic(f"sqlc.{kind}() needs a parameter name", token.start, hint=f"write `sqlc.{kind}(author_id)`")]
+                    [
+                        file.diagnostic(
+                            f"sqlc.{kind}() needs a parameter name", token.start, hint=f"write `sqlc.{kind}(author_id)`"
+                        )
+                    ]
                 )
             key, nullable = param_name, kind == "narg"
             named_seen = named_seen or token
@@ -304,8 +332,7 @@ def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tu
     sql = "".join(sql_parts)
 
     params = [
-        Parameter(numbers[key], by_key[key].name, by_key[key].nullable, tuple(by_key[key].offsets))
-        for key in order
+        Parameter(numbers[key], by_key[key].name, by_key[key].nullable, tuple(by_key[key].offsets)) for key in order
     ]
     params.sort(key=lambda p: p.number)
     return sql, edits, params

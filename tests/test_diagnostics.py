@@ -32,7 +32,9 @@ def test_syntax_error_points_at_the_token(project: Project) -> None:
 
 def test_unknown_column_is_located_after_parameter_rewriting(project: Project) -> None:
     project.write("schema.sql", SCHEMA)
-    project.write("queries.sql", "-- name: Q :one\nSELECT id FROM authors WHERE id = sqlc.arg(author_id) AND emial = @email;")
+    project.write(
+        "queries.sql", "-- name: Q :one\nSELECT id FROM authors WHERE id = sqlc.arg(author_id) AND emial = @email;"
+    )
     [rendered] = project.errors()
     lines = rendered.splitlines()
     assert lines[0] == 'queries.sql:2:59: error: column "emial" does not exist'

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from conftest import ROOT, Databases
+
 from sqlgen.config import Overrides, load_config
 from sqlgen.database import apply_schema, connect
 from sqlgen.output import read_output, write_output

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import Project
+
 from sqlgen.catalog import load_catalog
 from sqlgen.database import apply_schema, connect
 from sqlgen.describe import describe_query
@@ -73,13 +73,9 @@ def test_outer_join_side_is_nullable(typer) -> None:  # type: ignore[no-untyped-
 
 
 def test_outer_join_inside_a_subquery_or_cte_is_seen(typer) -> None:  # type: ignore[no-untyped-def]
-    typed = typer(
-        "SELECT s.title FROM (SELECT b.title FROM authors a LEFT JOIN books b ON b.author_id = a.id) s"
-    )
+    typed = typer("SELECT s.title FROM (SELECT b.title FROM authors a LEFT JOIN books b ON b.author_id = a.id) s")
     assert nullability(typed) == {"title": True}
-    typed = typer(
-        "WITH t AS (SELECT title FROM books) SELECT t.title FROM authors a LEFT JOIN t ON true"
-    )
+    typed = typer("WITH t AS (SELECT title FROM books) SELECT t.title FROM authors a LEFT JOIN t ON true")
     assert nullability(typed) == {"title": True}
 
 

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-
 from conftest import ROOT, Databases, dsn_url
+
 from generated import authors, books, models, orders, reviews
 
 SCHEMA_FILES = sorted((ROOT / "queries" / "schema").glob("*.sql"))
@@ -26,7 +26,12 @@ async def conn(databases: Databases) -> AsyncIterator[asyncpg.Connection]:
 
 async def seed(conn: asyncpg.Connection) -> tuple[int, int, int]:
     author = await authors.create_author(
-        conn, name="Ursula K. Le Guin", bio=None, birth_date=datetime.date(1929, 10, 21), country_code="US", website=None
+        conn,
+        name="Ursula K. Le Guin",
+        bio=None,
+        birth_date=datetime.date(1929, 10, 21),
+        country_code="US",
+        website=None,
     )
     assert author is not None
     publisher = await books.upsert_publisher(conn, name="Ace", country_code="US", founded_year=1952)

@@ -121,7 +121,10 @@ def test_invalid_utf8_is_located(tmp_path) -> None:  # type: ignore[no-untyped-d
         ("-- name: Q :one\n", "q.sql:1:1: error: query Q has no SQL statement"),
         ("-- name: Q :one\nSELECT 1; SELECT 2;", "q.sql:2:11: error: query Q holds more than one statement"),
         ("-- name: Q :one\nSELECT 'open", "q.sql:2:8: error: unterminated string literal"),
-        ("-- name: Q :one\nSELECT $1, @a", "q.sql:2:12: error: query Q mixes positional ($1) and named (@name) parameters"),
+        (
+            "-- name: Q :one\nSELECT $1, @a",
+            "q.sql:2:12: error: query Q mixes positional ($1) and named (@name) parameters",
+        ),
         ("-- name: Q :one\nSELECT sqlc.arg()", "q.sql:2:8: error: sqlc.arg() needs a parameter name"),
         ("-- name: Q :copyfrom\nSELECT 1", "q.sql:1:12: error: command :copyfrom is not supported yet"),
         ("-- name: Q :one extra\nSELECT 1", "q.sql:1:17: error: unexpected text after :one"),

@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, Project
 
 APP = """
@@ -53,7 +52,10 @@ def test_generated_package_and_a_program_using_it_pass_mypy_strict(tmp_path: Pat
 @pytest.mark.parametrize(
     ("call", "complaint"),
     [
-        ("authors.get_author(pool, id='1')", 'Argument "id" to "get_author" has incompatible type "str"; expected "int"'),
+        (
+            "authors.get_author(pool, id='1')",
+            'Argument "id" to "get_author" has incompatible type "str"; expected "int"',
+        ),
         ("authors.get_author(pool, author_id=1)", 'Unexpected keyword argument "author_id"'),
         ("authors.get_author(pool, 1)", "Too many positional arguments"),
         ("authors.get_author(pool)", 'Missing named argument "id"'),
@@ -97,7 +99,17 @@ def test_a_nullable_result_must_be_checked_before_use() -> None:
 
 def test_generated_code_passes_ruff() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--select", "E4,E7,E9,F,I,B,UP", "generated"],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "E4,E7,E9,F,I,B,UP",
+            "generated",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -186,7 +198,10 @@ def test_hostile_names_give_valid_collision_free_python(project: Project) -> Non
     )
     output = project.generate()
     module = output["queries.py"]
-    assert "async def models_(\n    conn: Executor,\n    /,\n    *,\n    class_: str,\n    int_: int,\n    conn_: int,\n)" in module
+    assert (
+        "async def models_(\n    conn: Executor,\n    /,\n    *,\n    class_: str,\n    int_: int,\n    conn_: int,\n)"
+        in module
+    )
     assert "async def json_(conn: Executor, /) -> list[JsonRow]:" in module
     assert "    id: int\n    id_2: int\n    column_3: int | None\n    for_: str | None\n" in module
     assert "async def import_(conn: Executor, /, *, int_: int) -> int:" in module
@@ -198,3 +213,15 @@ def test_hostile_names_give_valid_collision_free_python(project: Project) -> Non
         (package / name).write_text(text)
     result = mypy("gen", cwd=project.root)
     assert result.returncode == 0, result.stdout
+
+
+def test_sqlgen_itself_passes_mypy_strict_and_ruff() -> None:
+    result = mypy("sqlgen")
+    assert result.returncode == 0, result.stdout
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "sqlgen", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode == 0, lint.stdout
