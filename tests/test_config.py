@@ -1,0 +1,123 @@
+"""The config stage: pyproject, flags, environment, paths; and the type map and naming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sqlgen.catalog import PgType
+from sqlgen.config import Overrides, load_config
+from sqlgen.errors import UserError
+from sqlgen.naming import field_name, unique
+from sqlgen.typemap import UnsupportedType, python_type
+
+
+def make(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_pyproject_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {
+            "proj/pyproject.toml": '[tool.sqlgen]\nschema = ["db/b", "db/a.sql"]\nqueries = "db"\nout = "gen"\n',
+            "proj/db/a.sql": "",
+            "proj/db/b/10_late.sql": "",
+            "proj/db/b/9_early.sql": "",
+            "proj/db/q.sql": "",
+        },
+    )
+    config = load_config(Overrides(config=Path("proj/pyproject.toml")), cwd=tmp_path, environ={})
+    root = tmp_path / "proj"
+    assert config.out == root / "gen"
+    assert [p.relative_to(root).as_posix() for p in config.schema_files()] == [
+        "db/b/9_early.sql",
+        "db/b/10_late.sql",
+        "db/a.sql",
+    ]
+    # A folder of queries skips the schema files inside it.
+    assert [p.name for p in config.query_files()] == ["q.sql"]
+    assert config.database_url is None
+
+
+def test_flags_override_config_and_environment_overrides_config(tmp_path: Path) -> None:
+    make(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.sqlgen]\nqueries = "q.sql"\nout = "gen"\ndatabase_url = "postgresql://config"\n',
+            "q.sql": "",
+            "other.sql": "",
+        },
+    )
+    config = load_config(Overrides(), cwd=tmp_path, environ={})
+    assert config.database_url == "postgresql://config"
+    config = load_config(Overrides(), cwd=tmp_path, environ={"DATABASE_URL": "postgresql://env"})
+    assert config.database_url == "postgresql://env"
+    config = load_config(
+        Overrides(queries=("other.sql",), out="elsewhere", database_url="postgresql://flag"),
+        cwd=tmp_path,
+        environ={"DATABASE_URL": "postgresql://env"},
+    )
+    assert (config.queries, config.out, config.database_url) == (
+        (tmp_path / "other.sql",),
+        tmp_path / "elsewhere",
+        "postgresql://flag",
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[tool.sqlgen]\nqueries = 3\nout = "gen"\n',
+            "pyproject.toml:2:1: error: queries must be a path or a list of paths",
+        ),
+        ('[tool.sqlgen]\nqueries = "q.sql"\nout = ["gen"]\n', "pyproject.toml:3:1: error: out must be a path"),
+        ('[tool.sqlgen]\nqueries = "q.sql"\n', "error: no output folder configured"),
+    ],
+)
+def test_bad_values_are_reported(tmp_path: Path, toml: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    make(tmp_path, {"pyproject.toml": toml, "q.sql": ""})
+    with pytest.raises(UserError) as caught:
+        load_config(Overrides(), cwd=tmp_path, environ={})
+    assert caught.value.diagnostics[0].render().splitlines()[0] == message
+
+
+def test_plain_toml_config_file(tmp_path: Path) -> None:
+    make(tmp_path, {"sqlgen.toml": 'queries = "q.sql"\nout = "gen"\n', "q.sql": ""})
+    config = load_config(Overrides(config=Path("sqlgen.toml")), cwd=tmp_path, environ={})
+    assert config.out == tmp_path / "gen"
+
+
+TYPES = {
+    16: PgType(16, "pg_catalog", "bool", "b", 0, 0, False),
+    114: PgType(114, "pg_catalog", "json", "b", 0, 0, False),
+    199: PgType(199, "pg_catalog", "_json", "b", 114, 0, False),
+    600: PgType(600, "pg_catalog", "point", "b", 0, 0, False),
+    9000: PgType(9000, "public", "positive_flag", "d", 0, 16, True),
+}
+
+
+def test_type_map() -> None:
+    assert python_type(TYPES, 16).annotation == "bool"
+    assert python_type(TYPES, 9000).annotation == "bool"  # a domain is its base type
+    json_array = python_type(TYPES, 199)
+    assert json_array.annotation == "list[JsonValue | None]"
+    assert json_array.as_param() == "Sequence[JsonValue | None]"
+    assert json_array.decode == "[None if v is None else json.loads(v) for v in {}]"
+    with pytest.raises(UnsupportedType) as caught:
+        python_type(TYPES, 600)
+    assert caught.value.type_name == "pg_catalog.point"
+    with pytest.raises(UnsupportedType):
+        python_type(TYPES, 12345)
+
+
+def test_names() -> None:
+    assert unique(["id", "id", "id_2", "name"]) == ["id", "id_2", "id_2_2", "name"]
+    assert field_name("model_dump") == "model_dump_"
+    assert field_name("json") == "json_"
+    assert field_name("_private") == "private"
