@@ -68,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 database_url=args.database_url,
             )
         )
+        if config.database_url and config.schema:
+            print("sqlgen: note: checking against the live database; schema files are not applied", file=sys.stderr)
         files = generate(config)
         if args.command == "check":
             return _check(config.out, files)

@@ -18,7 +18,8 @@ from sqlgen.catalog import Catalog, Table
 from sqlgen.errors import Diagnostic, SourceText, UserError
 from sqlgen.infer import TypedColumn, TypedQuery
 from sqlgen.naming import field_name, identifier, model_name, parameter_name, pascal_case, snake_case, unique
-from sqlgen.source import Command
+from sqlgen.source import Command, QuerySource
+from sqlgen.sqllex import Kind, tokenize
 from sqlgen.typemap import PyType, UnsupportedType, python_type
 
 LINE_WIDTH = 88
@@ -269,7 +270,9 @@ def _function_view(
             column_types.append(python_type(catalog.types, column.type_oid))
         except UnsupportedType as err:
             diagnostics.append(
-                _unsupported(query.file, query.statement_offset, err.type_name, f"column {column.name}", query.name)
+                _unsupported(
+                    query.file, _column_offset(query, column.name), err.type_name, f"column {column.name}", query.name
+                )
             )
     if query.command.returns_rows and not columns:
         diagnostics.append(
@@ -424,6 +427,15 @@ def _unsupported(file: SourceText, offset: int, type_name: str, what: str, query
         offset,
         hint="cast it to a supported type in the SQL, e.g. `::text`",
     )
+
+
+def _column_offset(query: QuerySource, name: str) -> int:
+    """Where the statement first names a result column (for pointing at it), else its start."""
+    for token in tokenize(query.sql):
+        text = token.text[1:-1] if token.kind is Kind.QUOTED_IDENT else token.text.lower()
+        if token.kind in (Kind.IDENT, Kind.QUOTED_IDENT) and text == name:
+            return query.file_offset(token.start)
+    return query.statement_offset
 
 
 def _convert(template: str | None, value: str, nullable: bool) -> str:

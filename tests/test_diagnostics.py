@@ -76,10 +76,10 @@ def test_one_on_a_statement_without_rows(project: Project) -> None:
 
 def test_unsupported_type_names_type_and_query(project: Project) -> None:
     project.write("schema.sql", SCHEMA)
-    project.write("queries.sql", "-- name: GetPoints :many\nSELECT p FROM points;")
+    project.write("queries.sql", "-- name: GetPoints :many\nSELECT 1 AS one, p FROM points;")
     [rendered] = project.errors()
     assert "column p of query GetPoints has type pg_catalog.point, which sqlgen does not support" in rendered
-    assert rendered.startswith("queries.sql:2:1:")
+    assert rendered.startswith("queries.sql:2:18:")
 
 
 def test_duplicate_query_names(project: Project) -> None:
