@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, JsonValue
 
 from . import Executor, models
+from .models import BookFormat
 
 GET_BOOK = """SELECT * FROM books WHERE id = $1"""
 
@@ -98,6 +99,13 @@ ORDER BY book_count DESC, genre"""
 RETIRE_BOOKS_PUBLISHED_BEFORE = """UPDATE books SET in_print = false, updated_at = now()
 WHERE in_print AND published_on < $1"""
 
+LIST_BOOKS_BY_FORMAT = """SELECT id, title, format, also_available_as
+FROM books
+WHERE format = $1 OR $1 = ANY(also_available_as)
+ORDER BY title"""
+
+SET_BOOK_FORMATS = """UPDATE books SET format = $1, also_available_as = $2 WHERE id = $3"""
+
 
 class GetBookWithPublisherRow(BaseModel):
     """A row returned by get_book_with_publisher."""
@@ -172,6 +180,15 @@ class GenreStatsRow(BaseModel):
     latest_publication: datetime.date | None
 
 
+class ListBooksByFormatRow(BaseModel):
+    """A row returned by list_books_by_format."""
+
+    id: int
+    title: str
+    format: BookFormat
+    also_available_as: list[BookFormat | None]
+
+
 async def get_book(conn: Executor, /, *, id: int) -> models.Book | None:
     row = await conn.fetchrow(GET_BOOK, id)
     if row is None:
@@ -194,6 +211,8 @@ async def get_book(conn: Executor, /, *, id: int) -> models.Book | None:
         created_at=row[14],
         updated_at=row[15],
         average_rating=row[16],
+        format=BookFormat(row[17]),
+        also_available_as=[None if v is None else BookFormat(v) for v in row[18]],
     )
 
 
@@ -220,6 +239,8 @@ async def get_book_by_isbn(conn: Executor, /, *, isbn: str) -> models.Book | Non
         created_at=row[14],
         updated_at=row[15],
         average_rating=row[16],
+        format=BookFormat(row[17]),
+        also_available_as=[None if v is None else BookFormat(v) for v in row[18]],
     )
 
 
@@ -438,4 +459,35 @@ async def retire_books_published_before(
 ) -> int:
     """Mark old books as out of print."""
     status = await conn.execute(RETIRE_BOOKS_PUBLISHED_BEFORE, published_on)
+    return int(status.rpartition(" ")[2])
+
+
+async def list_books_by_format(
+    conn: Executor,
+    /,
+    *,
+    format: BookFormat,
+) -> list[ListBooksByFormatRow]:
+    """Books available in a format, as the main edition or another one."""
+    rows = await conn.fetch(LIST_BOOKS_BY_FORMAT, format)
+    return [
+        ListBooksByFormatRow(
+            id=r[0],
+            title=r[1],
+            format=BookFormat(r[2]),
+            also_available_as=[None if v is None else BookFormat(v) for v in r[3]],
+        )
+        for r in rows
+    ]
+
+
+async def set_book_formats(
+    conn: Executor,
+    /,
+    *,
+    format: BookFormat,
+    others: Sequence[BookFormat | None],
+    id: int,
+) -> int:
+    status = await conn.execute(SET_BOOK_FORMATS, format, others, id)
     return int(status.rpartition(" ")[2])

@@ -6,8 +6,18 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from enum import StrEnum
 
 from pydantic import BaseModel, JsonValue
+
+
+class BookFormat(StrEnum):
+    """The enum public.book_format, in PostgreSQL's order."""
+
+    HARDCOVER = "hardcover"
+    PAPERBACK = "paperback"
+    EBOOK = "ebook"
+    AUDIOBOOK = "audiobook"
 
 
 class Author(BaseModel):
@@ -62,6 +72,8 @@ class Book(BaseModel):
     created_at: datetime.datetime
     updated_at: datetime.datetime | None
     average_rating: float | None
+    format: BookFormat
+    also_available_as: list[BookFormat | None]
 
 
 class Customer(BaseModel):

@@ -111,3 +111,13 @@ ORDER BY book_count DESC, genre;
 -- Mark old books as out of print.
 UPDATE books SET in_print = false, updated_at = now()
 WHERE in_print AND published_on < $1;
+
+-- name: ListBooksByFormat :many
+-- Books available in a format, as the main edition or another one.
+SELECT id, title, format, also_available_as
+FROM books
+WHERE format = @format OR @format = ANY(also_available_as)
+ORDER BY title;
+
+-- name: SetBookFormats :execrows
+UPDATE books SET format = @format, also_available_as = @others WHERE id = @id;

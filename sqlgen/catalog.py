@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlgen.database import DbConnection
 
@@ -18,6 +18,7 @@ class PgType:
     element_oid: int  # for arrays, the element type; else 0
     base_oid: int  # for domains, the underlying type; else 0
     not_null: bool  # a domain declared NOT NULL
+    labels: tuple[str, ...] = ()  # an enum's labels, in PostgreSQL's sort order
 
     @property
     def qualified_name(self) -> str:
@@ -62,6 +63,13 @@ class Catalog:
     types: dict[int, PgType]
     tables: dict[int, Table]
 
+    def user_enums(self) -> list[PgType]:
+        """Enum types the user defined, in a stable order."""
+        return sorted(
+            (t for t in self.types.values() if t.kind == "e" and t.schema not in SYSTEM_SCHEMAS),
+            key=lambda t: (t.schema != "public", t.schema, t.name),
+        )
+
     def user_tables(self) -> list[Table]:
         """Tables and views the user defined, in a stable order."""
         return sorted(
@@ -76,6 +84,8 @@ SELECT t.oid, n.nspname, t.typname, t.typtype,
        t.typbasetype, t.typnotnull
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 """
+
+_ENUM_LABELS_SQL = "SELECT enumtypid, enumlabel FROM pg_enum ORDER BY enumtypid, enumsortorder"
 
 _COLUMNS_SQL = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname, a.atttypid,
@@ -93,13 +103,35 @@ ORDER BY c.oid, a.attnum
 
 def load_catalog(conn: DbConnection) -> Catalog:
     """Read types and relations from pg_catalog."""
+    labels: dict[int, list[str]] = {}
+    for oid, label in conn.execute(_ENUM_LABELS_SQL).fetchall():
+        labels.setdefault(oid, []).append(label)
     types: dict[int, PgType] = {}
     for oid, schema, name, kind, element, base, not_null in conn.execute(_TYPES_SQL).fetchall():
-        types[oid] = PgType(oid, schema, name, kind, element, base, bool(not_null))
+        types[oid] = PgType(oid, schema, name, kind, element, base, bool(not_null), tuple(labels.get(oid, ())))
     columns: dict[int, list[Column]] = {}
     heads: dict[int, tuple[str, str, str]] = {}
     for oid, schema, name, kind, number, column, type_oid, not_null in conn.execute(_COLUMNS_SQL).fetchall():
         heads[oid] = (schema, name, kind)
         columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null)))
-    tables = {oid: Table(oid, schema, name, kind, tuple(columns[oid])) for oid, (schema, name, kind) in heads.items()}
+    tables = {
+        oid: Table(
+            oid,
+            schema,
+            name,
+            kind,
+            tuple(replace(c, not_null=c.not_null or _domain_not_null(types, c.type_oid)) for c in columns[oid]),
+        )
+        for oid, (schema, name, kind) in heads.items()
+    }
     return Catalog(types, tables)
+
+
+def _domain_not_null(types: dict[int, PgType], oid: int) -> bool:
+    """A column whose type is a NOT NULL domain (or a domain over one) cannot hold NULL."""
+    pg_type = types.get(oid)
+    while pg_type is not None and pg_type.kind == "d":
+        if pg_type.not_null:
+            return True
+        pg_type = types.get(pg_type.base_oid)
+    return False

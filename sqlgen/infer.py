@@ -64,7 +64,7 @@ class Analysis:
     param_names: dict[int, str] = field(default_factory=dict)
     nullable_params: frozenset[int] = frozenset()
     output_expressions: tuple[exp.Expression, ...] | None = None  # only when there is no `*`
-    assignments: dict[int, tuple[str | None, str]] = field(
+    assignments: dict[int, tuple[str | None, str | int]] = field(
         default_factory=dict
     )  # $n → (table, column) it is assigned to
 
@@ -136,11 +136,14 @@ def _assigned_to_nullable_column(analysis: Analysis, number: int, catalog: Catal
     target = analysis.assignments.get(number)
     if target is None:
         return False
-    table_name, column_name = target
+    table_name, column_ref = target
     table = _find_table(catalog, table_name)
     if table is None:
         return True
-    column = next((c for c in table.columns if c.name.lower() == column_name.lower()), None)
+    if isinstance(column_ref, int):
+        column = table.columns[column_ref] if column_ref < len(table.columns) else None
+    else:
+        column = next((c for c in table.columns if c.name.lower() == column_ref.lower()), None)
     return column is None or not column.not_null
 
 
@@ -256,10 +259,10 @@ _COMPARISONS = (
 )
 
 
-def _parameters(tree: exp.Expression) -> tuple[dict[int, str], set[int], dict[int, tuple[str | None, str]]]:
+def _parameters(tree: exp.Expression) -> tuple[dict[int, str], set[int], dict[int, tuple[str | None, str | int]]]:
     names: dict[int, str] = {}
     nullable: set[int] = set()
-    targets: dict[int, tuple[str | None, str]] = {}
+    targets: dict[int, tuple[str | None, str | int]] = {}
     for param in tree.find_all(exp.Parameter):
         if not isinstance(param.this, exp.Literal) or param.this.is_string:
             continue
@@ -290,12 +293,14 @@ def _parameters(tree: exp.Expression) -> tuple[dict[int, str], set[int], dict[in
             name = "offset"
         elif isinstance(parent, exp.Tuple) and isinstance(parent.parent, exp.Values):
             insert = parent.parent.parent
+            position = parent.expressions.index(node)
             if isinstance(insert, exp.Insert) and isinstance(insert.this, exp.Schema):
                 columns = insert.this.expressions
-                position = parent.expressions.index(node)
                 if position < len(columns):
                     name = columns[position].name
                     targets[number] = (_table_name(insert.this.this), name)
+            elif isinstance(insert, exp.Insert) and isinstance(insert.this, exp.Table):
+                targets[number] = (_table_name(insert.this), position)
         if name and number not in names:
             names[number] = name
     return names, nullable, targets

@@ -40,6 +40,17 @@ def model_name(schema: str, table: str) -> str:
     return name if schema == "public" else pascal_case(schema) + name
 
 
+def enum_name(schema: str, name: str) -> str:
+    """`public.order_status` → `OrderStatus`; other schemas prefix their name."""
+    pascal = pascal_case(name)
+    return pascal if schema == "public" else pascal_case(schema) + pascal
+
+
+def enum_member(label: str) -> str:
+    """`in-progress` → `IN_PROGRESS`."""
+    return identifier(label).upper()
+
+
 def identifier(name: str) -> str:
     """A valid, public Python identifier close to `name`."""
     cleaned = re.sub(r"\W+", "_", name, flags=re.ASCII).strip("_")

@@ -7,6 +7,7 @@ templates (package data under `sqlgen/templates/`) only lay the results out.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,17 @@ from sqlgen import __version__
 from sqlgen.catalog import Catalog, Table
 from sqlgen.errors import Diagnostic, SourceText, UserError
 from sqlgen.infer import TypedColumn, TypedQuery
-from sqlgen.naming import field_name, identifier, model_name, parameter_name, pascal_case, snake_case, unique
+from sqlgen.naming import (
+    enum_member,
+    enum_name,
+    field_name,
+    identifier,
+    model_name,
+    parameter_name,
+    pascal_case,
+    snake_case,
+    unique,
+)
 from sqlgen.source import Command, QuerySource
 from sqlgen.sqllex import Kind, tokenize
 from sqlgen.typemap import PyType, UnsupportedType, python_type
@@ -40,6 +51,13 @@ class ModelView:
 
 
 @dataclass(frozen=True)
+class EnumView:
+    name: str
+    doc: str
+    members: tuple[tuple[str, str], ...]  # (member name, value literal)
+
+
+@dataclass(frozen=True)
 class FunctionView:
     name: str
     constant: str
@@ -56,6 +74,7 @@ class ModuleView:
     imports: tuple[str, ...]
     models: tuple[ModelView, ...]
     functions: tuple[FunctionView, ...]
+    enums: tuple[EnumView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,9 +109,13 @@ def render_package(files: Sequence[QueryFile], catalog: Catalog) -> dict[str, st
         output[f"{file.module}.py"] = _canonical(environment.get_template("queries.py.jinja").render(module=view))
     if diagnostics:
         raise UserError(diagnostics)
+    enums = _enum_views(catalog)
     model_imports = {"from pydantic import BaseModel"}.union(
         *(t.imports for m in table_models.values() for t in m.types)
     )
+    model_imports = {line for line in model_imports if not line.startswith("from .models import")}
+    if enums:
+        model_imports.add("from enum import StrEnum")
     models = _unshadow(
         ModuleView(
             header=_header(None),
@@ -100,6 +123,7 @@ def render_package(files: Sequence[QueryFile], catalog: Catalog) -> dict[str, st
             imports=_sorted_imports(model_imports),
             models=tuple(ModelView(m.name, _model_doc(m.table), m.fields) for m in table_models.values()),
             functions=(),
+            enums=enums,
         )
     )
     output["models.py"] = _canonical(environment.get_template("models.py.jinja").render(module=models))
@@ -138,7 +162,8 @@ def _table_models(catalog: Catalog) -> dict[int, _TableModel]:
         except UnsupportedType:
             continue  # no model; queries reading the unsupported column report it
         tables.append((table, types))
-    names = unique(model_name(t.schema, t.name) for t, _ in tables)
+    enum_names = [enum_name(e.schema, e.name) for e in catalog.user_enums()]
+    names = unique([*enum_names, *(model_name(t.schema, t.name) for t, _ in tables)])[len(enum_names) :]
     for (table, types), name in zip(tables, names, strict=True):
         field_names = unique(field_name(c.name) for c in table.columns)
         fields = tuple(
@@ -147,6 +172,20 @@ def _table_models(catalog: Catalog) -> dict[int, _TableModel]:
         )
         models[table.oid] = _TableModel(table, name, fields, types)
     return models
+
+
+def _enum_views(catalog: Catalog) -> tuple[EnumView, ...]:
+    return tuple(
+        EnumView(
+            enum_name(e.schema, e.name),
+            f"The enum {e.schema}.{e.name}, in PostgreSQL's order.",
+            tuple(
+                (member, json.dumps(label, ensure_ascii=False))
+                for member, label in zip(unique(enum_member(label) for label in e.labels), e.labels, strict=True)
+            ),
+        )
+        for e in catalog.user_enums()
+    )
 
 
 def _table_column_nullable(table: Table, not_null: bool) -> bool:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlgen.catalog import PgType
+from sqlgen.naming import enum_name
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,9 @@ def python_type(types: Mapping[int, PgType], oid: int) -> PyType:
             param_annotation=f"Sequence[{element.as_param()} | None]",
             param_imports=element.param_imports | {"from collections.abc import Sequence"},
         )
+    if pg_type.kind == "e":
+        name = enum_name(pg_type.schema, pg_type.name)
+        return PyType(name, frozenset({f"from .models import {name}"}), decode=f"{name}({{}})")
     if pg_type.schema == "pg_catalog" and pg_type.name in BUILTIN_TYPES:
         return BUILTIN_TYPES[pg_type.name]
     raise UnsupportedType(pg_type, oid)

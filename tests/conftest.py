@@ -6,6 +6,7 @@ server to use instead; databases are created on it and dropped afterwards.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import subprocess
@@ -14,6 +15,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 import pytest
@@ -109,6 +111,23 @@ class Project:
         with connect(url) as conn:
             apply_schema(conn, project.schema)
             return generate(config, conn)
+
+    def package(self, name: str, **overrides: object) -> tuple[ModuleType, str]:
+        """Generate, write and import the package as `name`; returns it and a database URL with the schema."""
+        config = self.config(out=name, **overrides)
+        project = read_project(config)
+        url = self.databases.create()
+        with connect(url) as conn:
+            apply_schema(conn, project.schema)
+            output = generate(config, conn)
+        (self.root / name).mkdir()
+        for file, text in output.items():
+            (self.root / name / file).write_text(text)
+        sys.path.insert(0, str(self.root))
+        try:
+            return importlib.import_module(name), dsn_url(url)
+        finally:
+            sys.path.remove(str(self.root))
 
     def errors(self, **overrides: object) -> list[str]:
         """The rendered diagnostics of a run that must fail."""

@@ -200,3 +200,14 @@ async def test_pool_pooled_connection_and_transaction_rollback(databases: Databa
                     await authors.create_author(pooled, name="Gone", **new_author)
                     raise RuntimeError("roll back")
         assert await authors.count_authors(pool) == 0
+
+
+async def test_enum_columns_and_parameters(conn: asyncpg.Connection) -> None:
+    _, _, book_id = await seed(conn)
+    book = await books.get_book(conn, id=book_id)
+    assert book is not None and book.format is models.BookFormat.PAPERBACK and book.also_available_as == []
+    formats = [models.BookFormat.EBOOK, models.BookFormat.AUDIOBOOK]
+    assert await books.set_book_formats(conn, format=models.BookFormat.HARDCOVER, others=formats, id=book_id) == 1
+    [row] = await books.list_books_by_format(conn, format=models.BookFormat.AUDIOBOOK)
+    assert (row.id, row.format, row.also_available_as) == (book_id, models.BookFormat.HARDCOVER, formats)
+    assert await books.list_books_by_format(conn, format=models.BookFormat.PAPERBACK) == []
