@@ -332,7 +332,7 @@ def _function_view(
         signature_args.append("*")
     for arg, param, py in zip(arg_names, typed.params, param_types, strict=True):
         signature_args.append(f"{arg}: {_nullable(py.as_param(), param.nullable)}")
-        imports |= py.param_imports or py.imports
+        imports |= py.imports | py.param_imports
         call_args.append(_convert(py.encode, arg, param.nullable))
         if py.encode:
             imports |= py.conversion_imports

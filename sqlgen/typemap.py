@@ -30,7 +30,7 @@ class PyType:
     encode: str | None = None
     conversion_imports: frozenset[str] = field(default_factory=frozenset)  # what decode/encode need
     param_annotation: str | None = None  # when parameters accept a wider type than results give
-    param_imports: frozenset[str] = field(default_factory=frozenset)
+    param_imports: frozenset[str] = field(default_factory=frozenset)  # what the parameter annotation adds
 
     def as_param(self) -> str:
         return self.param_annotation or self.annotation

@@ -126,6 +126,7 @@ def test_output_for_every_parameter_and_result_shape_typechecks(project: Project
     project.write(
         "schema.sql",
         """
+        CREATE TYPE mood AS ENUM ('sad', 'happy');
         CREATE TABLE t (
             id int PRIMARY KEY, j jsonb, js json NOT NULL, a int[] NOT NULL, ja jsonb[], u uuid, b bytea,
             n numeric, ts timestamp, tz timestamptz, d date, tm time, iv interval, f real, g double precision,
@@ -145,6 +146,8 @@ def test_output_for_every_parameter_and_result_shape_typechecks(project: Project
         SELECT js FROM t WHERE id = @id;
         -- name: JsonMany :many
         SELECT ja FROM t;
+        -- name: ByMoods :many
+        SELECT id FROM t WHERE id = ANY(@ids) AND 'happy'::mood = ANY(@moods::mood[]);
         -- name: Rows :execrows
         DELETE FROM t;
         -- name: Status :execresult
