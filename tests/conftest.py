@@ -24,6 +24,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sqlgen.config import Config, Overrides, load_config
 from sqlgen.database import DbConnection, apply_schema, connect, embedded_server
 from sqlgen.errors import UserError
+from sqlgen.output import write_output
 from sqlgen.pipeline import generate, read_project
 from sqlgen.source import read_source
 
@@ -85,6 +86,22 @@ def dsn_url(conninfo: str) -> str:
     return f"postgresql://{user}:{password}@{host}:{port}/{dbname}"
 
 
+def generate_fresh(databases: Databases, config: Config) -> tuple[dict[str, str], str]:
+    """Generate for `config` in a new database holding its schema; returns the output and the database's URL."""
+    url = databases.create()
+    with connect(url) as conn:
+        apply_schema(conn, read_project(config).schema)
+        return generate(config, conn), url
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """Write `{relative path: text}` under `root`, creating folders."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 @dataclass
 class Project:
     """A small sqlgen project in a temporary folder."""
@@ -92,11 +109,8 @@ class Project:
     root: Path
     databases: Databases
 
-    def write(self, relative: str, text: str) -> Path:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return path
+    def write(self, relative: str, text: str) -> None:
+        write_files(self.root, {relative: textwrap.dedent(text).lstrip("\n")})
 
     def config(self, **overrides: object) -> Config:
         defaults: dict[str, object] = {"schema": ("schema.sql",), "queries": ("queries.sql",), "out": "gen"}
@@ -105,29 +119,25 @@ class Project:
 
     def generate(self, **overrides: object) -> dict[str, str]:
         """Generate in memory against a fresh database with the project's schema applied."""
-        config = self.config(**overrides)
-        project = read_project(config)
-        url = self.databases.create()
-        with connect(url) as conn:
-            apply_schema(conn, project.schema)
-            return generate(config, conn)
+        return self._generate(**overrides)[0]
+
+    def write_package(self, name: str = "gen", **overrides: object) -> str:
+        """Generate and write the package to `name`; returns a database URL (asyncpg form) with the schema."""
+        output, url = self._generate(out=name, **overrides)
+        write_output(self.root / name, output)
+        return dsn_url(url)
 
     def package(self, name: str, **overrides: object) -> tuple[ModuleType, str]:
         """Generate, write and import the package as `name`; returns it and a database URL with the schema."""
-        config = self.config(out=name, **overrides)
-        project = read_project(config)
-        url = self.databases.create()
-        with connect(url) as conn:
-            apply_schema(conn, project.schema)
-            output = generate(config, conn)
-        (self.root / name).mkdir()
-        for file, text in output.items():
-            (self.root / name / file).write_text(text)
+        url = self.write_package(name, **overrides)
         sys.path.insert(0, str(self.root))
         try:
-            return importlib.import_module(name), dsn_url(url)
+            return importlib.import_module(name), url
         finally:
             sys.path.remove(str(self.root))
+
+    def _generate(self, **overrides: object) -> tuple[dict[str, str], str]:
+        return generate_fresh(self.databases, self.config(**overrides))
 
     def errors(self, **overrides: object) -> list[str]:
         """The rendered diagnostics of a run that must fail."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_files
 
 from sqlgen.catalog import PgType
 from sqlgen.config import Overrides, load_config
@@ -13,14 +14,8 @@ from sqlgen.naming import field_name, unique
 from sqlgen.typemap import UnsupportedType, python_type
 
 
-def make(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-
-
 def test_pyproject_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
-    make(
+    write_files(
         tmp_path,
         {
             "proj/pyproject.toml": '[tool.sqlgen]\nschema = ["db/b", "db/a.sql"]\nqueries = "db"\nout = "gen"\n',
@@ -44,7 +39,7 @@ def test_pyproject_paths_are_relative_to_the_config_file(tmp_path: Path) -> None
 
 
 def test_flags_override_config_and_environment_overrides_config(tmp_path: Path) -> None:
-    make(
+    write_files(
         tmp_path,
         {
             "pyproject.toml": '[tool.sqlgen]\nqueries = "q.sql"\nout = "gen"\ndatabase_url = "postgresql://config"\n',
@@ -81,14 +76,14 @@ def test_flags_override_config_and_environment_overrides_config(tmp_path: Path) 
 )
 def test_bad_values_are_reported(tmp_path: Path, toml: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    make(tmp_path, {"pyproject.toml": toml, "q.sql": ""})
+    write_files(tmp_path, {"pyproject.toml": toml, "q.sql": ""})
     with pytest.raises(UserError) as caught:
         load_config(Overrides(), cwd=tmp_path, environ={})
     assert caught.value.diagnostics[0].render().splitlines()[0] == message
 
 
 def test_plain_toml_config_file(tmp_path: Path) -> None:
-    make(tmp_path, {"sqlgen.toml": 'queries = "q.sql"\nout = "gen"\n', "q.sql": ""})
+    write_files(tmp_path, {"sqlgen.toml": 'queries = "q.sql"\nout = "gen"\n', "q.sql": ""})
     config = load_config(Overrides(config=Path("sqlgen.toml")), cwd=tmp_path, environ={})
     assert config.out == tmp_path / "gen"
 

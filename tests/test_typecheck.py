@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, Project
 
+from sqlgen.output import read_output
+
 APP = """
 from __future__ import annotations
 
@@ -154,11 +156,7 @@ def test_output_for_every_parameter_and_result_shape_typechecks(project: Project
         DELETE FROM t;
         """,
     )
-    output = project.generate()
-    package = project.root / "gen"
-    package.mkdir()
-    for name, text in output.items():
-        (package / name).write_text(text)
+    project.write_package("gen")
     result = mypy("gen", cwd=project.root)
     assert result.returncode == 0, result.stdout
 
@@ -172,13 +170,10 @@ def test_columns_named_like_modules_do_not_hide_them(project: Project) -> None:
         "queries.sql",
         "-- name: All :many\nSELECT * FROM t;\n-- name: Some :many\nSELECT uuid, other FROM t WHERE uuid = @uuid;\n",
     )
-    output = project.generate()
+    project.write_package("gen")
+    output = read_output(project.root / "gen")
     assert "import uuid as _uuid" in output["models.py"]
     assert "    uuid: _uuid.UUID\n    other: _uuid.UUID | None\n" in output["models.py"]
-    package = project.root / "gen"
-    package.mkdir()
-    for name, text in output.items():
-        (package / name).write_text(text)
     result = mypy("gen", cwd=project.root)
     assert result.returncode == 0, result.stdout
 
@@ -199,7 +194,8 @@ def test_hostile_names_give_valid_collision_free_python(project: Project) -> Non
         DELETE FROM "Weird Table" WHERE "int" = @int;
         """,
     )
-    output = project.generate()
+    project.write_package("gen")
+    output = read_output(project.root / "gen")
     module = output["queries.py"]
     assert (
         "async def models_(\n    conn: Executor,\n    /,\n    *,\n    class_: str,\n    int_: int,\n    conn_: int,\n)"
@@ -210,10 +206,6 @@ def test_hostile_names_give_valid_collision_free_python(project: Project) -> Non
     assert "async def import_(conn: Executor, /, *, int_: int) -> int:" in module
     assert "    class_: str | None\n    model_config_: str | None\n" in output["models.py"]
     assert "class WeirdTable(BaseModel):" in output["models.py"]
-    package = project.root / "gen"
-    package.mkdir()
-    for name, text in output.items():
-        (package / name).write_text(text)
     result = mypy("gen", cwd=project.root)
     assert result.returncode == 0, result.stdout
 
