@@ -65,19 +65,14 @@ def describe_query(conn: DbConnection, query: QuerySource) -> Described:
 
 
 def _diagnostic(query: QuerySource, error: ServerError) -> Diagnostic:
-    position = error.position
-    hint = error.hint
-    if position is None:
-        mentioned = _PARAMETER_IN_MESSAGE.search(error.message)
-        param = next((p for p in query.params if mentioned and p.number == int(mentioned.group(1))), None)
-        if param is not None:
-            diagnostic = query.file.diagnostic(
-                error.message,
-                param.offsets[0],
-                detail=error.detail,
-                hint=hint or "add a cast that names the type, e.g. `@name::text` or `$1::int`",
-                sqlstate=error.sqlstate,
-            )
-            return diagnostic
-        position = 0
-    return query.diagnostic(error.message, position, **error.extras())
+    if error.position is not None:
+        return query.diagnostic(error.message, error.position, **error.extras())
+    # "could not determine data type of parameter $2" has no position: point at the parameter.
+    mentioned = _PARAMETER_IN_MESSAGE.search(error.message)
+    param = next((p for p in query.params if mentioned and p.number == int(mentioned[1])), None)
+    if param is None:
+        return query.diagnostic(error.message, 0, **error.extras())
+    hint = error.hint or "add a cast that names the type, e.g. `@name::text` or `$1::int`"
+    return query.file.diagnostic(
+        error.message, param.offsets[0], detail=error.detail, hint=hint, sqlstate=error.sqlstate
+    )

@@ -13,6 +13,7 @@ q.sql:2:10: error: syntax error at or near "FORM"
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +72,6 @@ class SourceText:
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     def location(self, offset: int) -> Location:
-        import bisect
-
         offset = max(0, min(offset, len(self.text)))
         index = bisect.bisect_right(self._line_starts, offset) - 1
         return Location(self.path, index + 1, offset - self._line_starts[index] + 1)

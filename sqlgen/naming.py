@@ -27,6 +27,11 @@ def snake_case(name: str) -> str:
     return identifier(name.lower())
 
 
+def module_name(stem: str) -> str:
+    """A query file's module: `user-accounts.sql` → `user_accounts`."""
+    return snake_case(stem)
+
+
 def pascal_case(name: str) -> str:
     words = [w for w in re.split(r"[^0-9A-Za-z]+", name) if w]
     pascal = "".join(w[:1].upper() + w[1:] for w in words)

@@ -16,7 +16,8 @@ from sqlgen.database import DbConnection, apply_schema, open_database
 from sqlgen.describe import describe_queries
 from sqlgen.errors import Diagnostic, SourceText, UserError
 from sqlgen.infer import TypedQuery, infer_query
-from sqlgen.render import QueryFile, module_name, render_package
+from sqlgen.naming import module_name
+from sqlgen.render import QueryFile, render_package
 from sqlgen.source import QuerySource, parse_queries, read_source
 
 RESERVED_MODULES = frozenset({"models", "__init__"})

@@ -22,7 +22,6 @@ from sqlgen.naming import (
     enum_member,
     enum_name,
     field_name,
-    identifier,
     model_name,
     parameter_name,
     pascal_case,
@@ -34,7 +33,9 @@ from sqlgen.sqllex import Kind, tokenize
 from sqlgen.typemap import PyType, UnsupportedType, python_type
 
 LINE_WIDTH = 88
-RESERVED_LOCALS = frozenset({"conn", "models", "Executor"})
+MODULE_NAMES = frozenset({"models", "json", "datetime", "decimal", "uuid"})  # what generated modules import
+# Names a parameter must not take: the executor, everything imported, and builtins the bodies call.
+RESERVED_PARAMETER_NAMES = MODULE_NAMES | {"conn", "Executor", "Sequence", "JsonValue", "BaseModel", "int"}
 
 
 @dataclass(frozen=True)
@@ -324,8 +325,7 @@ def _function_view(
     if diagnostics:
         raise UserError(diagnostics)
 
-    reserved = RESERVED_LOCALS | MODULE_NAMES | {"Sequence", "JsonValue", "BaseModel", "int"}
-    arg_names = unique(parameter_name(p.name, reserved) for p in typed.params)
+    arg_names = unique(parameter_name(p.name, RESERVED_PARAMETER_NAMES) for p in typed.params)
     signature_args = ["conn: Executor", "/"]
     call_args = [_constant_name(query.name)]
     if typed.params:
@@ -497,9 +497,6 @@ def _wrap_call(callee: str, args: Sequence[str], *, indent: int, prefix_len: int
     return "\n".join(lines)
 
 
-MODULE_NAMES = frozenset({"models", "json", "datetime", "decimal", "uuid"})  # what generated modules import
-
-
 def _function_name(query_name: str) -> str:
     name = snake_case(query_name)
     return f"{name}_" if name in MODULE_NAMES else name
@@ -552,7 +549,3 @@ def _canonical(text: str) -> str:
     lines = [line.rstrip() for line in text.splitlines()]
     collapsed = re.sub(r"\n{4,}", "\n\n\n", "\n".join(lines))
     return collapsed.strip("\n") + "\n"
-
-
-def module_name(stem: str) -> str:
-    return identifier(snake_case(stem))
