@@ -2,13 +2,16 @@
 """Generated query package.
 
 Every query function takes an `Executor` first: an asyncpg `Connection`, a `Pool`, or a
-connection acquired from a pool.
+connection acquired from a pool. Open them with `connect` and `create_pool` below, or
+pass `init=init_connection` to asyncpg's own `create_pool`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from asyncpg import Connection, Pool
 from asyncpg.pool import PoolConnectionProxy
 
@@ -19,4 +22,36 @@ if TYPE_CHECKING:
 else:
     Executor = Connection | Pool | PoolConnectionProxy
 
-__all__ = ["Executor"]
+__all__ = ["Executor", "connect", "create_pool", "init_connection"]
+
+
+async def init_connection(conn: Connection[Any]) -> None:
+    """Prepare a connection for the generated functions (this schema needs nothing).
+
+    Generated code converts every value itself; call this anyway, so that a schema that
+    later needs a codec (hstore) does not need new wiring.
+    """
+    return None
+
+
+async def connect(dsn: str | None = None, **kwargs: Any) -> Connection[Any]:
+    """`asyncpg.connect`, then `init_connection`."""
+    conn: Connection[Any] = await asyncpg.connect(dsn, **kwargs)
+    await init_connection(conn)
+    return conn
+
+
+def create_pool(
+    dsn: str | None = None,
+    *,
+    init: Callable[[Connection[Any]], Awaitable[None]] | None = None,
+    **kwargs: Any,
+) -> Pool[Any]:
+    """`asyncpg.create_pool` whose connections run `init_connection`, then `init` if given."""
+
+    async def setup(conn: Connection[Any]) -> None:
+        await init_connection(conn)
+        if init is not None:
+            await init(conn)
+
+    return asyncpg.create_pool(dsn, init=setup, **kwargs)

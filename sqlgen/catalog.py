@@ -19,6 +19,9 @@ class PgType:
     base_oid: int  # for domains, the underlying type; else 0
     not_null: bool  # a domain declared NOT NULL
     labels: tuple[str, ...] = ()  # an enum's labels, in PostgreSQL's sort order
+    relation_oid: int = 0  # for composites, the pg_class row holding the attributes
+    range_subtype_oid: int = 0  # for ranges and multiranges, the element type
+    extension: str | None = None  # the extension that created the type, if any
 
     @property
     def qualified_name(self) -> str:
@@ -35,6 +38,7 @@ class Column:
     name: str
     type_oid: int
     not_null: bool  # a validated NOT NULL constraint
+    dimensions: int = 0  # declared array dimensions (pg_attribute.attndims); not enforced
 
 
 @dataclass(frozen=True)
@@ -42,12 +46,12 @@ class Table:
     oid: int
     schema: str
     name: str
-    kind: str  # pg_class.relkind: r table, p partitioned, v view, m materialized view, f foreign
+    kind: str  # pg_class.relkind: r table, p partitioned, v view, m materialized view, f foreign, c composite
     columns: tuple[Column, ...]
 
     @property
     def user_defined(self) -> bool:
-        return self.schema not in SYSTEM_SCHEMAS
+        return self.schema not in SYSTEM_SCHEMAS and self.kind != "c"
 
     @property
     def enforces_not_null(self) -> bool:
@@ -70,6 +74,22 @@ class Catalog:
             key=lambda t: (t.schema != "public", t.schema, t.name),
         )
 
+    def user_composites(self) -> list[PgType]:
+        """Composite types the user created with CREATE TYPE … AS (…), in a stable order."""
+        return sorted(
+            (
+                t
+                for t in self.types.values()
+                if t.kind == "c" and t.schema not in SYSTEM_SCHEMAS and self.composite_attributes(t) is not None
+            ),
+            key=lambda t: (t.schema != "public", t.schema, t.name),
+        )
+
+    def composite_attributes(self, pg_type: PgType) -> tuple[Column, ...] | None:
+        """The attributes of a standalone composite type; None for a table's row type."""
+        relation = self.tables.get(pg_type.relation_oid)
+        return relation.columns if relation is not None and relation.kind == "c" else None
+
     def user_tables(self) -> list[Table]:
         """Tables and views the user defined, in a stable order."""
         return sorted(
@@ -81,8 +101,14 @@ class Catalog:
 _TYPES_SQL = """
 SELECT t.oid, n.nspname, t.typname, t.typtype,
        CASE WHEN t.typcategory = 'A' THEN t.typelem ELSE 0 END,
-       t.typbasetype, t.typnotnull
-FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+       t.typbasetype, t.typnotnull, t.typrelid,
+       coalesce(r.rngsubtype, m.rngsubtype, 0),
+       (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+        WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_range r ON r.rngtypid = t.oid
+LEFT JOIN pg_range m ON m.rngmultitypid = t.oid
 """
 
 _ENUM_LABELS_SQL = "SELECT enumtypid, enumlabel FROM pg_enum ORDER BY enumtypid, enumsortorder"
@@ -92,11 +118,12 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname, a.atttypid,
        a.attnotnull AND NOT EXISTS (
            SELECT 1 FROM pg_constraint k
            WHERE k.conrelid = c.oid AND k.contype = 'n' AND NOT k.convalidated
-             AND k.conkey[1] = a.attnum)
+             AND k.conkey[1] = a.attnum),
+       a.attndims
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')
 ORDER BY c.oid, a.attnum
 """
 
@@ -107,13 +134,29 @@ def load_catalog(conn: DbConnection) -> Catalog:
     for oid, label in conn.execute(_ENUM_LABELS_SQL).fetchall():
         labels.setdefault(oid, []).append(label)
     types: dict[int, PgType] = {}
-    for oid, schema, name, kind, element, base, not_null in conn.execute(_TYPES_SQL).fetchall():
-        types[oid] = PgType(oid, schema, name, kind, element, base, bool(not_null), tuple(labels.get(oid, ())))
+    for oid, schema, name, kind, element, base, not_null, relation, subtype, extension in conn.execute(
+        _TYPES_SQL
+    ).fetchall():
+        types[oid] = PgType(
+            oid,
+            schema,
+            name,
+            kind,
+            element,
+            base,
+            bool(not_null),
+            tuple(labels.get(oid, ())),
+            relation,
+            subtype,
+            extension,
+        )
     columns: dict[int, list[Column]] = {}
     heads: dict[int, tuple[str, str, str]] = {}
-    for oid, schema, name, kind, number, column, type_oid, not_null in conn.execute(_COLUMNS_SQL).fetchall():
+    for oid, schema, name, kind, number, column, type_oid, not_null, dimensions in conn.execute(
+        _COLUMNS_SQL
+    ).fetchall():
         heads[oid] = (schema, name, kind)
-        columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null)))
+        columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null), dimensions))
     tables = {
         oid: Table(
             oid,

@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sqlgen: interrupted; nothing was written", file=sys.stderr)
         return 130
-    queries = sum(text.count("\nasync def ") for text in files.values())
+    queries = sum(text.count("\nasync def ") for name, text in files.items() if name != "__init__.py")
     state = "generated" if changed else "up to date:"
     print(f"sqlgen: {state} {display_path(config.out)} ({len(files)} files, {queries} queries)")
     return EXIT_OK

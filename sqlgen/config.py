@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import os
 import re
 import tomllib
@@ -14,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
+from sqlgen.typemap import TypeOverride
 
-KEYS = ("schema", "queries", "out", "database_url")
+KEYS = ("schema", "queries", "out", "database_url", "overrides")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Config:
     out: Path
     database_url: str | None
     config_file: Path | None
+    overrides: tuple[TypeOverride, ...] = ()
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order."""
@@ -110,6 +114,8 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
         errors.append(located("database_url", "database_url must be a string"))
         url = None
 
+    type_overrides = _type_overrides(table.get("overrides", {}), source, errors)
+
     if not queries and not errors:
         errors.append(
             Diagnostic(
@@ -130,7 +136,7 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
             raise UserError(
                 [Diagnostic(f"{display_path(path)} does not exist", hint="check the schema and queries paths")]
             )
-    config = Config(root, schema, queries, out, url or None, config_file)
+    config = Config(root, schema, queries, out, url or None, config_file, type_overrides)
     _check_out(config)
     return config
 
@@ -157,8 +163,79 @@ def _read_table(source: SourceText, path: Path) -> dict[str, Any]:
 
 
 def _key_location(source: SourceText, key: str) -> Location:
-    match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", source.text, re.MULTILINE)
+    match = re.search(rf"^[ \t]*(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')[ \t]*=", source.text, re.M)
     return source.location(match.start() if match else 0)
+
+
+def _type_overrides(value: object, source: SourceText | None, errors: list[Diagnostic]) -> tuple[TypeOverride, ...]:
+    """`[tool.sqlgen.overrides]`: "schema.type" or "schema.table.column" = "package.module.PythonType"."""
+    location = _key_location(source, "overrides") if source else None
+    if not isinstance(value, dict):
+        errors.append(Diagnostic("overrides must be a table", location, hint=_OVERRIDE_EXAMPLE))
+        return ()
+    overrides = []
+    for target, python_type in value.items():
+        where = _key_location(source, target) if source else None
+        if not re.fullmatch(r"[^.\s]+\.[^.\s]+(\.[^.\s]+)?", target):
+            errors.append(
+                Diagnostic(f"override target {target!r} is neither a type nor a column", where, hint=_OVERRIDE_EXAMPLE)
+            )
+            continue
+        if not isinstance(python_type, str):
+            errors.append(Diagnostic(f"the override for {target!r} must be a string", where, hint=_OVERRIDE_EXAMPLE))
+            continue
+        try:
+            annotation, imports = python_annotation(python_type)
+        except ValueError as err:
+            errors.append(Diagnostic(f"the override for {target!r}: {err}", where, hint=_OVERRIDE_EXAMPLE))
+            continue
+        overrides.append(TypeOverride(target, annotation, imports, where))
+    return tuple(overrides)
+
+
+_OVERRIDE_EXAMPLE = 'e.g. "pg_catalog.jsonb" = "myapp.schemas.Document" or "public.orders.payload" = "dict[str, int]"'
+
+
+def python_annotation(text: str) -> tuple[str, frozenset[str]]:
+    """An override's Python type as generated code spells it, with the imports it needs.
+
+    >>> python_annotation("myapp.schemas.Payload | None")
+    ('Payload | None', frozenset({'from myapp.schemas import Payload'}))
+    >>> python_annotation("dict[str, decimal.Decimal]")
+    ('dict[str, Decimal]', frozenset({'from decimal import Decimal'}))
+    """
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise ValueError(f"{text!r} is not a Python type") from None
+    imports: set[str] = set()
+
+    class Qualified(ast.NodeTransformer):
+        def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+            parts = []
+            current: ast.expr = node
+            while isinstance(current, ast.Attribute):
+                parts.append(current.attr)
+                current = current.value
+            if not isinstance(current, ast.Name):
+                raise ValueError(f"{text!r} is not a Python type")
+            module = ".".join([current.id, *reversed(parts[1:])])
+            imports.add(f"from {module} import {parts[0]}")
+            return ast.copy_location(ast.Name(parts[0], ast.Load()), node)
+
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            if not hasattr(builtins, node.id) and node.id != "None":
+                raise ValueError(f"{node.id!r} needs its module, e.g. 'mypackage.types.{node.id}'")
+            return node
+
+        def generic_visit(self, node: ast.AST) -> ast.AST:
+            allowed = (ast.Expression, ast.Subscript, ast.Tuple, ast.BinOp, ast.BitOr, ast.Load, ast.Constant)
+            if not isinstance(node, allowed):
+                raise ValueError(f"{text!r} is not a Python type")
+            return super().generic_visit(node)
+
+    rewritten = Qualified().visit(tree)
+    return ast.unparse(rewritten), frozenset(imports)
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:

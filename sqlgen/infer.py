@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 
-from sqlgen.catalog import Catalog, Table
+from sqlgen.catalog import Catalog, Column, Table
 from sqlgen.describe import Described
 
 logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
@@ -35,6 +35,8 @@ class TypedParam:
     name: str  # the SQL-level name: declared, inferred from context, or p<n>
     type_oid: int
     nullable: bool
+    table_oid: int = 0  # the column the parameter is assigned to, if known
+    column_number: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,13 @@ def infer_query(described: Described, catalog: Catalog) -> TypedQuery:
         declared = next((p for p in described.query.params if p.number == number), None)
         name = declared.name if declared and declared.name else analysis.param_names.get(number, f"p{number}")
         nullable = bool(declared and declared.nullable) or number in analysis.nullable_params
-        nullable = nullable or _assigned_to_nullable_column(analysis, number, catalog)
-        params.append(TypedParam(number, name, type_oid, nullable))
+        table, target = _assigned_column(analysis, number, catalog)
+        nullable = nullable or (number in analysis.assignments and (target is None or not target.not_null))
+        params.append(
+            TypedParam(
+                number, name, type_oid, nullable, table.oid if table and target else 0, target.number if target else 0
+            )
+        )
     columns = []
     for index, column in enumerate(described.columns):
         nullable, reason = _column_nullability(index, column.table_oid, column.column_number, analysis, catalog)
@@ -132,19 +139,20 @@ def _never_null(node: exp.Expression) -> bool:
     return False
 
 
-def _assigned_to_nullable_column(analysis: Analysis, number: int, catalog: Catalog) -> bool:
+def _assigned_column(analysis: Analysis, number: int, catalog: Catalog) -> tuple[Table | None, Column | None]:
+    """The table column parameter $number is assigned to, when the statement says and the catalog knows."""
     target = analysis.assignments.get(number)
     if target is None:
-        return False
+        return None, None
     table_name, column_ref = target
     table = _find_table(catalog, table_name)
     if table is None:
-        return True
+        return None, None
     if isinstance(column_ref, int):
         column = table.columns[column_ref] if column_ref < len(table.columns) else None
     else:
         column = next((c for c in table.columns if c.name.lower() == column_ref.lower()), None)
-    return column is None or not column.not_null
+    return table, column
 
 
 def _find_table(catalog: Catalog, name: str | None) -> Table | None:

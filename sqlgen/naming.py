@@ -45,7 +45,7 @@ def model_name(schema: str, table: str) -> str:
     return name if schema == "public" else pascal_case(schema) + name
 
 
-def enum_name(schema: str, name: str) -> str:
+def class_name(schema: str, name: str) -> str:
     """`public.order_status` → `OrderStatus`; other schemas prefix their name."""
     pascal = pascal_case(name)
     return pascal if schema == "public" else pascal_case(schema) + pascal

@@ -19,6 +19,7 @@ from sqlgen.infer import TypedQuery, infer_query
 from sqlgen.naming import module_name
 from sqlgen.render import QueryFile, render_package
 from sqlgen.source import QuerySource, parse_queries, read_source
+from sqlgen.typemap import TypeOverride, build_typemap
 
 RESERVED_MODULES = frozenset({"models", "__init__"})
 
@@ -95,11 +96,11 @@ def generate(config: Config, conn: DbConnection | None = None) -> dict[str, str]
     project = read_project(config)
     if conn is None:
         with project_database(config, project) as database:
-            return _generate(project, database)
-    return _generate(project, conn)
+            return _generate(project, database, config.overrides)
+    return _generate(project, conn, config.overrides)
 
 
-def _generate(project: Project, conn: DbConnection) -> dict[str, str]:
+def _generate(project: Project, conn: DbConnection, overrides: tuple[TypeOverride, ...]) -> dict[str, str]:
     catalog: Catalog = load_catalog(conn)
     described, diagnostics = describe_queries(conn, project.queries)
     by_query = {id(d.query): d for d in described}
@@ -109,7 +110,7 @@ def _generate(project: Project, conn: DbConnection) -> dict[str, str]:
         files.append(QueryFile(module, source_path, tuple(typed)))
     diagnostics.extend(project.diagnostics)
     try:
-        output = render_package(files, catalog)
+        output = render_package(files, build_typemap(catalog, overrides))
     except UserError as err:
         diagnostics.extend(err.diagnostics)
     if diagnostics:

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 import jinja2
 
 from sqlgen import __version__
-from sqlgen.catalog import Catalog, Table
+from sqlgen.catalog import PgType, Table
 from sqlgen.errors import Diagnostic, SourceText, UserError
 from sqlgen.infer import TypedColumn, TypedQuery
 from sqlgen.naming import (
     enum_member,
-    enum_name,
     field_name,
     model_name,
     parameter_name,
@@ -30,12 +29,26 @@ from sqlgen.naming import (
 )
 from sqlgen.source import Command, QuerySource
 from sqlgen.sqllex import Kind, tokenize
-from sqlgen.typemap import PyType, UnsupportedType, python_type
+from sqlgen.typemap import PyType, TypeMap, UnsupportedType
 
 LINE_WIDTH = 88
-MODULE_NAMES = frozenset({"models", "json", "datetime", "decimal", "uuid"})  # what generated modules import
+# What generated modules import as modules.
+MODULE_NAMES = frozenset({"models", "json", "datetime", "decimal", "uuid", "ipaddress", "asyncpg", "re"})
 # Names a parameter must not take: the executor, everything imported, and builtins the bodies call.
-RESERVED_PARAMETER_NAMES = MODULE_NAMES | {"conn", "Executor", "Sequence", "JsonValue", "BaseModel", "int"}
+RESERVED_PARAMETER_NAMES = MODULE_NAMES | {
+    "conn",
+    "Executor",
+    "Sequence",
+    "Mapping",
+    "JsonValue",
+    "BaseModel",
+    "ConfigDict",
+    "TypeAdapter",
+    "int",
+    "str",
+    "float",
+    "map",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,18 @@ class ModelView:
     name: str
     doc: str
     fields: tuple[FieldView, ...]
+    arbitrary: bool = False  # needs `model_config = ConfigDict(arbitrary_types_allowed=True)`
+
+
+@dataclass(frozen=True)
+class ConverterView:
+    """The functions converting a composite type's model from and to what asyncpg reads and writes."""
+
+    model: str
+    decode: str
+    decode_return: str  # the `return …` line(s)
+    encode: str
+    encode_return: str
 
 
 @dataclass(frozen=True)
@@ -76,6 +101,9 @@ class ModuleView:
     models: tuple[ModelView, ...]
     functions: tuple[FunctionView, ...]
     enums: tuple[EnumView, ...] = ()
+    definitions: tuple[str, ...] = ()  # module-level statements after the imports
+    converters: tuple[ConverterView, ...] = ()
+    codecs: tuple[str, ...] = ()  # statements init_connection runs
 
 
 @dataclass(frozen=True)
@@ -95,42 +123,68 @@ class _TableModel:
     types: tuple[PyType, ...]
 
 
-def render_package(files: Sequence[QueryFile], catalog: Catalog) -> dict[str, str]:
+def render_package(files: Sequence[QueryFile], typemap: TypeMap) -> dict[str, str]:
     """Render the whole output package; raises UserError listing every unsupported type."""
-    table_models = _table_models(catalog)
+    table_models = _table_models(typemap)
     diagnostics: list[Diagnostic] = []
     output: dict[str, str] = {}
+    codecs: set[str] = set()
     environment = _environment()
     for file in files:
         try:
-            view = _module_view(file, catalog, table_models)
+            view = _module_view(file, typemap, table_models)
         except UserError as err:
             diagnostics.extend(err.diagnostics)
             continue
+        codecs.update(view.codecs)
         output[f"{file.module}.py"] = _canonical(environment.get_template("queries.py.jinja").render(module=view))
     if diagnostics:
         raise UserError(diagnostics)
-    enums = _enum_views(catalog)
-    model_imports = {"from pydantic import BaseModel"}.union(
-        *(t.imports for m in table_models.values() for t in m.types)
-    )
-    model_imports = {line for line in model_imports if not line.startswith("from .models import")}
-    if enums:
-        model_imports.add("from enum import StrEnum")
-    models = _unshadow(
-        ModuleView(
-            header=_header(None),
-            doc="Models for the tables and views of the schema.",
-            imports=_sorted_imports(model_imports),
-            models=tuple(ModelView(m.name, _model_doc(m.table), m.fields) for m in table_models.values()),
-            functions=(),
-            enums=enums,
-        )
-    )
+    models = _models_view(typemap, table_models)
+    codecs.update(models.codecs)
     output["models.py"] = _canonical(environment.get_template("models.py.jinja").render(module=models))
-    init = ModuleView(header=_header(None), doc="Generated query package.", imports=(), models=(), functions=())
+    init = ModuleView(
+        header=_header(None),
+        doc="Generated query package.",
+        imports=(),
+        models=(),
+        functions=(),
+        codecs=tuple(sorted(codecs)),
+    )
     output["__init__.py"] = _canonical(environment.get_template("__init__.py.jinja").render(module=init))
     return dict(sorted(output.items()))
+
+
+def _models_view(typemap: TypeMap, table_models: Mapping[int, _TableModel]) -> ModuleView:
+    composites = _composite_models(typemap)
+    types = [t for m in table_models.values() for t in m.types] + [t for _, _, ts in composites for t in ts]
+    imports = {"from pydantic import BaseModel"}.union(*(t.imports for t in types))
+    if composites:
+        imports |= {"from asyncpg import Record"}.union(*(t.conversion_imports for t in types if t.decode or t.encode))
+    imports = {line for line in imports if not line.startswith("from .models import")}
+    enums = _enum_views(typemap)
+    if enums:
+        imports.add("from enum import StrEnum")
+    models = [model for model, _, _ in composites]
+    models += [
+        ModelView(m.name, _model_doc(m.table), m.fields, any(t.arbitrary for t in m.types))
+        for m in table_models.values()
+    ]
+    if any(m.arbitrary for m in models):
+        imports.add("from pydantic import ConfigDict")
+    return _unshadow(
+        ModuleView(
+            header=_header(None),
+            doc="Models for the enums, composite types, tables and views of the schema.",
+            imports=_sorted_imports(imports),
+            models=tuple(models),
+            functions=(),
+            enums=enums,
+            definitions=tuple(sorted(set().union(*(t.definitions for t in types if t.decode or t.encode)))),
+            converters=tuple(converter for _, converter, _ in composites),
+            codecs=tuple(sorted(set().union(*(t.codecs for t in types)))),
+        )
+    )
 
 
 def _environment() -> jinja2.Environment:
@@ -154,17 +208,17 @@ def _model_doc(table: Table) -> str:
     return f"A row of the {kind} {table.schema}.{table.name}."
 
 
-def _table_models(catalog: Catalog) -> dict[int, _TableModel]:
+def _table_models(typemap: TypeMap) -> dict[int, _TableModel]:
     models: dict[int, _TableModel] = {}
     tables = []
-    for table in catalog.user_tables():
+    for table in typemap.catalog.user_tables():
         try:
-            types = tuple(python_type(catalog.types, c.type_oid) for c in table.columns)
+            types = tuple(typemap.of_column(table.oid, c.number, c.type_oid) for c in table.columns)
         except UnsupportedType:
             continue  # no model; queries reading the unsupported column report it
         tables.append((table, types))
-    enum_names = [enum_name(e.schema, e.name) for e in catalog.user_enums()]
-    names = unique([*enum_names, *(model_name(t.schema, t.name) for t, _ in tables)])[len(enum_names) :]
+    taken = list(typemap.class_names.values())
+    names = unique([*taken, *(model_name(t.schema, t.name) for t, _ in tables)])[len(taken) :]
     for (table, types), name in zip(tables, names, strict=True):
         field_names = unique(field_name(c.name) for c in table.columns)
         fields = tuple(
@@ -175,17 +229,72 @@ def _table_models(catalog: Catalog) -> dict[int, _TableModel]:
     return models
 
 
-def _enum_views(catalog: Catalog) -> tuple[EnumView, ...]:
+def _composite_models(typemap: TypeMap) -> list[tuple[ModelView, ConverterView, tuple[PyType, ...]]]:
+    """A model and its converters for each composite type, every type after the composites it holds."""
+    result = []
+    for composite in _dependency_order(typemap):
+        attributes = typemap.catalog.composite_attributes(composite) or ()
+        try:
+            types = tuple(typemap.of_column(composite.relation_oid, a.number, a.type_oid) for a in attributes)
+        except UnsupportedType:
+            continue  # queries using the type report it
+        name = typemap.class_names[composite.oid]
+        decode, encode = typemap.composite_functions(composite.oid)
+        fields = unique(field_name(a.name) for a in attributes)
+        model = ModelView(
+            name,
+            f"A value of the composite type {composite.schema}.{composite.name}.",
+            tuple(FieldView(f, _nullable(t.annotation, True)) for f, t in zip(fields, types, strict=True)),
+            any(t.arbitrary for t in types),
+        )
+        decode_args = [
+            f"{f}={_convert(t.decode, f'value[{i}]', True)}" for i, (f, t) in enumerate(zip(fields, types, strict=True))
+        ]
+        encode_items = [_convert(t.encode, f"value.{f}", True) for f, t in zip(fields, types, strict=True)]
+        if len(encode_items) == 1:
+            encode_items[0] += ","
+        converter = ConverterView(
+            name,
+            decode,
+            _wrap_call(f"return {name}", decode_args, indent=4),
+            encode,
+            _wrap_call("return ", encode_items, indent=4),
+        )
+        result.append((model, converter, types))
+    return result
+
+
+def _dependency_order(typemap: TypeMap) -> list[PgType]:
+    catalog = typemap.catalog
+    composites = catalog.user_composites()
+    depth: dict[int, int] = {}
+
+    def composite_depth(oid: int) -> int:
+        pg_type = catalog.types.get(oid)
+        while pg_type is not None and (pg_type.kind == "d" or pg_type.is_array):
+            pg_type = catalog.types.get(pg_type.base_oid or pg_type.element_oid)
+        if pg_type is None or pg_type.kind != "c":
+            return 0
+        if pg_type.oid not in depth:
+            depth[pg_type.oid] = 0  # a cycle cannot happen in PostgreSQL; this only guards recursion
+            attributes = catalog.composite_attributes(pg_type) or ()
+            depth[pg_type.oid] = 1 + max((composite_depth(a.type_oid) for a in attributes), default=0)
+        return depth[pg_type.oid]
+
+    return sorted(composites, key=lambda t: composite_depth(t.oid))
+
+
+def _enum_views(typemap: TypeMap) -> tuple[EnumView, ...]:
     return tuple(
         EnumView(
-            enum_name(e.schema, e.name),
+            typemap.class_names[e.oid],
             f"The enum {e.schema}.{e.name}, in PostgreSQL's order.",
             tuple(
                 (member, json.dumps(label, ensure_ascii=False))
                 for member, label in zip(unique(enum_member(label) for label in e.labels), e.labels, strict=True)
             ),
         )
-        for e in catalog.user_enums()
+        for e in typemap.catalog.user_enums()
     )
 
 
@@ -197,9 +306,11 @@ def _nullable(annotation: str, nullable: bool) -> str:
     return f"{annotation} | None" if nullable else annotation
 
 
-def _module_view(file: QueryFile, catalog: Catalog, table_models: Mapping[int, _TableModel]) -> ModuleView:
+def _module_view(file: QueryFile, typemap: TypeMap, table_models: Mapping[int, _TableModel]) -> ModuleView:
     diagnostics: list[Diagnostic] = []
     imports: set[str] = {"from . import Executor"}
+    definitions: set[str] = set()
+    codecs: set[str] = set()
     row_models: list[ModelView] = []
     functions: list[FunctionView] = []
     names = [_function_name(t.described.query.name) for t in file.queries]
@@ -218,7 +329,9 @@ def _module_view(file: QueryFile, catalog: Catalog, table_models: Mapping[int, _
             continue
         seen[name] = typed
         try:
-            function, model, needed = _function_view(name, typed, catalog, table_models)
+            function, model, needed, needed_definitions, needed_codecs = _function_view(
+                name, typed, typemap, table_models
+            )
         except UserError as err:
             diagnostics.extend(err.diagnostics)
             continue
@@ -226,21 +339,27 @@ def _module_view(file: QueryFile, catalog: Catalog, table_models: Mapping[int, _
         if model is not None:
             row_models.append(model)
         imports |= needed
+        definitions |= needed_definitions
+        codecs |= needed_codecs
     if diagnostics:
         raise UserError(diagnostics)
     if row_models:
         imports.add("from pydantic import BaseModel")
+    if any(m.arbitrary for m in row_models):
+        imports.add("from pydantic import ConfigDict")
     view = ModuleView(
         header=_header(file.source_path),
         doc=f"Queries from {file.source_path}.",
         imports=_sorted_imports(imports),
         models=tuple(row_models),
         functions=tuple(functions),
+        definitions=tuple(sorted(definitions)),
+        codecs=tuple(sorted(codecs)),
     )
     return _unshadow(view)
 
 
-_ANNOTATION_MODULES = ("datetime", "decimal", "uuid")
+_ANNOTATION_MODULES = ("datetime", "decimal", "uuid", "ipaddress", "asyncpg")
 
 
 def _unshadow(view: ModuleView) -> ModuleView:
@@ -287,8 +406,8 @@ _BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "list"})
 
 
 def _function_view(
-    name: str, typed: TypedQuery, catalog: Catalog, table_models: Mapping[int, _TableModel]
-) -> tuple[FunctionView, ModelView | None, set[str]]:
+    name: str, typed: TypedQuery, typemap: TypeMap, table_models: Mapping[int, _TableModel]
+) -> tuple[FunctionView, ModelView | None, set[str], set[str], set[str]]:
     query = typed.described.query
     imports: set[str] = set()
     diagnostics: list[Diagnostic] = []
@@ -296,24 +415,19 @@ def _function_view(
     param_types: list[PyType] = []
     for param in typed.params:
         try:
-            param_types.append(python_type(catalog.types, param.type_oid))
+            param_types.append(typemap.of_column(param.table_oid, param.column_number, param.type_oid))
         except UnsupportedType as err:
             occurrence = next((p.offsets[0] for p in query.params if p.number == param.number), query.statement_offset)
-            diagnostics.append(
-                _unsupported(query.file, occurrence, err.type_name, f"parameter {param.name}", query.name)
-            )
+            diagnostics.append(_unsupported(query.file, occurrence, err, f"parameter {param.name}", query.name))
 
     columns = typed.columns if query.command.returns_rows else ()
     column_types: list[PyType] = []
     for column in columns:
         try:
-            column_types.append(python_type(catalog.types, column.type_oid))
+            column_types.append(typemap.of_column(column.table_oid, column.column_number, column.type_oid))
         except UnsupportedType as err:
-            diagnostics.append(
-                _unsupported(
-                    query.file, _column_offset(query, column.name), err.type_name, f"column {column.name}", query.name
-                )
-            )
+            offset = _column_offset(query, column.name)
+            diagnostics.append(_unsupported(query.file, offset, err, f"column {column.name}", query.name))
     if query.command.returns_rows and not columns:
         diagnostics.append(
             query.file.diagnostic(
@@ -354,6 +468,7 @@ def _function_view(
                     FieldView(f, _nullable(t.annotation, c.nullable))
                     for f, t, c in zip(field_names, column_types, columns, strict=True)
                 ),
+                any(t.arbitrary for t in column_types),
             )
         else:
             field_names = [f.name for f in reused.fields]
@@ -375,7 +490,10 @@ def _function_view(
         doc_literal=_string_literal(query.doc) if query.doc else None,
         body=tuple(body),
     )
-    return function, model, imports
+    converted = [t for t in param_types if t.encode] + [t for t in column_types if t.decode]
+    definitions = set().union(*(t.definitions for t in converted))
+    codecs = set().union(*(t.codecs for t in (*param_types, *column_types)))
+    return function, model, imports, definitions, codecs
 
 
 def _body(
@@ -460,11 +578,12 @@ def _reusable_model(columns: Sequence[TypedColumn], table_models: Mapping[int, _
     return model
 
 
-def _unsupported(file: SourceText, offset: int, type_name: str, what: str, query: str) -> Diagnostic:
+def _unsupported(file: SourceText, offset: int, err: UnsupportedType, what: str, query: str) -> Diagnostic:
     return file.diagnostic(
-        f"{what} of query {query} has type {type_name}, which sqlgen does not support",
+        f"{what} of query {query} has type {err.type_name}, {err.why}",
         offset,
-        hint="cast it to a supported type in the SQL, e.g. `::text`",
+        hint=f'map it to a Python type under [tool.sqlgen.overrides], e.g. "{err.override}" = "str", '
+        "or cast it in the SQL, e.g. `::text`",
     )
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from conftest import write_files
 
-from sqlgen.catalog import PgType
+from sqlgen.catalog import Catalog, PgType
 from sqlgen.config import Overrides, load_config
 from sqlgen.errors import UserError
 from sqlgen.naming import field_name, unique
-from sqlgen.typemap import UnsupportedType, python_type
+from sqlgen.typemap import TypeMap, UnsupportedType
 
 
 def test_pyproject_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
@@ -93,22 +93,28 @@ TYPES = {
     114: PgType(114, "pg_catalog", "json", "b", 0, 0, False),
     199: PgType(199, "pg_catalog", "_json", "b", 114, 0, False),
     600: PgType(600, "pg_catalog", "point", "b", 0, 0, False),
+    700: PgType(700, "public", "cube", "b", 0, 0, False, extension="cube"),
     9000: PgType(9000, "public", "positive_flag", "d", 0, 16, True),
 }
 
 
 def test_type_map() -> None:
-    assert python_type(TYPES, 16).annotation == "bool"
-    assert python_type(TYPES, 9000).annotation == "bool"  # a domain is its base type
-    json_array = python_type(TYPES, 199)
+    typemap = TypeMap(Catalog(TYPES, {}))
+    assert typemap.of_type(16).annotation == "bool"
+    assert typemap.of_type(9000).annotation == "bool"  # a domain is its base type
+    json_array = typemap.of_type(199)
     assert json_array.annotation == "list[JsonValue | None]"
     assert json_array.as_param() == "Sequence[JsonValue | None]"
     assert json_array.decode == "[None if v is None else json.loads(v) for v in {}]"
+    assert typemap.of_type(199, dimensions=2).decode == (
+        "[[None if v is None else json.loads(v) for v in a1] for a1 in {}]"
+    )
+    assert typemap.of_type(600).annotation == "asyncpg.Point"
     with pytest.raises(UnsupportedType) as caught:
-        python_type(TYPES, 600)
-    assert caught.value.type_name == "pg_catalog.point"
+        typemap.of_type(700)
+    assert (caught.value.type_name, caught.value.override) == ("public.cube", "public.cube")
     with pytest.raises(UnsupportedType):
-        python_type(TYPES, 12345)
+        typemap.of_type(12345)
 
 
 def test_names() -> None:

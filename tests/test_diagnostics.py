@@ -76,10 +76,11 @@ def test_one_on_a_statement_without_rows(project: Project) -> None:
 
 def test_unsupported_type_names_type_and_query(project: Project) -> None:
     project.write("schema.sql", SCHEMA)
-    project.write("queries.sql", "-- name: GetPoints :many\nSELECT 1 AS one, p FROM points;")
+    project.write("queries.sql", "-- name: GetPoints :many\nSELECT 1 AS one, pt FROM points pt;")
     [rendered] = project.errors()
-    assert "column p of query GetPoints has type pg_catalog.point, which sqlgen does not support" in rendered
+    assert "column pt of query GetPoints has type public.points, a table's row type" in rendered
     assert rendered.startswith("queries.sql:2:18:")
+    assert 'under [tool.sqlgen.overrides], e.g. "public.points" = "str"' in rendered
 
 
 def test_duplicate_query_names(project: Project) -> None:
