@@ -157,10 +157,11 @@ def render_package(files: Sequence[QueryFile], typemap: TypeMap) -> dict[str, st
 
 def _models_view(typemap: TypeMap, table_models: Mapping[int, _TableModel]) -> ModuleView:
     composites = _composite_models(typemap)
+    converted = [t for _, _, ts in composites for t in ts if t.decode or t.encode]  # by the composite converters
     types = [t for m in table_models.values() for t in m.types] + [t for _, _, ts in composites for t in ts]
     imports = {"from pydantic import BaseModel"}.union(*(t.imports for t in types))
     if composites:
-        imports |= {"from asyncpg import Record"}.union(*(t.conversion_imports for t in types if t.decode or t.encode))
+        imports |= {"from asyncpg import Record"}.union(*(t.conversion_imports for t in converted))
     imports = {line for line in imports if not line.startswith("from .models import")}
     enums = _enum_views(typemap)
     if enums:
@@ -180,7 +181,7 @@ def _models_view(typemap: TypeMap, table_models: Mapping[int, _TableModel]) -> M
             models=tuple(models),
             functions=(),
             enums=enums,
-            definitions=tuple(sorted(set().union(*(t.definitions for t in types if t.decode or t.encode)))),
+            definitions=tuple(sorted(set().union(*(t.definitions for t in converted)))),
             converters=tuple(converter for _, converter, _ in composites),
             codecs=tuple(sorted(set().union(*(t.codecs for t in types)))),
         )

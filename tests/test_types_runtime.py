@@ -1,10 +1,18 @@
-"""Values of each supported type go in through generated parameters and come back equal."""
+"""Values of every supported type go in through generated parameters and come back equal."""
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import importlib
+import ipaddress
+import math
+import uuid
+from typing import Any
 
 import asyncpg
+import pydantic
+import pytest
 from conftest import Project
 
 ENUM_SCHEMA = """
@@ -51,3 +59,296 @@ async def test_enums_domains_and_enum_arrays_round_trip(project: Project) -> Non
     finally:
         await conn.close()
     assert package.__name__ == "enum_pkg"
+
+
+UTC = datetime.timezone.utc
+IST = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+Range = asyncpg.Range
+D = decimal.Decimal
+
+# (PostgreSQL type, values that must come back equal, the annotation generated for it)
+SCALARS: list[tuple[str, list[Any], str]] = [
+    ("boolean", [True, False], "bool"),
+    ("smallint", [-32768, 32767], "int"),
+    ("integer", [0, -(2**31)], "int"),
+    ("bigint", [2**63 - 1, -(2**63)], "int"),
+    ("real", [1.5, float("inf"), float("nan")], "float"),
+    ("double precision", [1e308, -0.0, 5e-324, float("-inf")], "float"),
+    (
+        "numeric",
+        [
+            D("1e-100"),
+            D("123456789012345678901234567890.123456789"),
+            D("-0.5"),
+            D("NaN"),
+            D("Infinity"),
+            D("-Infinity"),
+        ],
+        "decimal.Decimal",
+    ),
+    ("numeric(10, 2)", [D("12345678.90")], "decimal.Decimal"),
+    ("money", [D("-1234.56"), D("0.01"), D("92233720368547758.07")], "decimal.Decimal"),
+    ("text", ["ünïcødé ✓ 😀", "", "line\nbreak\ttab \\ 'quote\""], "str"),
+    ("varchar(20)", ["short"], "str"),
+    ("char(4)", ["ab  "], "str"),
+    ("name", ["pg_class"], "str"),
+    ('"char"', ["r", "é"], "str"),
+    ("bytea", [b"\x00\xff\n", b""], "bytes"),
+    ("date", [datetime.date(2024, 2, 29), datetime.date.max, datetime.date.min], "datetime.date"),
+    ("time", [datetime.time(23, 59, 59, 999999)], "datetime.time"),
+    ("timetz", [datetime.time(12, 30, tzinfo=IST)], "datetime.time"),
+    ("timestamp", [datetime.datetime(2024, 1, 2, 3, 4, 5, 6), datetime.datetime.max], "datetime.datetime"),
+    ("timestamptz", [datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=IST)], "datetime.datetime"),
+    (
+        "interval",
+        [datetime.timedelta(days=3, seconds=5, microseconds=7), -datetime.timedelta(hours=1)],
+        "datetime.timedelta",
+    ),
+    ("uuid", [uuid.UUID("12345678-1234-5678-1234-567812345678")], "uuid.UUID"),
+    ("jsonb", [{"a": [1, 2.5, None, "ü"], "b": {"c": True}}, [], "text", 0], "JsonValue"),
+    ("json", [{"z": 1, "a": 2}], "JsonValue"),
+    (
+        "inet",
+        [
+            ipaddress.ip_interface("10.1.2.3/8"),
+            ipaddress.ip_interface("::1/128"),
+            ipaddress.ip_interface("192.168.0.1"),
+        ],
+        "ipaddress.IPv4Interface | ipaddress.IPv6Interface",
+    ),
+    (
+        "cidr",
+        [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32")],
+        "ipaddress.IPv4Network | ipaddress.IPv6Network",
+    ),
+    ("macaddr", ["08:00:2b:01:02:03"], "str"),
+    ("macaddr8", ["08:00:2b:01:02:03:04:05"], "str"),
+    ("bit(3)", [asyncpg.BitString("101")], "asyncpg.BitString"),
+    ("varbit", [asyncpg.BitString("1"), asyncpg.BitString("")], "asyncpg.BitString"),
+    ("point", [asyncpg.Point(1.5, -2)], "asyncpg.Point"),
+    ("line", [asyncpg.Line(1, 2, 3)], "asyncpg.Line"),
+    ("lseg", [asyncpg.LineSegment((1, 2), (3, 4))], "asyncpg.LineSegment"),
+    ("box", [asyncpg.Box((3, 4), (1, 2))], "asyncpg.Box"),
+    ("path", [asyncpg.Path((1, 2), (3, 4), is_closed=True)], "asyncpg.Path"),
+    ("polygon", [asyncpg.Polygon((0, 0), (1, 0), (0, 1))], "asyncpg.Polygon"),
+    ("circle", [asyncpg.Circle(asyncpg.Point(1, 2), 3)], "asyncpg.Circle"),
+    ("tsvector", ["'a':1 'b':2"], "str"),
+    ("tsquery", ["'a' & 'b'"], "str"),
+    ("oid", [4294967295], "int"),
+    ("regclass", ["pg_class"], "str"),
+    ("regtype", ["integer"], "str"),
+    ("pg_lsn", [2**40 + 5], "int"),
+    ("xid8", [5], "int"),
+    ("tid", [(0, 1)], "tuple[int, int]"),
+    ("int4range", [Range(1, 5), Range(empty=True), Range(None, 5), Range(1, None)], "asyncpg.Range[int]"),
+    ("int8range", [Range(-(2**40), 2**40)], "asyncpg.Range[int]"),
+    ("numrange", [Range(D("1.5"), D("2.5"), upper_inc=True)], "asyncpg.Range[decimal.Decimal]"),
+    ("tsrange", [Range(datetime.datetime(2024, 1, 1), None)], "asyncpg.Range[datetime.datetime]"),
+    (
+        "tstzrange",
+        [Range(datetime.datetime(2024, 1, 1, tzinfo=IST), datetime.datetime(2024, 1, 2, tzinfo=UTC))],
+        "asyncpg.Range[datetime.datetime]",
+    ),
+    ("daterange", [Range(datetime.date(2024, 1, 1), datetime.date(2024, 2, 1))], "asyncpg.Range[datetime.date]"),
+    ("int4multirange", [[Range(1, 3), Range(5, 7)], []], "list[asyncpg.Range[int]]"),
+    (
+        "datemultirange",
+        [[Range(datetime.date(2024, 1, 1), datetime.date(2024, 1, 5))]],
+        "list[asyncpg.Range[datetime.date]]",
+    ),
+    ("integer[]", [[1, None, 3], []], "list[int | None]"),
+    ("text[]", [["a", None, "ü", ""], [None]], "list[str | None]"),
+    ("numeric[]", [[D("NaN"), D("1e-30")]], "list[decimal.Decimal | None]"),
+    ("jsonb[]", [[{"a": 1}, None, [2]]], "list[JsonValue | None]"),
+    (
+        "inet[]",
+        [[ipaddress.ip_interface("10.0.0.1/32"), None]],
+        "list[ipaddress.IPv4Interface | ipaddress.IPv6Interface | None]",
+    ),
+    ('"char"[]', [["a", None]], "list[str | None]"),
+    ("uuid[]", [[uuid.UUID(int=1)]], "list[uuid.UUID | None]"),
+    ("money[]", [[D("1.50"), None]], "list[decimal.Decimal | None]"),
+]
+
+
+def _equal(a: object, b: object) -> bool:
+    """Equality where NaN equals NaN."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    if isinstance(a, decimal.Decimal) and isinstance(b, decimal.Decimal) and a.is_nan():
+        return b.is_nan()
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, asyncpg.Path) and isinstance(b, asyncpg.Path):
+        return a.points == b.points and a.is_closed == b.is_closed
+    return a == b
+
+
+def _echo_queries(types: list[str]) -> str:
+    return "".join(f"-- name: Echo{i} :one\nSELECT sqlc.narg(v)::{t} AS v;\n" for i, t in enumerate(types))
+
+
+async def test_every_builtin_type_round_trips_through_parameters_and_results(project: Project) -> None:
+    project.write("schema.sql", "")
+    project.write("queries.sql", _echo_queries([t for t, _, _ in SCALARS]))
+    package, url = project.package("scalar_pkg")
+    queries = importlib.import_module("scalar_pkg.queries")
+    conn = await asyncpg.connect(url)
+    try:
+        for index, (pg_type, values, annotation) in enumerate(SCALARS):
+            echo = getattr(queries, f"echo{index}")
+            assert echo.__annotations__["return"] == f"{annotation} | None", pg_type
+            for value in values:
+                back = await echo(conn, v=value)
+                assert _equal(back, value), (pg_type, value, back)
+                assert isinstance(back, type(value)), (pg_type, back)
+            assert await echo(conn, v=None) is None
+    finally:
+        await conn.close()
+    assert package.__name__ == "scalar_pkg"
+
+
+COMPOSITE_SCHEMA = """
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE TYPE address AS (street text, city text, location point);
+CREATE TYPE contact AS (name text, home address, previous address[], mood mood, extra jsonb, "class" int);
+CREATE DOMAIN checked_contact AS contact CHECK ((VALUE).name <> '');
+CREATE DOMAIN labels AS text[] NOT NULL;
+CREATE TABLE things (
+    id int PRIMARY KEY,
+    owner contact,
+    checked checked_contact,
+    grid integer[][],
+    labels labels,
+    period tstzrange NOT NULL,
+    addresses address[]
+);
+"""
+
+COMPOSITE_QUERIES = """
+-- name: AddThing :exec
+INSERT INTO things (id, owner, checked, grid, labels, period, addresses)
+VALUES (@id, @owner, @checked, @grid, @labels, @period, @addresses);
+-- name: GetThing :one
+SELECT * FROM things WHERE id = @id;
+-- name: EchoContact :one
+SELECT sqlc.narg(c)::contact AS c;
+-- name: Homes :many
+SELECT (owner).home FROM things ORDER BY id;
+"""
+
+
+async def test_composites_nested_in_arrays_and_domains_round_trip(project: Project) -> None:
+    project.write("schema.sql", COMPOSITE_SCHEMA)
+    project.write("queries.sql", COMPOSITE_QUERIES)
+    package, url = project.package("composite_pkg")
+    models = importlib.import_module("composite_pkg.models")
+    queries = importlib.import_module("composite_pkg.queries")
+    home = models.Address(street="1 Main St", city="Zürich", location=asyncpg.Point(1, 2))
+    old = models.Address(street=None, city="Bern", location=None)
+    owner = models.Contact(
+        name="Ann", home=home, previous=[old, None], mood=models.Mood.HAPPY, extra={"k": [1]}, class_=7
+    )
+    bare = models.Contact(name="Bob", home=None, previous=None, mood=None, extra=None, class_=None)
+    period = Range(datetime.datetime(2024, 1, 1, tzinfo=UTC), None)
+    # Column types come from the table: the declared two dimensions, the NOT NULL domain.
+    assert models.Thing.model_fields["grid"].annotation == list[list[int | None]] | None
+    assert models.Thing.model_fields["labels"].annotation == list[str | None]
+    conn = await asyncpg.connect(url)
+    try:
+        await queries.add_thing(
+            conn,
+            id=1,
+            owner=owner,
+            checked=bare,
+            grid=[[1, 2], [3, None]],
+            labels=["x", None],
+            period=period,
+            addresses=[home, None, old],
+        )
+        await queries.add_thing(conn, id=2, owner=bare, checked=None, grid=[], labels=[], period=period, addresses=[])
+        thing = await queries.get_thing(conn, id=1)
+        assert thing == models.Thing(
+            id=1,
+            owner=owner,
+            checked=bare,
+            grid=[[1, 2], [3, None]],
+            labels=["x", None],
+            period=period,
+            addresses=[home, None, old],
+        )
+        assert thing is not None and type(thing.owner.mood) is models.Mood
+        second = await queries.get_thing(conn, id=2)
+        assert second is not None and second.owner == bare and second.grid == [] and second.checked is None
+        assert await queries.echo_contact(conn, c=owner) == owner
+        assert await queries.echo_contact(conn, c=None) is None
+        assert await queries.homes(conn) == [home, None]
+        unnamed = bare.model_copy(update={"name": ""})
+        with pytest.raises(asyncpg.CheckViolationError):
+            await queries.add_thing(
+                conn, id=3, owner=None, checked=unnamed, grid=None, labels=[], period=period, addresses=None
+            )
+    finally:
+        await conn.close()
+    assert package.__name__ == "composite_pkg"
+
+
+EXTENSION_SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS hstore;
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE EXTENSION IF NOT EXISTS cube;
+CREATE TABLE docs (
+    id int PRIMARY KEY,
+    attrs hstore,
+    email citext NOT NULL,
+    embedding vector(3),
+    box cube
+);
+"""
+
+EXTENSION_QUERIES = """
+-- name: AddDoc :exec
+INSERT INTO docs VALUES (@id, @attrs, @email, @embedding, @box);
+-- name: GetDoc :one
+SELECT * FROM docs WHERE id = @id;
+-- name: ByEmail :one
+SELECT id FROM docs WHERE email = @email;
+-- name: Nearest :many
+SELECT id FROM docs ORDER BY embedding <-> @target LIMIT 2;
+"""
+
+
+async def test_extension_types_and_init_connection(project: Project) -> None:
+    project.write("schema.sql", EXTENSION_SCHEMA)
+    project.write("queries.sql", EXTENSION_QUERIES)
+    project.write("pyproject.toml", '[tool.sqlgen.overrides]\n"public.cube" = "str"\n')
+    package, url = project.package("ext_pkg")
+    models = importlib.import_module("ext_pkg.models")
+    queries = importlib.import_module("ext_pkg.queries")
+    assert models.Doc.model_fields["attrs"].annotation == dict[str, str | None] | None
+    assert models.Doc.model_fields["embedding"].annotation == list[float] | None
+    assert models.Doc.model_fields["box"].annotation == str | None
+    conn = await package.connect(url)  # runs init_connection: hstore needs asyncpg's codec
+    try:
+        await queries.add_doc(
+            conn, id=1, attrs={"a": "1", "ü": None}, email="Ann@Example.com", embedding=[1, 2.5, -3e-05], box="(1, 2)"
+        )
+        await queries.add_doc(conn, id=2, attrs={}, email="bob@example.com", embedding=[9, 9, 9], box=None)
+        doc = await queries.get_doc(conn, id=1)
+        assert doc == models.Doc(
+            id=1, attrs={"a": "1", "ü": None}, email="Ann@Example.com", embedding=[1.0, 2.5, -3e-05], box="(1, 2)"
+        )
+        assert await queries.by_email(conn, email="ann@EXAMPLE.com") == 1  # citext compares case-insensitively
+        assert await queries.nearest(conn, target=[1, 2, 3]) == [1, 2]
+    finally:
+        await conn.close()
+    async with package.create_pool(url, min_size=1, max_size=2) as pool:
+        second = await queries.get_doc(pool, id=2)
+        assert second is not None and second.attrs == {} and second.box is None
+    plain = await asyncpg.connect(url)
+    try:
+        await package.init_connection(plain)
+        assert (await queries.get_doc(plain, id=2)).attrs == {}  # type: ignore[union-attr]
+    finally:
+        await plain.close()
