@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -647,7 +648,7 @@ def _sorted_imports(lines: set[str] | frozenset[str]) -> tuple[str, ...]:
         module = line.split()[1]
         if module.startswith("."):
             return 2
-        return 1 if module.split(".")[0] in ("pydantic", "asyncpg") else 0
+        return 0 if module.split(".")[0] in sys.stdlib_module_names else 1
 
     ordered = sorted(merged, key=lambda line: (group(line), line.startswith("from "), line.split()[1]))
     result: list[str] = []

@@ -223,11 +223,19 @@ class TypeMap:
         """The type of a value read from or written to a table column (its override, its dimensions)."""
         table = self.catalog.tables.get(table_oid)
         column = table.column(column_number) if table else None
-        dimensions = max(column.dimensions, 1) if column else 1
+        if column is None or not self._is_or_underlies(type_oid, column.type_oid):
+            return self.of_type(type_oid)  # e.g. a text parameter cast before it is assigned to a jsonb column
+        dimensions = max(column.dimensions, 1)
         override = self.column_overrides.get((table_oid, column_number))
-        if override is not None and column is not None:
-            return self._with_override(type_oid, override, dimensions)
-        return self.of_type(type_oid, dimensions)
+        if override is not None:
+            return self._with_override(column.type_oid, override, dimensions)
+        return self.of_type(column.type_oid, dimensions)  # the column's domain, which describe reports as its base
+
+    def _is_or_underlies(self, oid: int, column_type_oid: int) -> bool:
+        pg_type = self.catalog.types.get(column_type_oid)
+        while pg_type is not None and pg_type.oid != oid and pg_type.kind == "d":
+            pg_type = self.catalog.types.get(pg_type.base_oid)
+        return pg_type is not None and pg_type.oid == oid
 
     def of_type(self, oid: int, dimensions: int = 1) -> PyType:
         """The Python type for PostgreSQL type `oid`; raises UnsupportedType."""

@@ -61,7 +61,7 @@ async def test_enums_domains_and_enum_arrays_round_trip(project: Project) -> Non
     assert package.__name__ == "enum_pkg"
 
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 IST = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
 Range = asyncpg.Range
 D = decimal.Decimal
@@ -352,3 +352,116 @@ async def test_extension_types_and_init_connection(project: Project) -> None:
         assert (await queries.get_doc(plain, id=2)).attrs == {}  # type: ignore[union-attr]
     finally:
         await plain.close()
+
+
+OVERRIDE_SCHEMA = """
+CREATE DOMAIN money_cents AS bigint CHECK (VALUE >= 0);
+CREATE TABLE orders (
+    id int PRIMARY KEY,
+    payload jsonb NOT NULL,
+    history jsonb[],
+    total money_cents,
+    note text
+);
+"""
+
+OVERRIDE_QUERIES = """
+-- name: CreateOrder :one
+INSERT INTO orders (id, payload, history, total, note) VALUES (@id, @payload, @history, @total, @note)
+RETURNING *;
+-- name: Payload :one
+SELECT payload FROM orders WHERE id = @id;
+-- name: SetRawPayload :exec
+UPDATE orders SET payload = @raw::text::jsonb WHERE id = @id;
+-- name: Totals :many
+SELECT total, payload || '{}' AS raw FROM orders ORDER BY id;
+"""
+
+OVERRIDE_TYPES = """
+from typing import NewType
+
+from pydantic import BaseModel
+
+Cents = NewType("Cents", int)
+
+
+class Item(BaseModel):
+    sku: str
+    quantity: int = 1
+
+
+class Payload(BaseModel):
+    customer: str
+    items: list[Item]
+"""
+
+OVERRIDE_CONFIG = """
+[tool.sqlgen.overrides]
+"public.orders.payload" = "shop_types.Payload"
+"public.orders.history" = "shop_types.Item"
+"public.money_cents" = "shop_types.Cents"
+"""
+
+
+async def test_overrides_map_types_and_columns_to_user_types(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(project.root)  # where the user's own module lives
+    project.write("schema.sql", OVERRIDE_SCHEMA)
+    project.write("queries.sql", OVERRIDE_QUERIES)
+    project.write("shop_types.py", OVERRIDE_TYPES)
+    project.write("pyproject.toml", OVERRIDE_CONFIG)
+    package, url = project.package("override_pkg")
+    models = importlib.import_module("override_pkg.models")
+    queries = importlib.import_module("override_pkg.queries")
+    shop = importlib.import_module("shop_types")
+    source = (project.root / "override_pkg" / "queries.py").read_text()
+    assert "from shop_types import Cents, Item, Payload" in source
+    assert models.Order.model_fields["payload"].annotation is shop.Payload
+    assert queries.create_order.__annotations__["history"] == "Sequence[Item | None] | None"
+    assert queries.TotalsRow.model_fields["total"].annotation == shop.Cents | None  # the domain, not its base
+    assert queries.set_raw_payload.__annotations__["raw"] == "str"  # a text parameter, cast before assignment
+    payload = shop.Payload(customer="Ann", items=[shop.Item(sku="b-1", quantity=2)])
+    conn = await asyncpg.connect(url)
+    try:
+        order = await queries.create_order(
+            conn, id=1, payload=payload, history=[shop.Item(sku="old"), None], total=shop.Cents(1250), note=None
+        )
+        assert order == models.Order(id=1, payload=payload, history=[shop.Item(sku="old"), None], total=1250, note=None)
+        assert await conn.fetchval("SELECT payload->'items'->0->>'sku' FROM orders") == "b-1"  # stored as JSON
+        assert await queries.payload(conn, id=1) == payload
+        # The override follows the column; the same JSON computed by an expression is JsonValue.
+        [row] = await queries.totals(conn)
+        assert row.total == 1250 and row.raw == payload.model_dump()
+        # Validated on the way out: a stored document of the wrong shape is an error, not a wrong object.
+        await queries.set_raw_payload(conn, raw='{"customer": 5}', id=1)
+        with pytest.raises(pydantic.ValidationError):
+            await queries.payload(conn, id=1)
+    finally:
+        await conn.close()
+
+
+def test_override_errors_name_the_entry_and_what_to_write(project: Project) -> None:
+    project.write("schema.sql", OVERRIDE_SCHEMA)
+    project.write("queries.sql", OVERRIDE_QUERIES)
+    project.write(
+        "pyproject.toml",
+        """
+        [tool.sqlgen.overrides]
+        "jsonb" = "dict[str, int]"
+        "public.orders.nope" = "str"
+        "public.orders.note" = "Payload"
+        "public.jsonb" = "str"
+        """,
+    )
+    errors = project.errors()
+    assert [e.splitlines()[0] for e in errors] == [
+        "pyproject.toml:2:1: error: override target 'jsonb' is neither a type nor a column",
+        "pyproject.toml:4:1: error: the override for 'public.orders.note': 'Payload' needs its module, "
+        "e.g. 'mypackage.types.Payload'",
+    ]
+    project.write("pyproject.toml", '[tool.sqlgen.overrides]\n"public.orders.nope" = "str"\n"public.jsonb" = "str"\n')
+    errors = project.errors()
+    assert [e.splitlines()[0] for e in errors] == [
+        "pyproject.toml:2:1: error: override for unknown column 'public.orders.nope'",
+        "pyproject.toml:3:1: error: override for unknown type 'public.jsonb'",
+    ]
+    assert "did you mean 'pg_catalog.jsonb'?" in errors[1]
