@@ -8,7 +8,11 @@ import decimal
 import uuid
 from enum import StrEnum
 
-from pydantic import BaseModel, JsonValue
+import asyncpg
+from asyncpg import Record
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+from bookshop.documents import PromotionRules
 
 
 class BookFormat(StrEnum):
@@ -18,6 +22,16 @@ class BookFormat(StrEnum):
     PAPERBACK = "paperback"
     EBOOK = "ebook"
     AUDIOBOOK = "audiobook"
+
+
+class PostalAddress(BaseModel):
+    """A value of the composite type public.postal_address."""
+
+    line1: str | None
+    line2: str | None
+    city: str | None
+    postcode: str | None
+    country_code: str | None
 
 
 class Author(BaseModel):
@@ -113,6 +127,20 @@ class Order(BaseModel):
     placed_at: datetime.datetime
     shipped_at: datetime.datetime | None
     notes: str | None
+    delivery_address: PostalAddress | None
+
+
+class Promotion(BaseModel):
+    """A row of the table public.promotions."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: int
+    code: str
+    percent_off: decimal.Decimal
+    active_during: asyncpg.Range[datetime.datetime]
+    book_ids: list[int | None]
+    rules: PromotionRules
 
 
 class Publisher(BaseModel):
@@ -138,3 +166,19 @@ class Review(BaseModel):
     sentiment_score: float | None
     helpful_votes: int
     created_at: datetime.datetime
+
+
+def decode_postal_address(value: Record) -> PostalAddress:
+    """The PostalAddress in a record asyncpg read."""
+    return PostalAddress(
+        line1=value[0],
+        line2=value[1],
+        city=value[2],
+        postcode=value[3],
+        country_code=value[4],
+    )
+
+
+def encode_postal_address(value: PostalAddress) -> tuple[object, ...]:
+    """PostalAddress as the tuple asyncpg writes."""
+    return (value.line1, value.line2, value.city, value.postcode, value.country_code)

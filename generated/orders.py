@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, JsonValue
 
 from . import Executor, models
+from .models import decode_postal_address
 
 CREATE_CUSTOMER = """INSERT INTO customers (email, display_name, phone, marketing_opt_in, preferences)
 VALUES ($1, $2, $3, $4, $5)
@@ -302,6 +303,7 @@ async def get_order(conn: Executor, /, *, id: int) -> models.Order | None:
         placed_at=row[6],
         shipped_at=row[7],
         notes=row[8],
+        delivery_address=None if row[9] is None else decode_postal_address(row[9]),
     )
 
 

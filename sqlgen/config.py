@@ -114,7 +114,7 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
         errors.append(located("database_url", "database_url must be a string"))
         url = None
 
-    type_overrides = _type_overrides(table.get("overrides", {}), source, errors)
+    type_overrides = _type_overrides(table.get("overrides", {}), source, errors, root)
 
     if not queries and not errors:
         errors.append(
@@ -167,7 +167,9 @@ def _key_location(source: SourceText, key: str) -> Location:
     return source.location(match.start() if match else 0)
 
 
-def _type_overrides(value: object, source: SourceText | None, errors: list[Diagnostic]) -> tuple[TypeOverride, ...]:
+def _type_overrides(
+    value: object, source: SourceText | None, errors: list[Diagnostic], root: Path
+) -> tuple[TypeOverride, ...]:
     """`[tool.sqlgen.overrides]`: "schema.type" or "schema.table.column" = "package.module.PythonType"."""
     location = _key_location(source, "overrides") if source else None
     if not isinstance(value, dict):
@@ -189,8 +191,15 @@ def _type_overrides(value: object, source: SourceText | None, errors: list[Diagn
         except ValueError as err:
             errors.append(Diagnostic(f"the override for {target!r}: {err}", where, hint=_OVERRIDE_EXAMPLE))
             continue
-        overrides.append(TypeOverride(target, annotation, imports, where))
+        modules = {line.split()[1].split(".")[0] for line in imports}
+        first_party = frozenset(m for m in modules if _in_project(root, m))
+        overrides.append(TypeOverride(target, annotation, imports, where, first_party))
     return tuple(overrides)
+
+
+def _in_project(root: Path, module: str) -> bool:
+    """Whether `module` is the project's own, where isort and ruff look for first-party code."""
+    return any((folder / module).is_dir() or (folder / f"{module}.py").is_file() for folder in (root, root / "src"))
 
 
 _OVERRIDE_EXAMPLE = 'e.g. "pg_catalog.jsonb" = "myapp.schemas.Document" or "public.orders.payload" = "dict[str, int]"'

@@ -162,7 +162,7 @@ def _models_view(typemap: TypeMap, table_models: Mapping[int, _TableModel]) -> M
     types = [t for m in table_models.values() for t in m.types] + [t for _, _, ts in composites for t in ts]
     imports = {"from pydantic import BaseModel"}.union(*(t.imports for t in types))
     if composites:
-        imports |= {"from asyncpg import Record"}.union(*(t.conversion_imports for t in converted))
+        imports |= {"from asyncpg import Record"}.union(*(t.decode_imports | t.encode_imports for t in converted))
     imports = {line for line in imports if not line.startswith("from .models import")}
     enums = _enum_views(typemap)
     if enums:
@@ -178,14 +178,15 @@ def _models_view(typemap: TypeMap, table_models: Mapping[int, _TableModel]) -> M
         ModuleView(
             header=_header(None),
             doc="Models for the enums, composite types, tables and views of the schema.",
-            imports=_sorted_imports(imports),
+            imports=_sorted_imports(imports, typemap.first_party_modules),
             models=tuple(models),
             functions=(),
             enums=enums,
             definitions=tuple(sorted(set().union(*(t.definitions for t in converted)))),
             converters=tuple(converter for _, converter, _ in composites),
             codecs=tuple(sorted(set().union(*(t.codecs for t in types)))),
-        )
+        ),
+        typemap.first_party_modules,
     )
 
 
@@ -352,19 +353,19 @@ def _module_view(file: QueryFile, typemap: TypeMap, table_models: Mapping[int, _
     view = ModuleView(
         header=_header(file.source_path),
         doc=f"Queries from {file.source_path}.",
-        imports=_sorted_imports(imports),
+        imports=_sorted_imports(imports, typemap.first_party_modules),
         models=tuple(row_models),
         functions=tuple(functions),
         definitions=tuple(sorted(definitions)),
         codecs=tuple(sorted(codecs)),
     )
-    return _unshadow(view)
+    return _unshadow(view, typemap.first_party_modules)
 
 
 _ANNOTATION_MODULES = ("datetime", "decimal", "uuid", "ipaddress", "asyncpg")
 
 
-def _unshadow(view: ModuleView) -> ModuleView:
+def _unshadow(view: ModuleView, first_party: frozenset[str]) -> ModuleView:
     """Keep annotations meaning what they say when a model field is named like a module or builtin.
 
     In a class body, `uuid: uuid.UUID` or `int: int | None` makes later annotations that say
@@ -393,7 +394,7 @@ def _unshadow(view: ModuleView) -> ModuleView:
     models = tuple(fix_model(m) for m in view.models)
     imports = tuple(f"{line} as _{line.split()[1]}" if line in shadowed_imports else line for line in view.imports)
     if any("builtins." in f.annotation for m in models for f in m.fields):
-        imports = _sorted_imports({line for line in imports if line} | {"import builtins"})
+        imports = _sorted_imports({line for line in imports if line} | {"import builtins"}, first_party)
     return dataclasses.replace(
         view,
         imports=imports,
@@ -451,7 +452,7 @@ def _function_view(
         imports |= py.imports | py.param_imports
         call_args.append(_convert(py.encode, arg, param.nullable))
         if py.encode:
-            imports |= py.conversion_imports
+            imports |= py.encode_imports
 
     model: ModelView | None = None
     model_ref: str | None = None
@@ -478,9 +479,10 @@ def _function_view(
             imports.add("from . import models")
     result_type, body = _body(query.command, columns, column_types, call_args, model_ref, field_names, arg_names)
     for py in column_types:
-        imports |= py.imports
+        if model_ref is None or model is not None:  # the annotation appears here, not only in models.py
+            imports |= py.imports
         if py.decode:
-            imports |= py.conversion_imports
+            imports |= py.decode_imports
 
     returns = f" -> {result_type}"
     signature = _wrap_call("", signature_args, indent=0, prefix_len=len(f"async def {name}{returns}:")) + returns
@@ -635,8 +637,8 @@ def _string_literal(text: str) -> str:
     return repr(text)
 
 
-def _sorted_imports(lines: set[str] | frozenset[str]) -> tuple[str, ...]:
-    """isort's layout: standard library, third party, the package's own, split by blank lines."""
+def _sorted_imports(lines: set[str] | frozenset[str], first_party: frozenset[str]) -> tuple[str, ...]:
+    """isort's layout: standard library, third party, the project's, the package's own; split by blank lines."""
     plain = {line for line in lines if line.startswith("import ")}
     names: dict[str, set[str]] = {}
     for line in lines - plain:
@@ -647,8 +649,9 @@ def _sorted_imports(lines: set[str] | frozenset[str]) -> tuple[str, ...]:
     def group(line: str) -> int:
         module = line.split()[1]
         if module.startswith("."):
-            return 2
-        return 0 if module.split(".")[0] in sys.stdlib_module_names else 1
+            return 3
+        top = module.split(".")[0]
+        return 0 if top in sys.stdlib_module_names else 2 if top in first_party else 1
 
     ordered = sorted(merged, key=lambda line: (group(line), line.startswith("from "), line.split()[1]))
     result: list[str] = []

@@ -37,7 +37,8 @@ class PyType:
     imports: frozenset[str] = field(default_factory=frozenset)  # what the annotation needs
     decode: str | None = None
     encode: str | None = None
-    conversion_imports: frozenset[str] = field(default_factory=frozenset)  # what decode/encode need
+    decode_imports: frozenset[str] = field(default_factory=frozenset)  # what decode needs
+    encode_imports: frozenset[str] = field(default_factory=frozenset)  # what encode needs
     param_annotation: str | None = None  # when parameters accept a wider type than results give
     param_imports: frozenset[str] = field(default_factory=frozenset)  # what the parameter annotation adds
     arbitrary: bool = False  # pydantic can only check it with isinstance (arbitrary_types_allowed)
@@ -56,6 +57,7 @@ class TypeOverride:
     annotation: str  # the Python type as generated code spells it
     imports: frozenset[str]
     location: Location | None = None
+    first_party: frozenset[str] = frozenset()  # top-level modules of the imports that live in the project
 
 
 _DATETIME = frozenset({"import datetime"})
@@ -67,7 +69,8 @@ _JSON = PyType(
     frozenset({"from pydantic import JsonValue"}),
     decode="json.loads({})",
     encode="json.dumps({})",
-    conversion_imports=frozenset({"import json"}),
+    decode_imports=frozenset({"import json"}),
+    encode_imports=frozenset({"import json"}),
 )
 _STR = PyType("str")
 _INT = PyType("int")
@@ -91,7 +94,7 @@ BUILTIN_TYPES: Mapping[str, PyType] = {
         _DECIMAL,
         decode=r'decimal.Decimal(re.sub(r"[^0-9.-]", "", {}))',
         encode="str({})",
-        conversion_imports=frozenset({"import re"}),
+        decode_imports=frozenset({"import re"}),
     ),
     "text": _STR,
     "varchar": _STR,
@@ -117,7 +120,7 @@ BUILTIN_TYPES: Mapping[str, PyType] = {
         "ipaddress.IPv4Interface | ipaddress.IPv6Interface",
         _IPADDRESS,
         decode="ipaddress.ip_interface({})",
-        conversion_imports=_IPADDRESS,
+        decode_imports=_IPADDRESS,
         param_annotation="ipaddress.IPv4Interface | ipaddress.IPv6Interface | ipaddress.IPv4Address"
         " | ipaddress.IPv6Address",
     ),
@@ -207,6 +210,12 @@ class TypeMap:
     type_overrides: Mapping[int, TypeOverride] = field(default_factory=dict)
     column_overrides: Mapping[tuple[int, int], TypeOverride] = field(default_factory=dict)  # (table oid, attnum)
 
+    @property
+    def first_party_modules(self) -> frozenset[str]:
+        """The project's own modules that overrides import (isort puts them in a group of their own)."""
+        overrides = [*self.type_overrides.values(), *self.column_overrides.values()]
+        return frozenset().union(*(o.first_party for o in overrides))
+
     @cached_property
     def class_names(self) -> dict[int, str]:
         """The class in models.py for each user enum and composite type, by type oid."""
@@ -295,7 +304,8 @@ class TypeMap:
             frozenset({f"from .models import {name}"}),
             decode=f"{decode}({{}})",
             encode=f"{encode}({{}})",
-            conversion_imports=frozenset({f"from .models import {decode}, {encode}"}),
+            decode_imports=frozenset({f"from .models import {decode}"}),
+            encode_imports=frozenset({f"from .models import {encode}"}),
         )
 
     def _range(self, pg_type: PgType) -> PyType:
@@ -337,7 +347,8 @@ def _array(element: PyType, dimensions: int) -> PyType:
         element.imports,
         decode=decode,
         encode=encode,
-        conversion_imports=element.conversion_imports,
+        decode_imports=element.decode_imports,
+        encode_imports=element.encode_imports,
         param_annotation=param_annotation,
         param_imports=element.param_imports | {"from collections.abc import Sequence"},
         arbitrary=element.arbitrary,
@@ -350,14 +361,15 @@ def _overridden(override: TypeOverride, json_based: bool) -> PyType:
     """The user's type: validated by a pydantic TypeAdapter on the way out, JSON-encoded on the way in for json."""
     adapter = "_" + snake_case(override.annotation).upper() + "_ADAPTER"
     definitions = frozenset({f"{adapter} = TypeAdapter({override.annotation})"})
-    conversion_imports = override.imports | {"from pydantic import TypeAdapter"}
+    adapter_imports = override.imports | {"from pydantic import TypeAdapter"}
     if json_based:
         return PyType(
             override.annotation,
             override.imports,
             decode=f"{adapter}.validate_json({{}})",
             encode=f"{adapter}.dump_json({{}}).decode()",
-            conversion_imports=conversion_imports,
+            decode_imports=adapter_imports,
+            encode_imports=adapter_imports,
             arbitrary=True,
             definitions=definitions,
         )
@@ -365,7 +377,7 @@ def _overridden(override: TypeOverride, json_based: bool) -> PyType:
         override.annotation,
         override.imports,
         decode=f"{adapter}.validate_python({{}})",
-        conversion_imports=conversion_imports,
+        decode_imports=adapter_imports,
         arbitrary=True,
         definitions=definitions,
     )

@@ -11,7 +11,8 @@ import asyncpg
 import pytest
 from conftest import ROOT, Databases, dsn_url
 
-from generated import authors, books, models, orders, reviews
+from bookshop.documents import PromotionRules
+from generated import authors, books, models, orders, promotions, reviews
 
 SCHEMA_FILES = sorted((ROOT / "queries" / "schema").glob("*.sql"))
 
@@ -211,3 +212,38 @@ async def test_enum_columns_and_parameters(conn: asyncpg.Connection) -> None:
     [row] = await books.list_books_by_format(conn, format=models.BookFormat.AUDIOBOOK)
     assert (row.id, row.format, row.also_available_as) == (book_id, models.BookFormat.HARDCOVER, formats)
     assert await books.list_books_by_format(conn, format=models.BookFormat.PAPERBACK) == []
+
+
+async def test_promotions_domain_composite_range_and_model_override(conn: asyncpg.Connection) -> None:
+    _, _, book_id = await seed(conn)
+    utc = datetime.UTC
+    period = asyncpg.Range(datetime.datetime(2026, 11, 1, tzinfo=utc), datetime.datetime(2026, 12, 1, tzinfo=utc))
+    rules = PromotionRules(min_items=2, genres=["sf"])
+    created = await promotions.create_promotion(
+        conn, code="NOV", percent_off=decimal.Decimal("12.5"), active_during=period, book_ids=[book_id], rules=rules
+    )
+    assert created is not None and created.rules == rules and created.active_during == period
+    assert created.percent_off == decimal.Decimal("12.50")  # numeric(5, 2) through the percentage domain
+    with pytest.raises(asyncpg.CheckViolationError):
+        await promotions.create_promotion(
+            conn, code="BAD", percent_off=decimal.Decimal("0"), active_during=period, book_ids=[], rules=rules
+        )
+    during = datetime.datetime(2026, 11, 22, tzinfo=utc)
+    assert [p.code for p in await promotions.active_promotions(conn, at=during)] == ["NOV"]
+    assert await promotions.active_promotions(conn, at=datetime.datetime(2027, 1, 1, tzinfo=utc)) == []
+    [row] = await promotions.promotions_for_book(conn, book_id=book_id)
+    assert (row.code, row.percent_off, row.rules) == ("NOV", decimal.Decimal("12.50"), rules)
+
+    customer = await orders.create_customer(
+        conn, email="b@example.com", display_name="B", phone=None, marketing_opt_in=False, preferences=None
+    )
+    assert customer is not None
+    order = await orders.create_order(
+        conn, customer_id=customer.id, shipping_address=None, discount_codes=None, notes=None
+    )
+    assert order is not None
+    address = models.PostalAddress(line1="1 Rue X", line2=None, city="Lyon", postcode="69001", country_code="FR")
+    assert await promotions.set_delivery_address(conn, delivery_address=address, id=order.id) == 1
+    assert await promotions.get_delivery_address(conn, id=order.id) == address
+    [shipped] = await promotions.orders_shipped_to(conn, country_code="FR")
+    assert (shipped.id, shipped.city) == (order.id, "Lyon")
