@@ -465,3 +465,31 @@ def test_override_errors_name_the_entry_and_what_to_write(project: Project) -> N
         "pyproject.toml:3:1: error: override for unknown type 'public.jsonb'",
     ]
     assert "did you mean 'pg_catalog.jsonb'?" in errors[1]
+
+
+async def test_a_type_override_reaches_array_elements_and_expressions(project: Project) -> None:
+    project.write("schema.sql", "CREATE TABLE counters (id int PRIMARY KEY, counts jsonb, history jsonb[]);")
+    project.write(
+        "queries.sql",
+        """
+        -- name: Put :exec
+        INSERT INTO counters VALUES (@id, @counts, @history);
+        -- name: Get :one
+        SELECT counts, history, counts || '{"extra": 1}' AS merged FROM counters WHERE id = @id;
+        """,
+    )
+    project.write("pyproject.toml", '[tool.sqlgen.overrides]\n"pg_catalog.jsonb" = "dict[str, int]"\n')
+    _, url = project.package("typed_json_pkg")
+    queries = importlib.import_module("typed_json_pkg.queries")
+    assert queries.put.__annotations__["history"] == "Sequence[dict[str, int] | None] | None"
+    assert queries.GetRow.model_fields["merged"].annotation == dict[str, int] | None
+    conn = await asyncpg.connect(url)
+    try:
+        await queries.put(conn, id=1, counts={"a": 1}, history=[{"b": 2}, None])
+        row = await queries.get(conn, id=1)
+        assert row == queries.GetRow(counts={"a": 1}, history=[{"b": 2}, None], merged={"a": 1, "extra": 1})
+        await conn.execute("""UPDATE counters SET counts = '{"a": "many"}'""")
+        with pytest.raises(pydantic.ValidationError):
+            await queries.get(conn, id=1)
+    finally:
+        await conn.close()
