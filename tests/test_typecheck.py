@@ -61,6 +61,25 @@ def test_generated_package_and_a_program_using_it_pass_mypy_strict(tmp_path: Pat
         ("authors.get_author(pool, author_id=1)", 'Unexpected keyword argument "author_id"'),
         ("authors.get_author(pool, 1)", "Too many positional arguments"),
         ("authors.get_author(pool)", 'Missing named argument "id"'),
+        (
+            "promotions.set_delivery_address(pool, delivery_address={'city': 'Lyon'}, id=1)",
+            'Argument "delivery_address" to "set_delivery_address" has incompatible type "dict[str, str]"; '
+            'expected "PostalAddress | None"',
+        ),
+        (
+            "promotions.active_promotions(pool, at=datetime.date(2026, 1, 1))",
+            'incompatible type "date"; expected "datetime"',
+        ),
+        (
+            "promotions.create_promotion(pool, code='X', percent_off=decimal.Decimal(5), "
+            "active_during=asyncpg.Range(1, 2), book_ids=[], rules=PromotionRules())",
+            'Argument 1 to "Range" has incompatible type "int"; expected "datetime | None"',
+        ),
+        (
+            "promotions.create_promotion(pool, code='X', percent_off=decimal.Decimal(5), "
+            "active_during=asyncpg.Range(), book_ids=[], rules={'min_items': 2})",
+            'Argument "rules" to "create_promotion" has incompatible type "dict[str, int]"; expected "PromotionRules"',
+        ),
     ],
 )
 def test_misuse_is_a_mypy_error(call: str, complaint: str) -> None:
@@ -68,8 +87,12 @@ def test_misuse_is_a_mypy_error(call: str, complaint: str) -> None:
     program.write_text(
         textwrap.dedent(
             f"""
+            import datetime
+            import decimal
+
             import asyncpg
-            from generated import authors
+            from bookshop.documents import PromotionRules
+            from generated import authors, promotions
 
             async def main(pool: asyncpg.Pool[asyncpg.Record]) -> None:
                 await {call}

@@ -322,6 +322,12 @@ SELECT id FROM docs ORDER BY embedding <-> @target LIMIT 2;
 async def test_extension_types_and_init_connection(project: Project) -> None:
     project.write("schema.sql", EXTENSION_SCHEMA)
     project.write("queries.sql", EXTENSION_QUERIES)
+    errors = project.errors()  # cube has no Python counterpart until the config says which
+    assert [e.splitlines()[0] for e in errors] == [
+        "queries.sql:2:59: error: parameter box of query AddDoc has type public.cube, which sqlgen does not support",
+        "queries.sql:4:1: error: column box of query GetDoc has type public.cube, which sqlgen does not support",
+    ]
+    assert all('under [tool.sqlgen.overrides], e.g. "public.cube" = "str"' in e for e in errors)
     project.write("pyproject.toml", '[tool.sqlgen.overrides]\n"public.cube" = "str"\n')
     package, url = project.package("ext_pkg")
     models = importlib.import_module("ext_pkg.models")
