@@ -94,7 +94,7 @@ def unshadow(view: ModuleView, first_party: frozenset[str]) -> ModuleView:
     fields = {f.name for m in view.models for f in m.fields}
     shadowed = [m for m in _ANNOTATION_MODULES if m in fields and f"import {m}" in view.imports]
     shadowed_imports = {f"import {m}" for m in shadowed}
-    module_pattern = re.compile(rf"\b({'|'.join(shadowed)})\.") if shadowed else None
+    module_pattern = re.compile(rf"(?<![\w.])({'|'.join(shadowed)})\.") if shadowed else None
 
     def fix(text: str) -> str:
         return module_pattern.sub(r"_\1.", text) if module_pattern else text
@@ -121,10 +121,15 @@ def unshadow(view: ModuleView, first_party: frozenset[str]) -> ModuleView:
         functions=tuple(
             dataclasses.replace(f, signature=fix(f.signature), body=tuple(map(fix, f.body))) for f in view.functions
         ),
+        definitions=tuple(map(fix, view.definitions)),
+        converters=tuple(
+            dataclasses.replace(c, decode_return=fix(c.decode_return), encode_return=fix(c.encode_return))
+            for c in view.converters
+        ),
     )
 
 
-_BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "list"})
+_BUILTIN_TYPES = frozenset({"int", "str", "float", "bool", "bytes", "list", "dict", "tuple"})
 
 
 def convert(template: str | None, value: str, nullable: bool) -> str:

@@ -276,9 +276,8 @@ class TypeMap:
     def _with_override(self, type_oid: int, override: TypeOverride, dimensions: int) -> PyType:
         """A column override names the column's type, or its element type for an array column."""
         pg_type = self.catalog.types.get(type_oid)
-        while pg_type is not None and pg_type.kind == "d" and type_oid not in self.type_overrides:
-            type_oid = pg_type.base_oid
-            pg_type = self.catalog.types.get(type_oid)
+        while pg_type is not None and pg_type.kind == "d":
+            pg_type = self.catalog.types.get(pg_type.base_oid)
         if pg_type is not None and pg_type.is_array:
             return _array(_overridden(override, self._json_based(pg_type.element_oid)), dimensions)
         return _overridden(override, self._json_based(type_oid))

@@ -187,16 +187,22 @@ def test_output_for_every_parameter_and_result_shape_typechecks(project: Project
 def test_columns_named_like_modules_do_not_hide_them(project: Project) -> None:
     project.write(
         "schema.sql",
-        "CREATE TABLE t (uuid uuid NOT NULL, other uuid, datetime timestamptz, decimal numeric, json jsonb);\n",
+        "CREATE TABLE t (uuid uuid NOT NULL, other uuid, datetime timestamptz, decimal numeric, json jsonb);\n"
+        "CREATE TYPE c AS (ipaddress inet, asyncpg int4range, tuple tid, int int, other inet[]);\n"
+        "CREATE TABLE u (c c);\n",
     )
     project.write(
         "queries.sql",
-        "-- name: All :many\nSELECT * FROM t;\n-- name: Some :many\nSELECT uuid, other FROM t WHERE uuid = @uuid;\n",
+        "-- name: All :many\nSELECT * FROM t;\n-- name: Some :many\nSELECT uuid, other FROM t WHERE uuid = @uuid;\n"
+        "-- name: Cs :many\nSELECT c, (c).ipaddress FROM u;\n",
     )
     project.write_package("gen")
     output = read_output(project.root / "gen")
     assert "import uuid as _uuid" in output["models.py"]
     assert "    uuid: _uuid.UUID\n    other: _uuid.UUID | None\n" in output["models.py"]
+    assert "import ipaddress as _ipaddress" in output["models.py"]
+    assert "    tuple: builtins.tuple[builtins.int, builtins.int] | None\n" in output["models.py"]
+    assert "_ipaddress.ip_interface(" in output["models.py"]
     result = mypy("gen", cwd=project.root)
     assert result.returncode == 0, result.stdout
 
