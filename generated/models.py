@@ -9,7 +9,6 @@ import uuid
 from enum import StrEnum
 
 import asyncpg
-from asyncpg import Record
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from bookshop.documents import PromotionRules
@@ -168,7 +167,7 @@ class Review(BaseModel):
     created_at: datetime.datetime
 
 
-def decode_postal_address(value: Record) -> PostalAddress:
+def decode_postal_address(value: asyncpg.Record) -> PostalAddress:
     """The PostalAddress in a record asyncpg read."""
     return PostalAddress(
         line1=value[0],

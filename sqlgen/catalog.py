@@ -22,6 +22,7 @@ class PgType:
     relation_oid: int = 0  # for composites, the pg_class row holding the attributes
     range_subtype_oid: int = 0  # for ranges and multiranges, the element type
     extension: str | None = None  # the extension that created the type, if any
+    dimensions: int = 0  # a domain over an array: its declared dimensions (pg_type.typndims)
 
     @property
     def qualified_name(self) -> str:
@@ -104,7 +105,8 @@ SELECT t.oid, n.nspname, t.typname, t.typtype,
        t.typbasetype, t.typnotnull, t.typrelid,
        coalesce(r.rngsubtype, m.rngsubtype, 0),
        (SELECT e.extname FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
-        WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+        WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'),
+       t.typndims
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_range r ON r.rngtypid = t.oid
@@ -134,9 +136,9 @@ def load_catalog(conn: DbConnection) -> Catalog:
     for oid, label in conn.execute(_ENUM_LABELS_SQL).fetchall():
         labels.setdefault(oid, []).append(label)
     types: dict[int, PgType] = {}
-    for oid, schema, name, kind, element, base, not_null, relation, subtype, extension in conn.execute(
-        _TYPES_SQL
-    ).fetchall():
+    for row in conn.execute(_TYPES_SQL).fetchall():
+        oid, schema, name, kind, element, base, not_null, relation, subtype, extension, dimensions = row
+        type_labels = tuple(labels.get(oid, ()))
         types[oid] = PgType(
             oid,
             schema,
@@ -145,10 +147,11 @@ def load_catalog(conn: DbConnection) -> Catalog:
             element,
             base,
             bool(not_null),
-            tuple(labels.get(oid, ())),
+            type_labels,
             relation,
             subtype,
             extension,
+            dimensions,
         )
     columns: dict[int, list[Column]] = {}
     heads: dict[int, tuple[str, str, str]] = {}

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import ast
-import builtins
 import os
 import re
 import tomllib
@@ -16,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
-from sqlgen.typemap import TypeOverride
+from sqlgen.typemap import TypeOverride, python_annotation
 
 KEYS = ("schema", "queries", "out", "database_url", "overrides")
 
@@ -187,13 +185,13 @@ def _type_overrides(
             errors.append(Diagnostic(f"the override for {target!r} must be a string", where, hint=_OVERRIDE_EXAMPLE))
             continue
         try:
-            annotation, imports = python_annotation(python_type)
+            _, imports = python_annotation(python_type)
         except ValueError as err:
             errors.append(Diagnostic(f"the override for {target!r}: {err}", where, hint=_OVERRIDE_EXAMPLE))
             continue
         modules = {line.split()[1].split(".")[0] for line in imports}
         first_party = frozenset(m for m in modules if _in_project(root, m))
-        overrides.append(TypeOverride(target, annotation, imports, where, first_party))
+        overrides.append(TypeOverride(target, python_type, where, first_party))
     return tuple(overrides)
 
 
@@ -203,48 +201,6 @@ def _in_project(root: Path, module: str) -> bool:
 
 
 _OVERRIDE_EXAMPLE = 'e.g. "pg_catalog.jsonb" = "myapp.schemas.Document" or "public.orders.payload" = "dict[str, int]"'
-
-
-def python_annotation(text: str) -> tuple[str, frozenset[str]]:
-    """An override's Python type as generated code spells it, with the imports it needs.
-
-    >>> python_annotation("myapp.schemas.Payload | None")
-    ('Payload | None', frozenset({'from myapp.schemas import Payload'}))
-    >>> python_annotation("dict[str, decimal.Decimal]")
-    ('dict[str, Decimal]', frozenset({'from decimal import Decimal'}))
-    """
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        raise ValueError(f"{text!r} is not a Python type") from None
-    imports: set[str] = set()
-
-    class Qualified(ast.NodeTransformer):
-        def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-            parts = []
-            current: ast.expr = node
-            while isinstance(current, ast.Attribute):
-                parts.append(current.attr)
-                current = current.value
-            if not isinstance(current, ast.Name):
-                raise ValueError(f"{text!r} is not a Python type")
-            module = ".".join([current.id, *reversed(parts[1:])])
-            imports.add(f"from {module} import {parts[0]}")
-            return ast.copy_location(ast.Name(parts[0], ast.Load()), node)
-
-        def visit_Name(self, node: ast.Name) -> ast.AST:
-            if not hasattr(builtins, node.id) and node.id != "None":
-                raise ValueError(f"{node.id!r} needs its module, e.g. 'mypackage.types.{node.id}'")
-            return node
-
-        def generic_visit(self, node: ast.AST) -> ast.AST:
-            allowed = (ast.Expression, ast.Subscript, ast.Tuple, ast.BinOp, ast.BitOr, ast.Load, ast.Constant)
-            if not isinstance(node, allowed):
-                raise ValueError(f"{text!r} is not a Python type")
-            return super().generic_visit(node)
-
-    rewritten = Qualified().visit(tree)
-    return ast.unparse(rewritten), frozenset(imports)
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:

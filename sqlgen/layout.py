@@ -40,6 +40,7 @@ class ConverterView:
     decode_return: str  # the `return …` line(s)
     encode: str
     encode_return: str
+    record: str = "asyncpg.Record"  # the decode function's parameter annotation
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ def unshadow(view: ModuleView, first_party: frozenset[str]) -> ModuleView:
         ),
         definitions=tuple(map(fix, view.definitions)),
         converters=tuple(
-            dataclasses.replace(c, decode_return=fix(c.decode_return), encode_return=fix(c.encode_return))
+            dataclasses.replace(
+                c, decode_return=fix(c.decode_return), encode_return=fix(c.encode_return), record=fix(c.record)
+            )
             for c in view.converters
         ),
     )

@@ -215,7 +215,8 @@ def _function_view(
             field_names = unique(
                 field_name(c.name if c.name != "?column?" else f"column_{i + 1}") for i, c in enumerate(columns)
             )
-            model_ref = f"{pascal_case(query.name)}Row"
+            taken = {*typemap.class_names.values(), *typemap.imported_names}
+            model_ref = next(n for n in unique([*taken, f"{pascal_case(query.name)}Row"]) if n not in taken)
             model = ModelView(
                 model_ref,
                 f"A row returned by {name}.",
@@ -335,12 +336,10 @@ def _reusable_model(columns: Sequence[TypedColumn], table_models: Mapping[int, T
 
 
 def _unsupported(file: SourceText, offset: int, err: UnsupportedType, what: str, query: str) -> Diagnostic:
-    return file.diagnostic(
-        f"{what} of query {query} has type {err.type_name}, {err.why}",
-        offset,
-        hint=f'map it to a Python type under [tool.sqlgen.overrides], e.g. "{err.override}" = "str", '
-        "or cast it in the SQL, e.g. `::text`",
-    )
+    hint = "cast it in the SQL to a type sqlgen supports, e.g. `::text`"
+    if err.override is not None:
+        hint = f'map it to a Python type under [tool.sqlgen.overrides], e.g. "{err.override}" = "str", or {hint}'
+    return file.diagnostic(f"{what} of query {query} has type {err.type_name}, {err.why}", offset, hint=hint)
 
 
 def _column_offset(query: QuerySource, name: str) -> int:

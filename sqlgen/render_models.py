@@ -36,9 +36,11 @@ def models_view(typemap: TypeMap, table_models: Mapping[int, TableModel]) -> Mod
     composites = _composite_models(typemap)
     converted = [t for _, _, ts in composites for t in ts if t.decode or t.encode]  # by the composite converters
     types = [t for m in table_models.values() for t in m.types] + [t for _, _, ts in composites for t in ts]
-    imports = {"from pydantic import BaseModel"}.union(*(t.imports for t in types))
+    imports: set[str] = set().union(*(t.imports for t in types))
     if composites:
-        imports |= {"from asyncpg import Record"}.union(*(t.decode_imports | t.encode_imports for t in converted))
+        imports |= {"import asyncpg"}.union(*(t.decode_imports | t.encode_imports for t in converted))
+    if composites or table_models:
+        imports.add("from pydantic import BaseModel")
     imports = {line for line in imports if not line.startswith("from .models import")}
     enums = _enum_views(typemap)
     if enums:

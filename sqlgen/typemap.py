@@ -16,13 +16,16 @@ types list the statement `init_connection` runs.
 
 from __future__ import annotations
 
+import ast
+import builtins
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlgen.catalog import Catalog, PgType
 from sqlgen.errors import Diagnostic, Location, UserError
-from sqlgen.naming import class_name, snake_case, unique
+from sqlgen.naming import class_name, identifier, model_name, snake_case, unique
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class PyType:
     arbitrary: bool = False  # pydantic can only check it with isinstance (arbitrary_types_allowed)
     codecs: frozenset[str] = field(default_factory=frozenset)  # statements init_connection must run
     definitions: frozenset[str] = field(default_factory=frozenset)  # module-level lines conversions use
+    text_only: bool = False  # asyncpg reads it only in text form, so it cannot sit inside a composite or range
 
     def as_param(self) -> str:
         return self.param_annotation or self.annotation
@@ -54,10 +58,18 @@ class TypeOverride:
     """One `[tool.sqlgen.overrides]` entry: a type or a column → a Python type."""
 
     target: str  # as written: "pg_catalog.jsonb", "public.money_cents", "public.orders.payload"
-    annotation: str  # the Python type as generated code spells it
-    imports: frozenset[str]
+    python_type: str  # as written: "myapp.schemas.Payload", "dict[str, int]"
     location: Location | None = None
     first_party: frozenset[str] = frozenset()  # top-level modules of the imports that live in the project
+
+
+@dataclass(frozen=True)
+class UserType:
+    """An override's Python type as generated code spells and imports it."""
+
+    annotation: str
+    imports: frozenset[str]
+    adapter: str  # the module-level TypeAdapter constant that validates it
 
 
 _DATETIME = frozenset({"import datetime"})
@@ -73,6 +85,7 @@ _JSON = PyType(
     encode_imports=frozenset({"import json"}),
 )
 _STR = PyType("str")
+_TEXT = PyType("str", text_only=True)  # str, in a type asyncpg reads only as text
 _INT = PyType("int")
 
 
@@ -94,7 +107,8 @@ BUILTIN_TYPES: Mapping[str, PyType] = {
         _DECIMAL,
         decode=r'decimal.Decimal(re.sub(r"[^0-9.-]", "", {}))',
         encode="str({})",
-        decode_imports=frozenset({"import re"}),
+        decode_imports=frozenset({"import re"}) | _DECIMAL,
+        text_only=True,
     ),
     "text": _STR,
     "varchar": _STR,
@@ -102,10 +116,11 @@ BUILTIN_TYPES: Mapping[str, PyType] = {
     "name": _STR,
     "char": PyType("str", decode='{}.decode("latin-1")', encode='{}.encode("latin-1")'),
     "xml": _STR,
-    "tsvector": _STR,
-    "tsquery": _STR,
-    "macaddr": _STR,
-    "macaddr8": _STR,
+    "jsonpath": _STR,
+    "tsvector": _TEXT,
+    "tsquery": _TEXT,
+    "macaddr": _TEXT,
+    "macaddr8": _TEXT,
     "bytea": PyType("bytes"),
     "date": PyType("datetime.date", _DATETIME),
     "time": PyType("datetime.time", _DATETIME),
@@ -143,8 +158,9 @@ BUILTIN_TYPES: Mapping[str, PyType] = {
     "txid_snapshot": PyType("tuple[int, int, tuple[int, ...]]"),
     "pg_snapshot": PyType("tuple[int, int, tuple[int, ...]]"),
     **{
-        name: _STR
+        name: _TEXT
         for name in (
+            "refcursor",
             "regclass",
             "regtype",
             "regproc",
@@ -156,6 +172,7 @@ BUILTIN_TYPES: Mapping[str, PyType] = {
             "regnamespace",
             "regrole",
             "regcollation",
+            "regdatabase",
         )
     },
 }
@@ -166,19 +183,43 @@ _VECTOR = PyType(
     encode='"[" + ",".join(map(str, {})) + "]"',
     param_annotation="Sequence[float]",
     param_imports=frozenset({"from collections.abc import Sequence"}),
+    text_only=True,
 )
 
 # Types that extensions create, by (extension, type name): their text form is the value.
 EXTENSION_TYPES: Mapping[tuple[str, str], PyType] = {
-    ("citext", "citext"): _STR,
+    ("citext", "citext"): _TEXT,
     ("vector", "vector"): _VECTOR,
     ("vector", "halfvec"): _VECTOR,
-    ("vector", "sparsevec"): _STR,
-    ("ltree", "ltree"): _STR,
-    ("ltree", "lquery"): _STR,
-    ("ltree", "ltxtquery"): _STR,
-    **{("isn", name): _STR for name in ("ean13", "isbn", "isbn13", "ismn", "ismn13", "issn", "issn13", "upc")},
+    ("vector", "sparsevec"): _TEXT,
+    ("ltree", "ltree"): _TEXT,
+    ("ltree", "lquery"): _TEXT,
+    ("ltree", "ltxtquery"): _TEXT,
+    **{("isn", name): _TEXT for name in ("ean13", "isbn", "isbn13", "ismn", "ismn13", "issn", "issn13", "upc")},
 }
+
+# Names generated modules define or import themselves: an override's type is never imported under one.
+GENERATED_NAMES = frozenset(
+    {
+        "asyncpg",
+        "builtins",
+        "datetime",
+        "decimal",
+        "ipaddress",
+        "json",
+        "models",
+        "re",
+        "uuid",
+        "BaseModel",
+        "ConfigDict",
+        "Executor",
+        "JsonValue",
+        "Mapping",
+        "Sequence",
+        "StrEnum",
+        "TypeAdapter",
+    }
+)
 
 
 def _hstore(schema: str) -> PyType:
@@ -193,9 +234,9 @@ def _hstore(schema: str) -> PyType:
 
 
 class UnsupportedType(Exception):
-    """A type sqlgen cannot map; `override` is the config key that would map it."""
+    """A type sqlgen cannot map; `override` is the config key that would map it, if one can."""
 
-    def __init__(self, type_name: str, override: str, why: str = "which sqlgen does not support") -> None:
+    def __init__(self, type_name: str, override: str | None, why: str = "which sqlgen does not support") -> None:
         self.type_name = type_name
         self.override = override
         self.why = why
@@ -209,6 +250,7 @@ class TypeMap:
     catalog: Catalog
     type_overrides: Mapping[int, TypeOverride] = field(default_factory=dict)
     column_overrides: Mapping[tuple[int, int], TypeOverride] = field(default_factory=dict)  # (table oid, attnum)
+    user_types: Mapping[str, UserType] = field(default_factory=dict)  # by TypeOverride.python_type
 
     @property
     def first_party_modules(self) -> frozenset[str]:
@@ -220,12 +262,24 @@ class TypeMap:
     def class_names(self) -> dict[int, str]:
         """The class in models.py for each user enum and composite type, by type oid."""
         user_types = [*self.catalog.user_enums(), *self.catalog.user_composites()]
-        names = unique(class_name(t.schema, t.name) for t in user_types)
+        taken = sorted(GENERATED_NAMES | self.imported_names)
+        names = unique([*taken, *(class_name(t.schema, t.name) for t in user_types)])[len(taken) :]
         return {t.oid: name for t, name in zip(user_types, names, strict=True)}
+
+    @cached_property
+    def imported_names(self) -> frozenset[str]:
+        """The names override types are imported as."""
+        return frozenset(line.split()[-1] for u in self.user_types.values() for line in u.imports)
+
+    @cached_property
+    def _composite_snake_names(self) -> dict[int, str]:
+        composites = self.catalog.user_composites()
+        names = unique(snake_case(self.class_names[t.oid]) for t in composites)
+        return {t.oid: name for t, name in zip(composites, names, strict=True)}
 
     def composite_functions(self, oid: int) -> tuple[str, str]:
         """The (decode, encode) function names models.py defines for a composite type."""
-        snake = snake_case(self.class_names[oid])
+        snake = self._composite_snake_names[oid]
         return f"decode_{snake}", f"encode_{snake}"
 
     def of_column(self, table_oid: int, column_number: int, type_oid: int) -> PyType:
@@ -246,21 +300,22 @@ class TypeMap:
             pg_type = self.catalog.types.get(pg_type.base_oid)
         return pg_type is not None and pg_type.oid == oid
 
-    def of_type(self, oid: int, dimensions: int = 1) -> PyType:
+    def of_type(self, oid: int, dimensions: int = 1, *, overrides: bool = True) -> PyType:
         """The Python type for PostgreSQL type `oid`; raises UnsupportedType."""
         pg_type = self.catalog.types.get(oid)
         if pg_type is None:
-            raise UnsupportedType(f"oid {oid}", f"oid {oid}")
-        override = self.type_overrides.get(oid)
+            raise UnsupportedType(f"oid {oid}", None)
+        override = self.type_overrides.get(oid) if overrides else None
         if override is not None:
-            return _overridden(override, self._json_based(oid))
+            return self._overridden(override, oid)
         if pg_type.kind == "d":
-            return self.of_type(pg_type.base_oid, dimensions)
+            return self.of_type(pg_type.base_oid, max(dimensions, pg_type.dimensions), overrides=overrides)
         if pg_type.is_array:
-            return _array(self.of_type(pg_type.element_oid), dimensions)
+            return _array(self.of_type(pg_type.element_oid, overrides=overrides), dimensions)
         if pg_type.kind == "e":
             name = self.class_names[oid]
-            return PyType(name, frozenset({f"from .models import {name}"}), decode=f"{name}({{}})")
+            imports = frozenset({f"from .models import {name}"})
+            return PyType(name, imports, decode=f"{name}({{}})", decode_imports=imports)
         if pg_type.kind == "c":
             return self._composite(pg_type)
         if pg_type.kind in ("r", "m"):
@@ -271,16 +326,50 @@ class TypeMap:
             return _hstore(pg_type.schema)
         if pg_type.extension and (pg_type.extension, pg_type.name) in EXTENSION_TYPES:
             return EXTENSION_TYPES[pg_type.extension, pg_type.name]
-        raise UnsupportedType(pg_type.qualified_name, pg_type.qualified_name)
+        if pg_type.kind == "b":  # asyncpg reads a base type it does not know as text: `str` fits, so say so
+            raise UnsupportedType(pg_type.qualified_name, pg_type.qualified_name)
+        raise UnsupportedType(pg_type.qualified_name, None)
 
     def _with_override(self, type_oid: int, override: TypeOverride, dimensions: int) -> PyType:
         """A column override names the column's type, or its element type for an array column."""
-        pg_type = self.catalog.types.get(type_oid)
+        pg_type = self._beneath_domains(type_oid)
+        if pg_type is not None and pg_type.is_array:
+            return _array(self._overridden(override, pg_type.element_oid), dimensions)
+        return self._overridden(override, type_oid)
+
+    def _beneath_domains(self, oid: int) -> PgType | None:
+        pg_type = self.catalog.types.get(oid)
         while pg_type is not None and pg_type.kind == "d":
             pg_type = self.catalog.types.get(pg_type.base_oid)
-        if pg_type is not None and pg_type.is_array:
-            return _array(_overridden(override, self._json_based(pg_type.element_oid)), dimensions)
-        return _overridden(override, self._json_based(type_oid))
+        return pg_type
+
+    def _overridden(self, override: TypeOverride, oid: int) -> PyType:
+        """The user's type: validated by a pydantic TypeAdapter on the way out, JSON-encoded on the way in for json."""
+        user = self.user_types[override.python_type]
+        try:
+            underlying = self.of_type(oid, overrides=False)
+        except UnsupportedType:
+            underlying = _TEXT  # asyncpg reads it as text
+        adapter_imports = user.imports | {"from pydantic import TypeAdapter"}
+        definitions = frozenset({f"{user.adapter} = TypeAdapter({user.annotation})"})
+        common = PyType(
+            user.annotation,
+            user.imports,
+            decode=f"{user.adapter}.validate_python({{}})",
+            decode_imports=adapter_imports,
+            arbitrary=True,
+            codecs=underlying.codecs,
+            definitions=definitions,
+            text_only=underlying.text_only,
+        )
+        if self._json_based(oid):
+            return dataclasses.replace(
+                common,
+                decode=f"{user.adapter}.validate_json({{}})",
+                encode=f"{user.adapter}.dump_json({{}}).decode()",
+                encode_imports=adapter_imports,
+            )
+        return common
 
     def _json_based(self, oid: int) -> bool:
         pg_type = self.catalog.types.get(oid)
@@ -291,11 +380,16 @@ class TypeMap:
     def _composite(self, pg_type: PgType) -> PyType:
         attributes = self.catalog.composite_attributes(pg_type)
         if attributes is None:
-            raise UnsupportedType(
-                pg_type.qualified_name, pg_type.qualified_name, "a table's row type, which sqlgen does not support"
-            )
+            raise UnsupportedType(pg_type.qualified_name, None, "a table's row type, which sqlgen does not support")
         for attribute in attributes:
-            self.of_column(pg_type.relation_oid, attribute.number, attribute.type_oid)  # raises if unsupported
+            attribute_type = self.of_column(pg_type.relation_oid, attribute.number, attribute.type_oid)
+            if attribute_type.text_only:
+                raise UnsupportedType(
+                    pg_type.qualified_name,
+                    None,
+                    f"whose attribute {attribute.name} has a type asyncpg can only read as text, "
+                    "which it cannot do inside a composite",
+                )
         name = self.class_names[pg_type.oid]
         decode, encode = self.composite_functions(pg_type.oid)
         return PyType(
@@ -308,12 +402,10 @@ class TypeMap:
         )
 
     def _range(self, pg_type: PgType) -> PyType:
-        subtype = self.of_type(pg_type.range_subtype_oid)
-        if subtype.decode or subtype.encode or subtype.arbitrary:
+        subtype = self.of_type(pg_type.range_subtype_oid, overrides=False)  # asyncpg builds the bounds itself
+        if subtype.decode or subtype.encode or subtype.arbitrary or subtype.text_only:
             raise UnsupportedType(
-                pg_type.qualified_name,
-                pg_type.qualified_name,
-                f"a range of {subtype.annotation}, which sqlgen does not support",
+                pg_type.qualified_name, None, f"a range of {subtype.annotation}, which sqlgen does not support"
             )
         range_type = PyType(
             f"asyncpg.Range[{subtype.annotation}]", _ASYNCPG | subtype.imports, arbitrary=True, codecs=subtype.codecs
@@ -353,57 +445,67 @@ def _array(element: PyType, dimensions: int) -> PyType:
         arbitrary=element.arbitrary,
         codecs=element.codecs,
         definitions=element.definitions,
-    )
-
-
-def _overridden(override: TypeOverride, json_based: bool) -> PyType:
-    """The user's type: validated by a pydantic TypeAdapter on the way out, JSON-encoded on the way in for json."""
-    adapter = "_" + snake_case(override.annotation).upper() + "_ADAPTER"
-    definitions = frozenset({f"{adapter} = TypeAdapter({override.annotation})"})
-    adapter_imports = override.imports | {"from pydantic import TypeAdapter"}
-    if json_based:
-        return PyType(
-            override.annotation,
-            override.imports,
-            decode=f"{adapter}.validate_json({{}})",
-            encode=f"{adapter}.dump_json({{}}).decode()",
-            decode_imports=adapter_imports,
-            encode_imports=adapter_imports,
-            arbitrary=True,
-            definitions=definitions,
-        )
-    return PyType(
-        override.annotation,
-        override.imports,
-        decode=f"{adapter}.validate_python({{}})",
-        decode_imports=adapter_imports,
-        arbitrary=True,
-        definitions=definitions,
+        text_only=element.text_only,
     )
 
 
 def build_typemap(catalog: Catalog, overrides: tuple[TypeOverride, ...]) -> TypeMap:
-    """Resolve each override's target in the catalog; raises UserError naming targets that do not exist."""
+    """Resolve each override's target in the catalog; raises UserError for targets that do not exist or cannot be."""
     by_type: dict[int, TypeOverride] = {}
     by_column: dict[tuple[int, int], TypeOverride] = {}
     diagnostics = []
     types_by_name = {t.qualified_name: t for t in catalog.types.values()}
     tables_by_name = {f"{t.schema}.{t.name}": t for t in catalog.tables.values()}
+    plain = TypeMap(catalog)
     for override in overrides:
         parts = override.target.split(".")
+        type_oid: int | None = None
         if len(parts) == 2 and override.target in types_by_name:
-            by_type[types_by_name[override.target].oid] = override
-            continue
-        if len(parts) == 3:
+            type_oid = types_by_name[override.target].oid
+            by_type[type_oid] = override
+        elif len(parts) == 3:
             table = tables_by_name.get(f"{parts[0]}.{parts[1]}")
             column = next((c for c in table.columns if c.name == parts[2]), None) if table else None
             if table is not None and column is not None:
+                type_oid = column.type_oid
                 by_column[table.oid, column.number] = override
-                continue
-        diagnostics.append(_unknown_target(override, catalog))
+        if type_oid is None:
+            diagnostics.append(_unknown_target(override, catalog))
+            continue
+        beneath = plain._beneath_domains(type_oid)
+        if beneath is not None and beneath.is_array:
+            beneath = plain._beneath_domains(beneath.element_oid)
+        if beneath is not None and beneath.kind == "c":
+            diagnostics.append(
+                Diagnostic(
+                    f"cannot override {override.target!r}: it has the composite type {beneath.qualified_name}, "
+                    "whose model sqlgen generates in models.py",
+                    override.location,
+                    hint="remove the override; use the generated model",
+                )
+            )
     if diagnostics:
         raise UserError(diagnostics)
-    return TypeMap(catalog, by_type, by_column)
+    return TypeMap(catalog, by_type, by_column, _user_types(catalog, overrides))
+
+
+def _user_types(catalog: Catalog, overrides: tuple[TypeOverride, ...]) -> dict[str, UserType]:
+    """Spell each override's type so that no imported name clashes with another or with a generated one."""
+    texts = sorted({o.python_type for o in overrides})
+    modules: dict[str, set[str]] = {}
+    for text in texts:
+        for line in python_annotation(text)[1]:
+            _, module, _, name = line.split()
+            modules.setdefault(name, set()).add(module)
+    generated = GENERATED_NAMES | {class_name(t.schema, t.name) for t in catalog.types.values() if t.kind in "ec"}
+    generated |= {model_name(t.schema, t.name) for t in catalog.user_tables()}
+    qualify = frozenset(name for name, found in modules.items() if len(found) > 1 or name in generated)
+    spelled = [python_annotation(text, qualify) for text in texts]
+    adapters = unique(f"_{identifier(snake_case(annotation)).upper()}_ADAPTER" for annotation, _ in spelled)
+    return {
+        text: UserType(annotation, imports, adapter)
+        for text, (annotation, imports), adapter in zip(texts, spelled, adapters, strict=True)
+    }
 
 
 def _unknown_target(override: TypeOverride, catalog: Catalog) -> Diagnostic:
@@ -416,3 +518,64 @@ def _unknown_target(override: TypeOverride, catalog: Catalog) -> Diagnostic:
     if matches and override.target not in matches:
         hint = f"did you mean {' or '.join(repr(m) for m in matches)}?"
     return Diagnostic(f"override for unknown {what} {override.target!r}", override.location, hint=hint)
+
+
+def python_annotation(text: str, qualify: frozenset[str] = frozenset()) -> tuple[str, frozenset[str]]:
+    """An override's Python type as generated code spells it, with the imports it needs.
+
+    Names in `qualify` stay qualified (`import pkg.mod` and `pkg.mod.Name`) so they cannot clash.
+
+    >>> python_annotation("myapp.schemas.Payload | None")
+    ('Payload | None', frozenset({'from myapp.schemas import Payload'}))
+    >>> python_annotation("dict[str, decimal.Decimal]", qualify=frozenset({"Decimal"}))
+    ('dict[str, decimal.Decimal]', frozenset({'import decimal'}))
+    """
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        raise ValueError(f"{text!r} is not a Python type") from None
+    imports: set[str] = set()
+    not_a_type = ValueError(f"{text!r} is not a Python type")
+
+    class Imported(ast.NodeTransformer):
+        def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+            parts = []
+            current: ast.expr = node
+            while isinstance(current, ast.Attribute):
+                parts.append(current.attr)
+                current = current.value
+            if not isinstance(current, ast.Name) or hasattr(builtins, current.id):
+                raise not_a_type
+            module = ".".join([current.id, *reversed(parts[1:])])
+            if parts[0] in qualify:
+                imports.add(f"import {module}")
+                return node
+            imports.add(f"from {module} import {parts[0]}")
+            return ast.copy_location(ast.Name(parts[0], ast.Load()), node)
+
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            if not isinstance(getattr(builtins, node.id, None), type):
+                raise ValueError(f"{node.id!r} needs its module, e.g. 'mypackage.types.{node.id}'")
+            return node
+
+        def visit_Constant(self, node: ast.Constant) -> ast.AST:
+            if node.value is not None:
+                raise not_a_type
+            return node
+
+        def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+            literal = isinstance(node.value, ast.Attribute | ast.Name) and ast.unparse(node.value).endswith("Literal")
+            node.value = self.visit(node.value)
+            if not literal:
+                node.slice = self.visit(node.slice)
+            return node
+
+        def generic_visit(self, node: ast.AST) -> ast.AST:
+            if not isinstance(node, ast.Expression | ast.Tuple | ast.BinOp | ast.BitOr | ast.Load):
+                raise not_a_type
+            return super().generic_visit(node)
+
+    rewritten = Imported().visit(tree)
+    if isinstance(rewritten.body, ast.Tuple):
+        raise not_a_type
+    return ast.unparse(rewritten), frozenset(imports)
