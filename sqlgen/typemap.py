@@ -559,7 +559,7 @@ def python_annotation(text: str, qualify: frozenset[str] = frozenset()) -> tuple
             return node
 
         def visit_Constant(self, node: ast.Constant) -> ast.AST:
-            if node.value is not None:
+            if node.value is not None and node.value is not Ellipsis:
                 raise not_a_type
             return node
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import importlib
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import asyncpg
 import pytest
 from conftest import ROOT, Project
 
@@ -249,3 +253,68 @@ def test_sqlgen_itself_passes_mypy_strict_and_ruff() -> None:
         text=True,
     )
     assert lint.returncode == 0, lint.stdout
+
+
+CLASH_SCHEMA = """
+CREATE TYPE status AS ENUM ('on', 'off');
+CREATE TYPE get_row AS (a int);
+CREATE TYPE abc AS (x int);
+CREATE SCHEMA a;
+CREATE TYPE a.b_c AS (y int);
+CREATE TYPE "JsonValue" AS (z int);
+CREATE DOMAIN grid AS int[][];
+CREATE TABLE records (
+    id int PRIMARY KEY, balance money NOT NULL, s status NOT NULL, g grid, p1 jsonb, p2 jsonb, l1 jsonb, l2 jsonb,
+    at timestamptz, period tstzrange, r get_row, q abc, w a.b_c, j "JsonValue"
+);
+"""
+
+
+async def test_generated_and_user_names_never_clash(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(project.root)
+    project.write("schema.sql", CLASH_SCHEMA)
+    project.write(
+        "queries.sql",
+        "-- name: ListRecords :many\nSELECT * FROM records ORDER BY id;\n"
+        "-- name: Get :one\nSELECT r, id FROM records WHERE id = @id;\n",
+    )
+    for module in ("a", "b"):
+        project.write(
+            f"clashing/{module}.py", "from pydantic import BaseModel\n\nclass Payload(BaseModel):\n    n: int\n"
+        )
+    project.write("clashing/__init__.py", "")
+    project.write(
+        "pyproject.toml",
+        """
+        [tool.sqlgen.overrides]
+        "public.records.p1" = "clashing.a.Payload"
+        "public.records.p2" = "clashing.b.Payload"
+        "public.records.l1" = "list[int | None]"
+        "public.records.l2" = "list[int] | None"
+        "pg_catalog.timestamptz" = "datetime.datetime"
+        """,
+    )
+    package, url = project.package("clash_pkg")
+    output = read_output(project.root / "clash_pkg")
+    assert "import clashing.a\nimport clashing.b\n" in output["queries.py"]  # same name, two modules: qualified
+    assert "class GetRow_2(BaseModel):" in output["queries.py"]  # the composite get_row keeps GetRow
+    assert "def decode_abc(" in output["models.py"] and "def decode_abc_2(" in output["models.py"]
+    result = mypy("clash_pkg", cwd=project.root)
+    assert result.returncode == 0, result.stdout
+    queries = importlib.import_module("clash_pkg.queries")
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            """INSERT INTO records VALUES (1, 12.5, 'on', '{{1,2},{3,4}}', '{"n": 1}', '{"n": 2}', '[1, null]', '[3]',
+            now(), tstzrange(now(), null), ROW(7), ROW(8), ROW(9), ROW(10))"""
+        )
+        [record] = await queries.list_records(conn)
+        assert record.balance == decimal.Decimal("12.50") and record.s == "on" and record.g == [[1, 2], [3, 4]]
+        assert type(record.p1).__module__ == "clashing.a" and type(record.p2).__module__ == "clashing.b"
+        assert (record.p1.n, record.p2.n, record.l1, record.l2) == (1, 2, [1, None], [3])
+        assert record.period is not None and isinstance(record.period.lower, datetime.datetime)
+        got = await queries.get(conn, id=1)
+        assert got is not None and got.r is not None and got.r.a == 7
+    finally:
+        await conn.close()
+    assert package.__name__ == "clash_pkg"

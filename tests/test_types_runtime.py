@@ -334,7 +334,10 @@ async def test_extension_types_and_init_connection(project: Project) -> None:
         "queries.sql:4:1: error: column box of query GetDoc has type public.cube, which sqlgen does not support",
     ]
     assert all('under [tool.sqlgen.overrides], e.g. "public.cube" = "str"' in e for e in errors)
-    project.write("pyproject.toml", '[tool.sqlgen.overrides]\n"public.cube" = "str"\n')
+    project.write(
+        "pyproject.toml",
+        '[tool.sqlgen.overrides]\n"public.cube" = "str"\n"public.docs.attrs" = "dict[str, str | None]"\n',
+    )  # an overridden hstore column still gets hstore's codec
     package, url = project.package("ext_pkg")
     models = importlib.import_module("ext_pkg.models")
     queries = importlib.import_module("ext_pkg.queries")
@@ -505,3 +508,42 @@ async def test_a_type_override_reaches_array_elements_and_expressions(project: P
             await queries.get(conn, id=1)
     finally:
         await conn.close()
+
+
+def test_types_asyncpg_cannot_carry_and_overrides_that_cannot_work_are_errors(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        """
+        CREATE TYPE price AS (amount money, currency text);
+        CREATE TYPE point3 AS (x int, y int, z int);
+        CREATE TABLE t (id int PRIMARY KEY, p price, q point3, body text);
+        """,
+    )
+    project.write(
+        "queries.sql", "-- name: Prices :many\nSELECT p FROM t;\n-- name: Bodies :many\nSELECT body FROM t;\n"
+    )
+    [error] = project.errors()
+    assert error.splitlines()[0] == (
+        "queries.sql:2:8: error: column p of query Prices has type public.price, whose attribute amount has a type "
+        "asyncpg can only read as text, which it cannot do inside a composite"
+    )
+    project.write("queries.sql", "-- name: Bodies :many\nSELECT body FROM t;\n")
+    project.write(
+        "pyproject.toml",
+        """
+        [tool.sqlgen.overrides]
+        "public.point3" = "tuple[int, ...]"
+        "public.t.body" = "str.upper"
+        "public.t.id" = "1"
+        """,
+    )
+    assert [e.splitlines()[0] for e in project.errors()] == [
+        "pyproject.toml:3:1: error: the override for 'public.t.body': 'str.upper' is not a Python type",
+        "pyproject.toml:4:1: error: the override for 'public.t.id': '1' is not a Python type",
+    ]
+    project.write("pyproject.toml", '[tool.sqlgen.overrides]\n"public.t.q" = "tuple[int, ...]"\n')
+    [error] = project.errors()
+    assert error.splitlines()[0] == (
+        "pyproject.toml:2:1: error: cannot override 'public.t.q': it has the composite type public.point3, "
+        "whose model sqlgen generates in models.py"
+    )
