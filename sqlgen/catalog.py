@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from sqlgen.database import DbConnection
@@ -67,6 +68,18 @@ class Table:
 class Catalog:
     types: dict[int, PgType]
     tables: dict[int, Table]
+
+    def beneath_domains(self, oid: int) -> PgType | None:
+        """The type a value of type `oid` really has: `oid` itself, or the base under its domains."""
+        *_, last = (None, *domain_chain(self.types, oid))
+        return last
+
+    def innermost(self, oid: int) -> PgType | None:
+        """The type beneath domains and arrays: `int4` for a domain over `int4[]`."""
+        pg_type = self.beneath_domains(oid)
+        while pg_type is not None and pg_type.is_array:
+            pg_type = self.beneath_domains(pg_type.element_oid)
+        return pg_type
 
     def user_enums(self) -> list[PgType]:
         """Enum types the user defined, in a stable order."""
@@ -173,11 +186,14 @@ def load_catalog(conn: DbConnection) -> Catalog:
     return Catalog(types, tables)
 
 
+def domain_chain(types: Mapping[int, PgType], oid: int) -> Iterator[PgType]:
+    """The type `oid`, then, for a domain, each type it is declared over, down to one that is not a domain."""
+    pg_type = types.get(oid)
+    while pg_type is not None:
+        yield pg_type
+        pg_type = types.get(pg_type.base_oid) if pg_type.kind == "d" else None
+
+
 def _domain_not_null(types: dict[int, PgType], oid: int) -> bool:
     """A column whose type is a NOT NULL domain (or a domain over one) cannot hold NULL."""
-    pg_type = types.get(oid)
-    while pg_type is not None and pg_type.kind == "d":
-        if pg_type.not_null:
-            return True
-        pg_type = types.get(pg_type.base_oid)
-    return False
+    return any(t.not_null for t in domain_chain(types, oid))

@@ -135,9 +135,7 @@ def _dependency_order(typemap: TypeMap) -> list[PgType]:
     depth: dict[int, int] = {}
 
     def composite_depth(oid: int) -> int:
-        pg_type = catalog.types.get(oid)
-        while pg_type is not None and (pg_type.kind == "d" or pg_type.is_array):
-            pg_type = catalog.types.get(pg_type.base_oid or pg_type.element_oid)
+        pg_type = catalog.innermost(oid)
         if pg_type is None or pg_type.kind != "c":
             return 0
         if pg_type.oid not in depth:

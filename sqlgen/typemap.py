@@ -6,7 +6,7 @@ carries a conversion the generated code applies inline, so no connection setup i
 The one exception is hstore, whose binary codec asyncpg ships but does not enable: such
 types list the statement `init_connection` runs.
 
->>> from sqlgen.catalog import Catalog, PgType
+>>> from sqlgen.catalog import Catalog, PgType, domain_chain
 >>> types = {23: PgType(23, "pg_catalog", "int4", "b", 0, 0, False),
 ...          1007: PgType(1007, "pg_catalog", "_int4", "b", 23, 0, False)}
 >>> typemap = TypeMap(Catalog(types, {}))
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlgen.catalog import Catalog, PgType
+from sqlgen.catalog import Catalog, PgType, domain_chain
 from sqlgen.errors import Diagnostic, Location, UserError
 from sqlgen.naming import class_name, identifier, model_name, snake_case, unique
 
@@ -252,7 +252,7 @@ class TypeMap:
     column_overrides: Mapping[tuple[int, int], TypeOverride] = field(default_factory=dict)  # (table oid, attnum)
     user_types: Mapping[str, UserType] = field(default_factory=dict)  # by TypeOverride.python_type
 
-    @property
+    @cached_property
     def first_party_modules(self) -> frozenset[str]:
         """The project's own modules that overrides import (isort puts them in a group of their own)."""
         overrides = [*self.type_overrides.values(), *self.column_overrides.values()]
@@ -295,10 +295,7 @@ class TypeMap:
         return self.of_type(column.type_oid, dimensions)  # the column's domain, which describe reports as its base
 
     def _is_or_underlies(self, oid: int, column_type_oid: int) -> bool:
-        pg_type = self.catalog.types.get(column_type_oid)
-        while pg_type is not None and pg_type.oid != oid and pg_type.kind == "d":
-            pg_type = self.catalog.types.get(pg_type.base_oid)
-        return pg_type is not None and pg_type.oid == oid
+        return any(t.oid == oid for t in domain_chain(self.catalog.types, column_type_oid))
 
     def of_type(self, oid: int, dimensions: int = 1, *, overrides: bool = True) -> PyType:
         """The Python type for PostgreSQL type `oid`; raises UnsupportedType."""
@@ -332,16 +329,10 @@ class TypeMap:
 
     def _with_override(self, type_oid: int, override: TypeOverride, dimensions: int) -> PyType:
         """A column override names the column's type, or its element type for an array column."""
-        pg_type = self._beneath_domains(type_oid)
+        pg_type = self.catalog.beneath_domains(type_oid)
         if pg_type is not None and pg_type.is_array:
             return _array(self._overridden(override, pg_type.element_oid), dimensions)
         return self._overridden(override, type_oid)
-
-    def _beneath_domains(self, oid: int) -> PgType | None:
-        pg_type = self.catalog.types.get(oid)
-        while pg_type is not None and pg_type.kind == "d":
-            pg_type = self.catalog.types.get(pg_type.base_oid)
-        return pg_type
 
     def _overridden(self, override: TypeOverride, oid: int) -> PyType:
         """The user's type: validated by a pydantic TypeAdapter on the way out, JSON-encoded on the way in for json."""
@@ -372,9 +363,7 @@ class TypeMap:
         return common
 
     def _json_based(self, oid: int) -> bool:
-        pg_type = self.catalog.types.get(oid)
-        while pg_type is not None and pg_type.kind == "d":
-            pg_type = self.catalog.types.get(pg_type.base_oid)
+        pg_type = self.catalog.beneath_domains(oid)
         return pg_type is not None and pg_type.schema == "pg_catalog" and pg_type.name in ("json", "jsonb")
 
     def _composite(self, pg_type: PgType) -> PyType:
@@ -456,7 +445,6 @@ def build_typemap(catalog: Catalog, overrides: tuple[TypeOverride, ...]) -> Type
     diagnostics = []
     types_by_name = {t.qualified_name: t for t in catalog.types.values()}
     tables_by_name = {f"{t.schema}.{t.name}": t for t in catalog.tables.values()}
-    plain = TypeMap(catalog)
     for override in overrides:
         parts = override.target.split(".")
         type_oid: int | None = None
@@ -472,9 +460,7 @@ def build_typemap(catalog: Catalog, overrides: tuple[TypeOverride, ...]) -> Type
         if type_oid is None:
             diagnostics.append(_unknown_target(override, catalog))
             continue
-        beneath = plain._beneath_domains(type_oid)
-        if beneath is not None and beneath.is_array:
-            beneath = plain._beneath_domains(beneath.element_oid)
+        beneath = catalog.innermost(type_oid)
         if beneath is not None and beneath.kind == "c":
             diagnostics.append(
                 Diagnostic(
