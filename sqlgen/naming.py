@@ -19,6 +19,21 @@ from pydantic import BaseModel
 
 _BASEMODEL_NAMES = frozenset(name for name in dir(BaseModel) if not name.startswith("__"))
 
+# What generated modules import as modules, and every name they import or define at module level.
+GENERATED_MODULES = frozenset(
+    {"asyncpg", "builtins", "datetime", "decimal", "ipaddress", "json", "models", "re", "uuid"}
+)
+GENERATED_NAMES = GENERATED_MODULES | {
+    "BaseModel",
+    "ConfigDict",
+    "Executor",
+    "JsonValue",
+    "Mapping",
+    "Sequence",
+    "StrEnum",
+    "TypeAdapter",
+}
+
 
 def snake_case(name: str) -> str:
     name = re.sub(r"([A-Z]{2,})s(?=[A-Z0-9_]|$)", lambda m: m.group(1).capitalize() + "s", name)  # IDs → Ids

@@ -30,29 +30,22 @@ from sqlgen.layout import (
     unshadow,
     wrap_call,
 )
-from sqlgen.naming import field_name, parameter_name, pascal_case, snake_case, unique
+from sqlgen.naming import (
+    GENERATED_MODULES,
+    GENERATED_NAMES,
+    field_name,
+    parameter_name,
+    pascal_case,
+    snake_case,
+    unique,
+)
 from sqlgen.render_models import TableModel, build_table_models, models_view, table_column_nullable
 from sqlgen.source import Command, QuerySource
 from sqlgen.sqllex import Kind, tokenize
 from sqlgen.typemap import PyType, TypeMap, UnsupportedType
 
-# What generated modules import as modules.
-MODULE_NAMES = frozenset({"models", "json", "datetime", "decimal", "uuid", "ipaddress", "asyncpg", "re"})
-# Names a parameter must not take: the executor, everything imported, and builtins the bodies call.
-RESERVED_PARAMETER_NAMES = MODULE_NAMES | {
-    "conn",
-    "Executor",
-    "Sequence",
-    "Mapping",
-    "JsonValue",
-    "BaseModel",
-    "ConfigDict",
-    "TypeAdapter",
-    "int",
-    "str",
-    "float",
-    "map",
-}
+# Names a parameter must not take: everything generated modules import, the executor, builtins the bodies call.
+RESERVED_PARAMETER_NAMES = GENERATED_NAMES | {"conn", "int", "str", "float", "map"}
 
 
 @dataclass(frozen=True)
@@ -353,7 +346,7 @@ def _column_offset(query: QuerySource, name: str) -> int:
 
 def _function_name(query_name: str) -> str:
     name = snake_case(query_name)
-    return f"{name}_" if name in MODULE_NAMES else name
+    return f"{name}_" if name in GENERATED_MODULES else name
 
 
 def _constant_name(query_name: str) -> str:

@@ -25,7 +25,7 @@ from functools import cached_property
 
 from sqlgen.catalog import Catalog, PgType, domain_chain
 from sqlgen.errors import Diagnostic, Location, UserError
-from sqlgen.naming import class_name, identifier, model_name, snake_case, unique
+from sqlgen.naming import GENERATED_NAMES, class_name, identifier, model_name, snake_case, unique
 
 
 @dataclass(frozen=True)
@@ -197,29 +197,6 @@ EXTENSION_TYPES: Mapping[tuple[str, str], PyType] = {
     ("ltree", "ltxtquery"): _TEXT,
     **{("isn", name): _TEXT for name in ("ean13", "isbn", "isbn13", "ismn", "ismn13", "issn", "issn13", "upc")},
 }
-
-# Names generated modules define or import themselves: an override's type is never imported under one.
-GENERATED_NAMES = frozenset(
-    {
-        "asyncpg",
-        "builtins",
-        "datetime",
-        "decimal",
-        "ipaddress",
-        "json",
-        "models",
-        "re",
-        "uuid",
-        "BaseModel",
-        "ConfigDict",
-        "Executor",
-        "JsonValue",
-        "Mapping",
-        "Sequence",
-        "StrEnum",
-        "TypeAdapter",
-    }
-)
 
 
 def _hstore(schema: str) -> PyType:
