@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlgen.database import DbConnection
 
@@ -50,6 +50,7 @@ class Table:
     name: str
     kind: str  # pg_class.relkind: r table, p partitioned, v view, m materialized view, f foreign, c composite
     columns: tuple[Column, ...]
+    definition: str | None = None  # a materialized view's query (pg_get_viewdef)
 
     @property
     def user_defined(self) -> bool:
@@ -65,9 +66,25 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Function:
+    """A pg_proc row: what nullability inference needs to know about a function, operator or aggregate."""
+
+    oid: int
+    schema: str
+    name: str
+    signature: str  # `lower(text)`: the name and argument types, as regprocedure prints them
+    strict: bool  # NULL in any argument gives NULL without calling it
+
+    @property
+    def builtin(self) -> bool:
+        return self.schema == "pg_catalog"
+
+
+@dataclass(frozen=True)
 class Catalog:
     types: dict[int, PgType]
     tables: dict[int, Table]
+    functions: dict[int, Function] = field(default_factory=dict)
 
     def beneath_domains(self, oid: int) -> PgType | None:
         """The type a value of type `oid` really has: `oid` itself, or the base under its domains."""
@@ -134,12 +151,19 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname, a.atttypid,
            SELECT 1 FROM pg_constraint k
            WHERE k.conrelid = c.oid AND k.contype = 'n' AND NOT k.convalidated
              AND k.conkey[1] = a.attnum),
-       a.attndims
+       a.attndims,
+       CASE WHEN c.relkind = 'm' THEN pg_get_viewdef(c.oid) END
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')
 ORDER BY c.oid, a.attnum
+"""
+
+_FUNCTIONS_SQL = """
+SELECT p.oid, n.nspname, p.proname, p.oid::regprocedure::text, p.proisstrict
+FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
 """
 
 
@@ -167,11 +191,11 @@ def load_catalog(conn: DbConnection) -> Catalog:
             dimensions,
         )
     columns: dict[int, list[Column]] = {}
-    heads: dict[int, tuple[str, str, str]] = {}
-    for oid, schema, name, kind, number, column, type_oid, not_null, dimensions in conn.execute(
+    heads: dict[int, tuple[str, str, str, str | None]] = {}
+    for oid, schema, name, kind, number, column, type_oid, not_null, dimensions, definition in conn.execute(
         _COLUMNS_SQL
     ).fetchall():
-        heads[oid] = (schema, name, kind)
+        heads[oid] = (schema, name, kind, definition)
         columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null), dimensions))
     tables = {
         oid: Table(
@@ -180,10 +204,12 @@ def load_catalog(conn: DbConnection) -> Catalog:
             name,
             kind,
             tuple(replace(c, not_null=c.not_null or _domain_not_null(types, c.type_oid)) for c in columns[oid]),
+            definition,
         )
-        for oid, (schema, name, kind) in heads.items()
+        for oid, (schema, name, kind, definition) in heads.items()
     }
-    return Catalog(types, tables)
+    functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL).fetchall()}
+    return Catalog(types, tables, functions)
 
 
 def domain_chain(types: Mapping[int, PgType], oid: int) -> Iterator[PgType]:

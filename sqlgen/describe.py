@@ -1,15 +1,23 @@
-"""The describe stage: prepare each statement on the server and read its parameter and column types."""
+"""The describe stage: prepare each statement on the server and read its parameter and column types.
+
+While a statement is prepared the server also sends the query tree it analysed (see
+`sqlgen.pgtree`); that tree travels with the description to the infer stage.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import psycopg
 from psycopg import pq
 
+from sqlgen.catalog import Catalog
 from sqlgen.database import DbConnection, ServerError
 from sqlgen.errors import Diagnostic, UserError
+from sqlgen.pgtree import Node, NodeTreeError, parse_node_tree
 from sqlgen.source import QuerySource
 
 
@@ -26,6 +34,19 @@ class Described:
     query: QuerySource
     param_types: tuple[int, ...]  # type OIDs of $1..$n
     columns: tuple[ResultColumn, ...]
+    tree: Node | None = None  # the server's analysed statement, when it sent one
+
+
+# Settings that make the server send each prepared statement's rewritten query tree as a
+# LOG message to this client. The last one keeps those trees out of the server's own log;
+# only a superuser may set it, so it is tried and may fail harmlessly.
+_TREE_SETTINGS = (
+    ("debug_pretty_print", "off"),
+    ("debug_print_rewritten", "on"),
+    ("client_min_messages", "log"),
+    ("log_min_messages", "panic"),
+)
+_TREE_TITLE = "rewritten parse tree:"
 
 
 _PARAMETER_IN_MESSAGE = re.compile(r"parameter \$(\d+)")
@@ -35,16 +56,53 @@ def describe_queries(conn: DbConnection, queries: Sequence[QuerySource]) -> tupl
     """Describe every query: those PostgreSQL accepts, and a diagnostic for each it rejects."""
     described: list[Described] = []
     diagnostics: list[Diagnostic] = []
-    for query in queries:
-        try:
-            described.append(describe_query(conn, query))
-        except UserError as err:
-            diagnostics.extend(err.diagnostics)
+    with capturing_trees(conn) as trees:
+        for query in queries:
+            try:
+                described.append(describe_query(conn, query, trees))
+            except UserError as err:
+                diagnostics.extend(err.diagnostics)
     return described, diagnostics
 
 
-def describe_query(conn: DbConnection, query: QuerySource) -> Described:
+def describe_materialized_views(conn: DbConnection, catalog: Catalog) -> dict[int, Node]:
+    """The analysed query of each materialized view, so columns read from one trace to their sources."""
+    views: dict[int, Node] = {}
+    with capturing_trees(conn) as trees:
+        for table in catalog.tables.values():
+            if table.kind == "m" and table.definition:
+                trees.clear()
+                prepared = conn.pgconn.prepare(b"", table.definition.encode())
+                tree = _statement_tree(trees) if prepared.status == pq.ExecStatus.COMMAND_OK else None
+                if tree is not None:
+                    views[table.oid] = tree
+    return views
+
+
+@contextlib.contextmanager
+def capturing_trees(conn: DbConnection) -> Iterator[list[str]]:
+    """While open, the query tree of each statement the server analyses is appended to the yielded list."""
+    trees: list[str] = []
+
+    def keep_tree(diagnostic: psycopg.errors.Diagnostic) -> None:
+        if diagnostic.message_primary == _TREE_TITLE and diagnostic.message_detail:
+            trees.append(diagnostic.message_detail)
+
+    for name, value in _TREE_SETTINGS:
+        conn.pgconn.exec_(f"SET {name} = {value}".encode())
+    conn.add_notice_handler(keep_tree)
+    try:
+        yield trees
+    finally:
+        conn.remove_notice_handler(keep_tree)
+        for name, _ in _TREE_SETTINGS:
+            conn.pgconn.exec_(f"RESET {name}".encode())
+
+
+def describe_query(conn: DbConnection, query: QuerySource, trees: list[str] | None = None) -> Described:
     pgconn = conn.pgconn
+    if trees is not None:
+        trees.clear()
     prepared = pgconn.prepare(b"", query.sql.encode())
     if prepared.status != pq.ExecStatus.COMMAND_OK:
         raise UserError([_diagnostic(query, ServerError.from_result(prepared))])
@@ -61,7 +119,20 @@ def describe_query(conn: DbConnection, query: QuerySource) -> Described:
         for i in range(result.nfields)
     )
     params = tuple(result.param_type(i) for i in range(result.nparams))
-    return Described(query, params, columns)
+    return Described(query, params, columns, _statement_tree(trees or ()))
+
+
+def _statement_tree(messages: Iterable[str]) -> Node | None:
+    """The query that sets the command tag among the trees sent for one statement (rules may add others)."""
+    for message in messages:
+        try:
+            tree = parse_node_tree(message)
+        except NodeTreeError:
+            return None
+        for query in tree if isinstance(tree, list) else [tree]:
+            if isinstance(query, Node) and query.type == "QUERY" and query["canSetTag"] is True:
+                return query
+    return None
 
 
 def _diagnostic(query: QuerySource, error: ServerError) -> Diagnostic:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlgen.catalog import Catalog, load_catalog
 from sqlgen.config import Config
 from sqlgen.database import DbConnection, apply_schema, open_database
-from sqlgen.describe import describe_queries
+from sqlgen.describe import describe_materialized_views, describe_queries
 from sqlgen.errors import Diagnostic, SourceText, UserError
 from sqlgen.infer import TypedQuery, infer_query
 from sqlgen.naming import module_name
@@ -103,10 +103,11 @@ def generate(config: Config, conn: DbConnection | None = None) -> dict[str, str]
 def _generate(project: Project, conn: DbConnection, overrides: tuple[TypeOverride, ...]) -> dict[str, str]:
     catalog: Catalog = load_catalog(conn)
     described, diagnostics = describe_queries(conn, project.queries)
+    views = describe_materialized_views(conn, catalog)
     by_query = {id(d.query): d for d in described}
     files = []
     for module, source_path, queries in project.files:
-        typed: list[TypedQuery] = [infer_query(by_query[id(q)], catalog) for q in queries if id(q) in by_query]
+        typed: list[TypedQuery] = [infer_query(by_query[id(q)], catalog, views) for q in queries if id(q) in by_query]
         files.append(QueryFile(module, source_path, tuple(typed)))
     diagnostics.extend(project.diagnostics)
     try:

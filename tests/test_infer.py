@@ -7,9 +7,9 @@ from conftest import Project
 
 from sqlgen.catalog import load_catalog
 from sqlgen.database import apply_schema, connect
-from sqlgen.describe import describe_query
+from sqlgen.describe import describe_materialized_views, describe_queries
 from sqlgen.errors import SourceText
-from sqlgen.infer import TypedQuery, analyze, infer_query
+from sqlgen.infer import TypedQuery, infer_query
 from sqlgen.source import parse_queries
 
 SCHEMA = """
@@ -42,7 +42,9 @@ def typer(databases):  # type: ignore[no-untyped-def]
     def infer(sql: str) -> TypedQuery:
         [query], problems = parse_queries(SourceText("q.sql", f"-- name: Q :many\n{sql}"))
         assert problems == []
-        return infer_query(describe_query(conn, query), catalog)
+        [described], errors = describe_queries(conn, [query])
+        assert errors == []
+        return infer_query(described, catalog, describe_materialized_views(conn, catalog))
 
     yield infer
     conn.close()
@@ -84,24 +86,33 @@ def test_expressions(typer) -> None:  # type: ignore[no-untyped-def]
         "SELECT count(*) AS n, max(id) AS top, 1 AS one, coalesce(bio, '') AS b, bio || 'x' AS c,"
         " EXISTS (SELECT 1 FROM books) AS e FROM authors GROUP BY bio"
     )
-    assert nullability(typed) == {"n": False, "top": True, "one": False, "b": False, "c": True, "e": False}
+    # max() over a group is never NULL: every group has a row, and id is NOT NULL.
+    assert nullability(typed) == {"n": False, "top": False, "one": False, "b": False, "c": True, "e": False}
+    typed = typer("SELECT max(id) AS top, sum(id) FILTER (WHERE bio IS NULL) AS s FROM authors GROUP BY name")
+    assert nullability(typed) == {"top": False, "s": True}
+    assert nullability(typer("SELECT max(id) AS top FROM authors")) == {"top": True}
 
 
-def test_set_operations_grouping_sets_views_and_invalid_constraints_are_nullable(typer) -> None:  # type: ignore[no-untyped-def]
-    assert nullability(typer("SELECT name FROM authors UNION SELECT title FROM books")) == {"name": True}
+def test_set_operations_grouping_sets_views_and_invalid_constraints(typer) -> None:  # type: ignore[no-untyped-def]
+    assert nullability(typer("SELECT name FROM authors UNION SELECT title FROM books")) == {"name": False}
+    assert nullability(typer("SELECT name FROM authors UNION SELECT subtitle FROM books")) == {"name": True}
+    assert nullability(typer("SELECT name FROM authors INTERSECT SELECT subtitle FROM books")) == {"name": False}
+    assert nullability(typer("SELECT bio FROM authors EXCEPT SELECT title FROM books")) == {"bio": True}
     assert nullability(typer("SELECT name, count(*) FROM authors GROUP BY ROLLUP (name)")) == {
         "name": True,
         "count": False,
     }
-    assert nullability(typer("SELECT id, name FROM author_names")) == {"id": True, "name": True}
+    assert nullability(typer("SELECT id, name FROM author_names")) == {"id": False, "name": False}
     assert nullability(typer("SELECT id FROM loose")) == {"id": True}
 
 
 def test_returning(typer) -> None:  # type: ignore[no-untyped-def]
     typed = typer("INSERT INTO authors (name, bio) VALUES ($1, $2) RETURNING *")
     assert nullability(typed) == {"id": False, "name": False, "bio": True, "created_at": False}
-    typed = typer("DELETE FROM authors WHERE id = $1 RETURNING old.name")
-    assert nullability(typed) == {"name": True}
+    typed = typer("DELETE FROM authors WHERE id = $1 RETURNING old.name, new.name AS gone")
+    assert nullability(typed) == {"name": False, "gone": True}
+    typed = typer("INSERT INTO authors (name) VALUES ($1) ON CONFLICT DO NOTHING RETURNING old.name, new.name AS n")
+    assert nullability(typed) == {"name": True, "n": False}
 
 
 def test_parameter_names_and_nullability(typer) -> None:  # type: ignore[no-untyped-def]
@@ -117,14 +128,9 @@ def test_parameter_names_and_nullability(typer) -> None:  # type: ignore[no-unty
         ("offset", False),
     ]
     typed = typer("SELECT id FROM books WHERE lower(title) = $1 AND subtitle IS NOT DISTINCT FROM $2")
-    assert [(p.name, p.nullable) for p in typed.params] == [("p1", False), ("subtitle", True)]
+    assert [(p.name, p.nullable) for p in typed.params] == [("title", False), ("subtitle", True)]
     typed = typer("SELECT id FROM books WHERE title = coalesce(sqlc.narg(title), title)")
     assert [(p.name, p.nullable) for p in typed.params] == [("title", True)]
-
-
-def test_analysis_of_unparseable_sql_is_conservative() -> None:
-    analysis = analyze("SELECT id FROM t WHERE x = ANY($1) FOR UPDATE SKIP LOCKED NOWAIT )))")
-    assert not analysis.parsed
 
 
 def test_colliding_inferred_parameter_names_are_made_unique(project: Project) -> None:
