@@ -150,7 +150,7 @@ class ListBooksWithAuthorsRow(BaseModel):
 
     id: int
     title: str
-    authors: str | None
+    authors: str
 
 
 class FindBooksByMetadataRow(BaseModel):
@@ -173,9 +173,9 @@ class UpdateBookPriceRow(BaseModel):
 class GenreStatsRow(BaseModel):
     """A row returned by genre_stats."""
 
-    genre: str | None
+    genre: str
     book_count: int
-    average_price: decimal.Decimal | None
+    average_price: decimal.Decimal
     total_pages: int | None
     latest_publication: datetime.date | None
 

@@ -126,7 +126,7 @@ class GetOrderItemsRow(BaseModel):
     isbn: str
     quantity: int
     unit_price: decimal.Decimal
-    line_total: decimal.Decimal | None
+    line_total: decimal.Decimal
 
 
 class TopCustomersBySpendRow(BaseModel):
@@ -135,26 +135,26 @@ class TopCustomersBySpendRow(BaseModel):
     id: int
     display_name: str
     email: str
-    order_count: int | None
-    total_spent: decimal.Decimal | None
+    order_count: int
+    total_spent: decimal.Decimal
 
 
 class MonthlyRevenueRow(BaseModel):
     """A row returned by monthly_revenue."""
 
-    month: datetime.date | None
+    month: datetime.date
     order_count: int
-    revenue: decimal.Decimal | None
-    average_order_value: decimal.Decimal | None
+    revenue: decimal.Decimal
+    average_order_value: decimal.Decimal
 
 
 class ListBestSellersRow(BaseModel):
     """A row returned by list_best_sellers."""
 
-    book_id: int | None
-    title: str | None
-    copies_sold: int | None
-    revenue: decimal.Decimal | None
+    book_id: int
+    title: str
+    copies_sold: int
+    revenue: decimal.Decimal
 
 
 async def create_customer(

@@ -82,6 +82,8 @@ _UNANALYSED = Verdict(True, "nullable: the server sent no analysis of the statem
 
 
 def _forced(name: str) -> tuple[str, Verdict | None]:
+    if name == "?column?":  # PostgreSQL's name for an unnamed expression
+        return name, None
     if len(name) > 1 and name.endswith("!"):
         return name[:-1], Verdict(False, "not null: the alias ends in `!`")
     if len(name) > 1 and name.endswith("?"):
@@ -520,9 +522,9 @@ class _Nullability:
         """Vars (of this level) whose being NULL makes `qual` NULL or false, so rows passing it have them non-null."""
         if qual.type == "BOOLEXPR":
             args = qual.nodes("args")
-            if qual.int("boolop") == 0:  # AND
+            if qual["boolop"] == "and":
                 return [v for arg in args for v in self.rejected_when_null(arg)]
-            if qual.int("boolop") == 1 and args:  # OR: only what every branch rejects
+            if qual["boolop"] == "or" and args:  # only what every branch rejects
                 branches = [self.rejected_when_null(arg) for arg in args]
                 common = {_var_identity(v) for v in branches[0]}
                 for branch in branches[1:]:
@@ -947,7 +949,7 @@ def _var_identity(var: Node) -> tuple[int, int, frozenset[int] | None]:
 def _conjuncts(node: Node | None) -> list[Node]:
     if node is None:
         return []
-    if node.type == "BOOLEXPR" and node.int("boolop") == 0:
+    if node.type == "BOOLEXPR" and node["boolop"] == "and":
         return [c for arg in node.nodes("args") for c in _conjuncts(arg)]
     if node.type == "LIST" or isinstance(node, list):
         return []

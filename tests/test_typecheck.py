@@ -235,7 +235,7 @@ def test_hostile_names_give_valid_collision_free_python(project: Project) -> Non
         in module
     )
     assert "async def json_(conn: Executor, /) -> list[JsonRow]:" in module
-    assert "    id: int\n    id_2: int\n    column_3: int | None\n    for_: str | None\n" in module
+    assert "    id: int\n    id_2: int\n    column_3: int\n    for_: str | None\n" in module
     assert "async def import_(conn: Executor, /, *, int_: int) -> int:" in module
     assert "    class_: str | None\n    model_config_: str | None\n" in output["models.py"]
     assert "class WeirdTable(BaseModel):" in output["models.py"]
