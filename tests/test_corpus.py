@@ -34,6 +34,7 @@ def corpus_connection(connections: dict[str, DbConnection], databases: Databases
     if schema not in connections:
         schema_dir = next(p for p in schemas() if p.name == schema)
         conn = connect(databases.create())
+        conn.prepare_threshold = None  # psycopg's own prepared statements would not survive DEALLOCATE ALL
         apply_schema(conn, [read_source(schema_dir / "schema.sql"), read_source(schema_dir / "data.sql")])
         connections[schema] = conn
     return connections[schema]

@@ -7,6 +7,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlgen.catalog import load_catalog
+from sqlgen.database import DbConnection
+from sqlgen.describe import describe_materialized_views, describe_queries
+from sqlgen.infer import infer_query
 from sqlgen.source import QuerySource, parse_queries, read_source
 
 CORPUS = Path(__file__).resolve().parent
@@ -74,3 +78,71 @@ def text_argument(value: object) -> bytes | None:
     if isinstance(value, bool):
         return b"t" if value else b"f"
     return str(value).encode()
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """sqlgen's answer for one labelled column or parameter, against the label."""
+
+    query: str
+    what: str  # "column name" or "param $1 name"
+    label: Label
+    name: str
+    type: str
+    nullable: bool
+    reason: str
+
+    @property
+    def right(self) -> bool:
+        return (self.name, self.type, self.nullable) == (self.label.name, self.label.type, self.label.nullable)
+
+    @property
+    def wrongly_non_null(self) -> bool:
+        return self.label.nullable and not self.nullable
+
+    @property
+    def needlessly_nullable(self) -> bool:
+        return self.nullable and not self.label.nullable
+
+
+def judge(conn: DbConnection, schema_dir: Path) -> list[Judgement]:
+    """Run sqlgen's describe and infer stages over one corpus folder (schema and data already applied)."""
+    catalog = load_catalog(conn)
+    queries = load(schema_dir)
+    described, errors = describe_queries(conn, [q.source for q in queries])
+    if errors:
+        raise ValueError("\n".join(e.render() for e in errors))
+    views = describe_materialized_views(conn, catalog)
+    judgements: list[Judgement] = []
+    for query, description in zip(queries, described, strict=True):
+        typed = infer_query(description, catalog, views)
+        column_types = _format_types(conn, [c.type_oid for c in typed.columns])
+        for label, column, type_name in zip(query.columns, typed.columns, column_types, strict=True):
+            judgements.append(
+                Judgement(
+                    query.key, f"column {label.name}", label, column.name, type_name, column.nullable, column.reason
+                )
+            )
+        param_types = _format_types(conn, [p.type_oid for p in typed.params])
+        for label, param, type_name in zip(query.params, typed.params, param_types, strict=True):
+            judgements.append(
+                Judgement(
+                    query.key,
+                    f"param ${param.number} {label.name}",
+                    label,
+                    param.name,
+                    type_name,
+                    param.nullable,
+                    param.reason,
+                )
+            )
+    return judgements
+
+
+def _format_types(conn: DbConnection, oids: list[int]) -> list[str]:
+    rows = conn.execute(
+        "SELECT format_type(oid, NULL) FROM unnest(%s::oid[]) WITH ORDINALITY AS t(oid, n) ORDER BY n",
+        [oids],
+        prepare=False,
+    )
+    return [row[0] for row in rows]
