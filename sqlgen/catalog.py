@@ -41,6 +41,7 @@ class Column:
     type_oid: int
     not_null: bool  # a validated NOT NULL constraint
     dimensions: int = 0  # declared array dimensions (pg_attribute.attndims); not enforced
+    generated: str | None = None  # a generated column's expression, as a node tree (pg_attrdef.adbin)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Table:
     kind: str  # pg_class.relkind: r table, p partitioned, v view, m materialized view, f foreign, c composite
     columns: tuple[Column, ...]
     definition: str | None = None  # a materialized view's query (pg_get_viewdef)
+    before_row_triggers: bool = False  # a BEFORE … FOR EACH ROW trigger may change what is stored
 
     @property
     def user_defined(self) -> bool:
@@ -152,7 +154,12 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname, a.atttypid,
            WHERE k.conrelid = c.oid AND k.contype = 'n' AND NOT k.convalidated
              AND k.conkey[1] = a.attnum),
        a.attndims,
-       CASE WHEN c.relkind = 'm' THEN pg_get_viewdef(c.oid) END
+       CASE WHEN c.relkind = 'm' THEN pg_get_viewdef(c.oid) END,
+       CASE WHEN a.attgenerated <> '' THEN
+           (SELECT d.adbin::text FROM pg_attrdef d WHERE d.adrelid = c.oid AND d.adnum = a.attnum)
+       END,
+       EXISTS (SELECT 1 FROM pg_trigger t
+               WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgtype & 3 = 3)
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -191,12 +198,11 @@ def load_catalog(conn: DbConnection) -> Catalog:
             dimensions,
         )
     columns: dict[int, list[Column]] = {}
-    heads: dict[int, tuple[str, str, str, str | None]] = {}
-    for oid, schema, name, kind, number, column, type_oid, not_null, dimensions, definition in conn.execute(
-        _COLUMNS_SQL
-    ).fetchall():
-        heads[oid] = (schema, name, kind, definition)
-        columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null), dimensions))
+    heads: dict[int, tuple[str, str, str, str | None, bool]] = {}
+    for row in conn.execute(_COLUMNS_SQL).fetchall():
+        oid, schema, name, kind, number, column, type_oid, not_null, dimensions, definition, generated, triggers = row
+        heads[oid] = (schema, name, kind, definition, bool(triggers))
+        columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null), dimensions, generated))
     tables = {
         oid: Table(
             oid,
@@ -205,8 +211,9 @@ def load_catalog(conn: DbConnection) -> Catalog:
             kind,
             tuple(replace(c, not_null=c.not_null or _domain_not_null(types, c.type_oid)) for c in columns[oid]),
             definition,
+            triggers,
         )
-        for oid, (schema, name, kind, definition) in heads.items()
+        for oid, (schema, name, kind, definition, triggers) in heads.items()
     }
     functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL).fetchall()}
     return Catalog(types, tables, functions)

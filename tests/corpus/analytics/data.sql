@@ -74,3 +74,8 @@ INSERT INTO daily_metrics (day, metric, device, value, target) VALUES
     ('2024-03-07', 'signups', 'mobile', 1, NULL);   -- only a per-device row, no total
 
 REFRESH MATERIALIZED VIEW variant_conversion;
+
+-- A clock-skewed client: a NOT NULL timestamptz can still hold 'infinity', and
+-- extract(hour FROM 'infinity') is NULL.
+INSERT INTO events (session_id, user_id, name, properties, referrer, device, occurred_at, revenue_cents) VALUES
+    ('00000000-0000-0000-0000-000000000001', NULL, 'clock_skew', '{}', NULL, 'desktop', 'infinity', NULL);

@@ -328,8 +328,8 @@ GROUP BY 1, 2
 ORDER BY 1 NULLS FIRST, 2 NULLS FIRST;
 
 -- name: HourlyHeatmap :many
--- column weekday: numeric not null
--- column hour: double precision not null
+-- column weekday: numeric null
+-- column hour: double precision null
 -- column week: timestamp with time zone not null
 -- column events: bigint not null
 -- param $1 device: device_type not null
