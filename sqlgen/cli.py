@@ -1,4 +1,4 @@
-"""The command line: `sqlgen generate`, `sqlgen check`.
+"""The command line: `sqlgen generate`, `sqlgen check`, `sqlgen explain`.
 
 Exit codes: 0 success; 1 errors in the user's SQL or config (or, for `check`, stale
 output); 2 sqlgen could not run (database unreachable, server did not start).
@@ -17,6 +17,7 @@ import psycopg
 from sqlgen import __version__
 from sqlgen.config import Overrides, load_config
 from sqlgen.errors import ToolError, UserError, display_path
+from sqlgen.explain import explain
 from sqlgen.output import read_output, write_output
 from sqlgen.pipeline import generate
 
@@ -34,8 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (
         ("generate", "check every query against the schema and write the typed package"),
         ("check", "fail with a diff when the committed output is stale or a query no longer checks"),
+        ("explain", "show each parameter's and column's inferred type and nullability, and why"),
     ):
         sub = commands.add_parser(name, help=text, description=text)
+        if name == "explain":
+            sub.add_argument(
+                "names", nargs="+", metavar="QUERY", help="query name (GetAuthor) or function (get_author)"
+            )
         sub.add_argument("--config", type=Path, help="TOML file with a [tool.sqlgen] table (default: ./pyproject.toml)")
         sub.add_argument(
             "--schema", action="append", metavar="PATH", help="schema file or folder of *.sql (repeatable)"
@@ -70,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if config.database_url and config.schema:
             print("sqlgen: note: checking against the live database; schema files are not applied", file=sys.stderr)
+        if args.command == "explain":
+            sys.stdout.write(explain(config, args.names))
+            return EXIT_OK
         files = generate(config)
         if args.command == "check":
             return _check(config.out, files)

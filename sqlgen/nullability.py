@@ -539,15 +539,15 @@ class Nullability:
         nulling = _nulling(node)
         if nulling is not None:
             nulling -= ignoring
-        where = _rte_label(rte)
-        if any(nulling is None or nulling <= proven for proven in level.non_null.get((varno, attno), [])):
-            return _not_null(f"{where} is tested non-null by the WHERE clause or an inner join")
+        tested = any(nulling is None or nulling <= proven for proven in level.non_null.get((varno, attno), []))
+        fact = _not_null(f"{_column_label(rte, attno)} is tested non-null by the WHERE clause or a join condition")
         row_present = any(nulling is None or nulling <= proven for proven in level.present.get(varno, []))
         if not row_present:
             join = self.nulling_join(level, varno, nulling)
             if join is not None:
-                return _nullable(join)
-        return self.rte_column(rte, attno, level, node)
+                return fact if tested else _nullable(join)
+        verdict = self.rte_column(rte, attno, level, node)
+        return fact if verdict.nullable and tested else verdict
 
     def nulling_join(self, scope: _Scope, varno: int, nulling: frozenset[int] | None) -> str | None:
         """Why an outer join (or grouping set) can null this reference, if one can."""
@@ -858,6 +858,14 @@ def _strip_relabel(node: Node) -> Node:
     while node.type in ("RELABELTYPE", "COLLATEEXPR") and node.node("arg") is not None:
         node = node.node("arg") or node
     return node
+
+
+def _column_label(rte: Node, attno: int) -> str:
+    eref = rte.node("eref")
+    names = eref["colnames"] if eref else None
+    if isinstance(names, list) and 0 < attno <= len(names) and isinstance(names[attno - 1], str):
+        return f"{_rte_label(rte)}.{names[attno - 1]}"
+    return _rte_label(rte)
 
 
 def _rte_label(rte: Node) -> str:
