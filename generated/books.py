@@ -106,6 +106,10 @@ ORDER BY title"""
 
 SET_BOOK_FORMATS = """UPDATE books SET format = $1, also_available_as = $2 WHERE id = $3"""
 
+GET_BOOKS_BY_IDS = """SELECT id, title, price FROM books WHERE id = ANY($1) ORDER BY id"""
+
+COUNT_BOOKS_OUTSIDE = """SELECT count(*) FROM books WHERE genre <> ALL($1)"""
+
 
 class GetBookWithPublisherRow(BaseModel):
     """A row returned by get_book_with_publisher."""
@@ -167,7 +171,7 @@ class UpdateBookPriceRow(BaseModel):
 
     id: int
     price: decimal.Decimal
-    updated_at: datetime.datetime | None
+    updated_at: datetime.datetime
 
 
 class GenreStatsRow(BaseModel):
@@ -187,6 +191,14 @@ class ListBooksByFormatRow(BaseModel):
     title: str
     format: BookFormat
     also_available_as: list[BookFormat | None]
+
+
+class GetBooksByIdsRow(BaseModel):
+    """A row returned by get_books_by_ids."""
+
+    id: int
+    title: str
+    price: decimal.Decimal
 
 
 async def get_book(conn: Executor, /, *, id: int) -> models.Book | None:
@@ -491,3 +503,24 @@ async def set_book_formats(
 ) -> int:
     status = await conn.execute(SET_BOOK_FORMATS, format, others, id)
     return int(status.rpartition(" ")[2])
+
+
+async def get_books_by_ids(
+    conn: Executor,
+    /,
+    *,
+    ids: Sequence[int],
+) -> list[GetBooksByIdsRow]:
+    """Books by id, in one round trip: the list is sent as one array parameter."""
+    rows = await conn.fetch(GET_BOOKS_BY_IDS, ids)
+    return [GetBooksByIdsRow(id=r[0], title=r[1], price=r[2]) for r in rows]
+
+
+async def count_books_outside(
+    conn: Executor,
+    /,
+    *,
+    genres: Sequence[str],
+) -> int | None:
+    value: int | None = await conn.fetchval(COUNT_BOOKS_OUTSIDE, genres)
+    return value

@@ -121,3 +121,10 @@ ORDER BY title;
 
 -- name: SetBookFormats :execrows
 UPDATE books SET format = @format, also_available_as = @others WHERE id = @id;
+
+-- name: GetBooksByIds :many
+-- Books by id, in one round trip: the list is sent as one array parameter.
+SELECT id, title, price FROM books WHERE id IN (sqlc.slice(ids)) ORDER BY id;
+
+-- name: CountBooksOutside :one
+SELECT count(*) FROM books WHERE genre NOT IN (sqlc.slice(genres));

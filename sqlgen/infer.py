@@ -34,6 +34,7 @@ class TypedParam:
     table_oid: int = 0  # the column the parameter is assigned to, if known
     column_number: int = 0
     reason: str = ""  # why it is (or is not) nullable, for explanations
+    slice: bool = False  # sqlc.slice: a list of non-null elements sent as one array
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def _typed_params(described: Described, uses: Mapping[int, _ParamUse]) -> tuple[
             nullable, reason = True, use.nullable_reason
         else:
             nullable, reason = False, "not null: no use of it gives NULL a meaning"
-        params.append(TypedParam(number, names[number], type_oid, nullable, table_oid, column_number, reason))
+        is_slice = number in declared and declared[number].slice
+        params.append(TypedParam(number, names[number], type_oid, nullable, table_oid, column_number, reason, is_slice))
     return tuple(params)
 
 

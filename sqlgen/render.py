@@ -163,7 +163,10 @@ def _function_view(
     param_types: list[PyType] = []
     for param in typed.params:
         try:
-            param_types.append(typemap.of_column(param.table_oid, param.column_number, param.type_oid))
+            if param.slice:
+                param_types.append(typemap.of_slice(param.type_oid))
+            else:
+                param_types.append(typemap.of_column(param.table_oid, param.column_number, param.type_oid))
         except UnsupportedType as err:
             occurrence = next((p.offsets[0] for p in query.params if p.number == param.number), query.statement_offset)
             diagnostics.append(_unsupported(query.file, occurrence, err, f"parameter {param.name}", query.name))

@@ -48,6 +48,7 @@ class Parameter:
     name: str | None  # from @name / sqlc.arg(name); None for a plain `$n`
     nullable: bool  # declared with sqlc.narg
     offsets: tuple[int, ...]  # file offsets of each occurrence
+    slice: bool = False  # declared with sqlc.slice: a list sent as one array
 
 
 @dataclass(frozen=True)
@@ -243,12 +244,13 @@ class _Found:
     name: str | None
     nullable: bool
     offsets: list[int]
+    slice: bool = False
 
 
 def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tuple[str, list[Edit], list[Parameter]]:
     by_key: dict[str | int, _Found] = {}
     order: list[str | int] = []
-    replacements: list[tuple[int, int, str | int]] = []  # token range (start, end) → key
+    replacements: list[tuple[int, int, str | int, str]] = []  # token range (start, end) → key, template
     positional_seen: Token | None = None
     named_seen: Token | None = None
 
@@ -257,20 +259,22 @@ def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tu
         token = tokens[i]
         macro = _match_macro(tokens, i)
         key: str | int | None = None
-        span_end = i + 1
+        span_start, span_end, template = i, i + 1, "{}"
         nullable = False
         if macro is not None:
             kind, param_name, span_end = macro
-            if kind in ("slice", "embed"):
+            if kind == "embed":
                 raise UserError(
                     [
                         file.diagnostic(
-                            f"sqlc.{kind}() is not supported yet",
+                            "sqlc.embed() is not supported yet",
                             token.start,
-                            hint="pass an array parameter instead, e.g. `= ANY(@ids)`",
+                            hint="select the table's columns, e.g. `authors.*`",
                         )
                     ]
                 )
+            if kind == "slice":
+                span_start, span_end, template = _slice_span(tokens, i, span_end)
             if param_name is None:
                 raise UserError(
                     [
@@ -295,8 +299,9 @@ def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tu
                 found = by_key[key] = _Found(key if isinstance(key, str) else None, nullable, [])
                 order.append(key)
             found.nullable = found.nullable or nullable
+            found.slice = found.slice or (macro is not None and macro[0] == "slice")
             found.offsets.append(token.start)
-            replacements.append((i, span_end, key))
+            replacements.append((span_start, span_end, key, template))
         i = span_end
 
     if positional_seen is not None and named_seen is not None:
@@ -319,11 +324,11 @@ def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tu
     edits: list[Edit] = []
     length = 0
     cursor = 0
-    for start, end, key in replacements:
+    for start, end, key, template in replacements:
         chunk = "".join(t.text for t in tokens[cursor:start])
         sql_parts.append(chunk)
         length += len(chunk)
-        new = f"${numbers[key]}"
+        new = template.format(f"${numbers[key]}")
         edits.append(Edit(length, length + len(new), tokens[start].start, tokens[end - 1].end))
         sql_parts.append(new)
         length += len(new)
@@ -332,10 +337,23 @@ def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tu
     sql = "".join(sql_parts)
 
     params = [
-        Parameter(numbers[key], by_key[key].name, by_key[key].nullable, tuple(by_key[key].offsets)) for key in order
+        Parameter(numbers[key], by_key[key].name, by_key[key].nullable, tuple(by_key[key].offsets), by_key[key].slice)
+        for key in order
     ]
     params.sort(key=lambda p: p.number)
     return sql, edits, params
+
+
+def _slice_span(tokens: list[Token], start: int, end: int) -> tuple[int, int, str]:
+    """`[NOT] IN (sqlc.slice(ids))` becomes `= ANY($n)` / `<> ALL($n)`, one array parameter; elsewhere `$n`."""
+    before = [j for j in range(start - 1, -1, -1) if tokens[j].significant][:3]
+    after = next((j for j in range(end, len(tokens)) if tokens[j].significant), None)
+    words = [tokens[j].text.upper() for j in before]
+    if len(words) >= 2 and words[0] == "(" and words[1] == "IN" and after is not None and tokens[after].text == ")":
+        if len(words) == 3 and words[2] == "NOT":
+            return before[2], after + 1, "<> ALL({})"
+        return before[1], after + 1, "= ANY({})"
+    return start, end, "{}"
 
 
 def _match_macro(tokens: list[Token], i: int) -> tuple[str, str | None, int] | None:

@@ -20,7 +20,7 @@ import ast
 import builtins
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sqlgen.catalog import Catalog, PgType, domain_chain
@@ -258,6 +258,15 @@ class TypeMap:
         """The (decode, encode) function names models.py defines for a composite type."""
         snake = self._composite_snake_names[oid]
         return f"decode_{snake}", f"encode_{snake}"
+
+    def of_slice(self, array_oid: int) -> PyType:
+        """An array parameter written as `sqlc.slice(name)`: a sequence of non-null elements."""
+        array = self.of_type(array_oid)
+        pg_type = self.catalog.beneath_domains(array_oid)
+        if pg_type is None or not pg_type.is_array:
+            return array
+        element = self.of_type(pg_type.element_oid)
+        return replace(array, param_annotation=f"Sequence[{element.as_param()}]")
 
     def of_column(self, table_oid: int, column_number: int, type_oid: int) -> PyType:
         """The type of a value read from or written to a table column (its override, its dimensions)."""

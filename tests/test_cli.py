@@ -205,3 +205,19 @@ def test_no_embedded_server_is_left_running(tmp_path: Path) -> None:
     write_files(tmp_path, {"s.sql": SCHEMA, "q.sql": QUERIES})
     run_sqlgen("generate", *FLAGS, cwd=tmp_path)
     assert servers() == before
+
+
+def test_explain_prints_types_nullability_and_reasons(tmp_path: Path) -> None:
+    write_files(tmp_path, {"s.sql": SCHEMA, "q.sql": QUERIES})
+    result = run_sqlgen("explain", "CreateAuthor", "get_author", *FLAGS, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "CreateAuthor :one (q.sql:4)" in lines
+    assert "$1 name text str not null assigned to authors.name, which is NOT NULL" not in lines  # the reason says why
+    assert "$2 bio text str | None nullable assigned to authors.bio, which may be NULL" in lines
+    assert "bio text str | None nullable authors.bio has no NOT NULL constraint" in lines
+    assert "id bigint int not null authors.id is NOT NULL" in lines
+    assert not (tmp_path / "gen").exists()  # explain writes nothing
+    missing = run_sqlgen("explain", "GetAuthr", *FLAGS, cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "no query named 'GetAuthr'" in missing.stderr and "did you mean 'GetAuthor'?" in missing.stderr

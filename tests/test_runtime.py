@@ -247,3 +247,17 @@ async def test_promotions_domain_composite_range_and_model_override(conn: asyncp
     assert await promotions.get_delivery_address(conn, id=order.id) == address
     [shipped] = await promotions.orders_shipped_to(conn, country_code="FR")
     assert (shipped.id, shipped.city) == (order.id, "Lyon")
+
+
+async def test_slices_are_one_array_parameter_and_may_be_empty(conn: asyncpg.Connection) -> None:
+    rows = await conn.fetch(
+        "INSERT INTO books (isbn, title, price, genre) VALUES"
+        " ('9780000000101', 'One', 1, 'poetry'), ('9780000000102', 'Two', 2, NULL) RETURNING id"
+    )
+    first, second = (r["id"] for r in rows)
+    found = await books.get_books_by_ids(conn, ids=(second, first, -1))
+    assert [(b.id, b.title) for b in found] == [(first, "One"), (second, "Two")]
+    assert await books.get_books_by_ids(conn, ids=[]) == []
+    # NOT IN (sqlc.slice(...)) is `<> ALL($1)`: an empty list excludes nothing.
+    assert await books.count_books_outside(conn, genres=[]) == 2
+    assert await books.count_books_outside(conn, genres=["poetry"]) == 0  # NULL <> 'poetry' is not true

@@ -154,3 +154,15 @@ def test_lexer_rejects_unterminated_comment() -> None:
     with pytest.raises(LexError) as caught:
         tokenize("SELECT /* never closed")
     assert caught.value.offset == 7
+
+
+def test_slices_become_one_array_parameter() -> None:
+    text = (
+        "-- name: Q :many\nSELECT id FROM t WHERE id IN (sqlc.slice(ids)) AND tag NOT IN ( sqlc.slice(tags) )"
+        " AND x = ANY(sqlc.slice(xs));\n"
+    )
+    [query], errors = parse_queries(SourceText("q.sql", text))
+    assert errors == []
+    assert query.sql == "SELECT id FROM t WHERE id = ANY($1) AND tag <> ALL($2) AND x = ANY($3)"
+    assert [(p.name, p.slice) for p in query.params] == [("ids", True), ("tags", True), ("xs", True)]
+    assert query.file.location(query.file_offset(query.sql.index("<> ALL"))).column == 56  # at NOT
