@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -42,3 +44,14 @@ def test_quoted_generated_code_matches_the_example_output() -> None:
     assert len(quoted) >= 2
     for code in quoted:
         assert code in generated
+
+
+def test_explain_output_in_the_cli_page_is_what_explain_prints() -> None:
+    page = (ROOT / "docs" / "cli.md").read_text()
+    shown = re.search(r"```text\n(GetOrderItems :many.*?)```", page, re.S)
+    assert shown is not None
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlgen", "explain", "GetOrderItems"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == shown[1]

@@ -138,3 +138,25 @@ def test_colliding_inferred_parameter_names_are_made_unique(project: Project) ->
     project.write("queries.sql", "-- name: Between :many\nSELECT id FROM books WHERE id > $1 AND id < $2;\n")
     output = project.generate()
     assert "async def between(conn: Executor, /, *, id: int, id_2: int) -> list[int]:" in output["queries.py"]
+
+
+def test_alias_suffixes_force_nullability_and_are_dropped(typer) -> None:  # type: ignore[no-untyped-def]
+    typed = typer(
+        'SELECT max(created_at) AS "latest!", min(name) AS "first_name?", id AS "n?" FROM authors GROUP BY id'
+    )
+    assert [(c.name, c.nullable) for c in typed.columns] == [("latest", False), ("first_name", True), ("n", True)]
+    assert typed.columns[0].reason == "not null: the alias ends in `!`"
+
+
+def test_joins_filters_and_generated_columns(typer) -> None:  # type: ignore[no-untyped-def]
+    # WHERE on the nullable side shows the row is there; its ON condition then held too.
+    typed = typer("SELECT b.title, a.bio FROM books b LEFT JOIN authors a ON a.id = b.author_id WHERE a.name LIKE 'U%'")
+    assert nullability(typed) == {"title": False, "bio": True}
+    typed = typer("SELECT coalesce(a.id, b.author_id) AS k FROM authors a FULL JOIN books b ON b.author_id = a.id")
+    assert nullability(typed) == {"k": False}
+    typed = typer("SELECT extract(year FROM created_at) AS y, extract(hour FROM created_at) AS h FROM authors")
+    assert nullability(typed) == {"y": False, "h": True}
+    typed = typer("SELECT name, count(*), max(id) FROM authors GROUP BY ROLLUP (name)")
+    assert nullability(typed) == {"name": True, "count": False, "max": True}
+    typed = typer("UPDATE books SET subtitle = 'x' WHERE id = $1 RETURNING subtitle, title")
+    assert nullability(typed) == {"subtitle": False, "title": False}
