@@ -13,11 +13,10 @@ from collections.abc import Sequence
 
 from sqlgen.catalog import Catalog, load_catalog
 from sqlgen.config import Config
-from sqlgen.describe import describe_materialized_views, describe_queries
 from sqlgen.errors import Diagnostic, UserError
-from sqlgen.infer import TypedQuery, infer_query
+from sqlgen.infer import TypedQuery
 from sqlgen.naming import snake_case
-from sqlgen.pipeline import project_database, read_project
+from sqlgen.pipeline import project_database, read_project, type_queries
 from sqlgen.source import QuerySource
 from sqlgen.typemap import TypeMap, UnsupportedType, build_typemap
 
@@ -43,12 +42,11 @@ def explain(config: Config, names: Sequence[str]) -> str:
         )
     with project_database(config, project) as conn:
         catalog = load_catalog(conn)
-        described, diagnostics = describe_queries(conn, selected)
-        if diagnostics:
-            raise UserError(diagnostics)
-        views = describe_materialized_views(conn, catalog)
+        typed, diagnostics = type_queries(conn, catalog, selected)
+    if diagnostics:
+        raise UserError(diagnostics)
     typemap = build_typemap(catalog, config.overrides)
-    return "\n\n".join(_explain_query(infer_query(d, catalog, views), catalog, typemap) for d in described) + "\n"
+    return "\n\n".join(_explain_query(t, catalog, typemap) for t in typed) + "\n"
 
 
 def _explain_query(typed: TypedQuery, catalog: Catalog, typemap: TypeMap) -> str:

@@ -216,16 +216,17 @@ def _use_in_context(use: _ParamUse, location: int, path: list[_Step], catalog: C
         for index, arg in enumerate(step.node.nodes("args")):
             if index == step.index:
                 continue
-            name = _column_name(_unwrap(arg), path[: position + 1])
+            name = _column_name(_unwrap(arg, through_functions=True), path[: position + 1])
             if name:
                 use.names.append((location, name))
                 return
 
 
-def _unwrap(node: Node) -> Node:
-    while _is_wrapper(node, through_functions=True):
+def _unwrap(node: Node, through_functions: bool) -> Node:
+    """The value beneath casts (and, if asked, one-argument function calls)."""
+    while _is_wrapper(node, through_functions):
         args = node.nodes("args")
-        inner = args[0] if node.type == "FUNCEXPR" else node.node("arg")
+        inner = args[0] if node.type == "FUNCEXPR" and args else node.node("arg")
         if inner is None:
             break
         node = inner
@@ -319,7 +320,8 @@ def _store_through_entry(
     if table is None:
         return
     for entry in insert.nodes("targetList"):
-        expr = _unwrap_casts(entry.node("expr"))
+        expr = entry.node("expr")
+        expr = _unwrap(expr, through_functions=False) if expr is not None else None
         if (
             expr is not None
             and expr.type == "VAR"
@@ -327,9 +329,3 @@ def _store_through_entry(
             and expr.int("varattno") == attno
         ):
             _assign(use, location, table, entry.int("resno"))
-
-
-def _unwrap_casts(node: Node | None) -> Node | None:
-    while node is not None and _is_wrapper(node, through_functions=False):
-        node = node.nodes("args")[0] if node.type == "FUNCEXPR" else node.node("arg")
-    return node

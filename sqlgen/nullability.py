@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlgen.catalog import Catalog, Table
-from sqlgen.pgtree import Node, NodeTreeError, parse_node_tree
+from sqlgen.pgtree import Node, NodeTreeError, parse_node_tree, walk
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,8 @@ class Nullability:
         self.assumed: dict[int, list[bool]] = {}  # recursive CTEs being solved: id(cte) → assumed nullability
         self.expanding_views: set[int] = set()
         self.generated: dict[tuple[int, str], Verdict] = {}
-        self.writing: set[int] = set()  # INSERT/UPDATE statements whose written values are being read
+        self.writing: set[int] = set()
+        self.scopes: dict[tuple[int, int], _Scope] = {}  # INSERT/UPDATE statements whose written values are being read
 
     def output_column(self, query: Node, attno: int) -> Verdict:
         try:
@@ -201,6 +202,14 @@ class Nullability:
         return left if left.nullable else right  # UNION: rows of either
 
     def scope(self, query: Node, parent: _Scope | None) -> _Scope:
+        """The scope of `query` below `parent`, built once: its facts serve every column read from it."""
+        key = (id(query), id(parent))
+        cached = self.scopes.get(key)
+        if cached is None or cached.query is not query or cached.parent is not parent:  # ids outlive objects
+            cached = self.scopes[key] = self.new_scope(query, parent)
+        return cached
+
+    def new_scope(self, query: Node, parent: _Scope | None) -> _Scope:
         non_null: dict[_VarKey, list[frozenset[int]]] = {}
         present: dict[int, list[frozenset[int]]] = {}
         jointree = query.node("jointree")
@@ -556,13 +565,13 @@ class Nullability:
             if varno in scope.legacy_nullable:
                 return f"{_rte_label(rtable[varno - 1])} is on the nullable side of an outer join"
             return None
-        for index in sorted(nulling):
-            rte = rtable[index - 1]
-            if rte.int("rtekind") == RTE_GROUP:
-                return "a grouping key is NULL in the subtotal rows of ROLLUP/CUBE/GROUPING SETS"
-            join = _JOIN_NAMES.get(rte.int("jointype"), "an outer join")
-            return f"{_rte_label(rtable[varno - 1])} is on the nullable side of a {join}"
-        return None
+        if not nulling:
+            return None
+        nuller = rtable[min(nulling) - 1]
+        if nuller.int("rtekind") == RTE_GROUP:
+            return "a grouping key is NULL in the subtotal rows of ROLLUP/CUBE/GROUPING SETS"
+        join = _JOIN_NAMES.get(nuller.int("jointype"), "an outer join")
+        return f"{_rte_label(rtable[varno - 1])} is on the nullable side of a {join}"
 
     def rte_column(self, rte: Node, attno: int, scope: _Scope, var: Node) -> Verdict:
         kind = rte.int("rtekind")
@@ -739,18 +748,9 @@ def _nulling(var: Node) -> frozenset[int] | None:
 
 
 def _has_nulling_sets(query: Node) -> bool:
-    for node in _walk_level(query):
-        if node.type == "VAR":
-            return "varnullingrels" in node.fields
-    return True
-
-
-def _walk_level(query: Node) -> Iterator[Node]:
-    stack = [query]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(node.children())
+    """Whether the server marks references with the outer joins that null them (PostgreSQL 16+)."""
+    first_var = next((node for node in walk(query) if node.type == "VAR"), None)
+    return first_var is None or "varnullingrels" in first_var.fields
 
 
 def _var_identity(var: Node) -> tuple[int, int, frozenset[int] | None]:
@@ -762,8 +762,6 @@ def _conjuncts(node: Node | None) -> list[Node]:
         return []
     if node.type == "BOOLEXPR" and node["boolop"] == "and":
         return [c for arg in node.nodes("args") for c in _conjuncts(arg)]
-    if node.type == "LIST" or isinstance(node, list):
-        return []
     return [node]
 
 

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlgen.catalog import Catalog, load_catalog
@@ -100,14 +100,22 @@ def generate(config: Config, conn: DbConnection | None = None) -> dict[str, str]
     return _generate(project, conn, config.overrides)
 
 
+def type_queries(
+    conn: DbConnection, catalog: Catalog, queries: Sequence[QuerySource]
+) -> tuple[list[TypedQuery], list[Diagnostic]]:
+    """Describe and infer `queries`: the typed ones PostgreSQL accepts, and a diagnostic for each it rejects."""
+    described, diagnostics = describe_queries(conn, queries)
+    views = describe_materialized_views(conn, catalog) if described else {}
+    return [infer_query(d, catalog, views) for d in described], diagnostics
+
+
 def _generate(project: Project, conn: DbConnection, overrides: tuple[TypeOverride, ...]) -> dict[str, str]:
     catalog: Catalog = load_catalog(conn)
-    described, diagnostics = describe_queries(conn, project.queries)
-    views = describe_materialized_views(conn, catalog)
-    by_query = {id(d.query): d for d in described}
+    typed_queries, diagnostics = type_queries(conn, catalog, project.queries)
+    by_query = {id(t.described.query): t for t in typed_queries}
     files = []
     for module, source_path, queries in project.files:
-        typed: list[TypedQuery] = [infer_query(by_query[id(q)], catalog, views) for q in queries if id(q) in by_query]
+        typed = [by_query[id(q)] for q in queries if id(q) in by_query]
         files.append(QueryFile(module, source_path, tuple(typed)))
     diagnostics.extend(project.diagnostics)
     try:

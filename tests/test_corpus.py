@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import Databases
-from corpus import LabelledQuery, load, schemas, text_argument
+from corpus import LabelledQuery, format_types, load, schemas, text_argument
 from psycopg import pq
 
 from sqlgen.database import DbConnection, apply_schema, connect
@@ -38,13 +38,6 @@ def corpus_connection(connections: dict[str, DbConnection], databases: Databases
         apply_schema(conn, [read_source(schema_dir / "schema.sql"), read_source(schema_dir / "data.sql")])
         connections[schema] = conn
     return connections[schema]
-
-
-def format_types(conn: DbConnection, oids: list[int]) -> list[str]:
-    rows = conn.execute(
-        "SELECT format_type(oid, NULL) FROM unnest(%s::oid[]) WITH ORDINALITY AS t(oid, n) ORDER BY n", [oids]
-    )
-    return [row[0] for row in rows]
 
 
 def test_corpus_is_large_enough() -> None:

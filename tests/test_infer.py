@@ -7,9 +7,9 @@ from conftest import Project
 
 from sqlgen.catalog import load_catalog
 from sqlgen.database import apply_schema, connect
-from sqlgen.describe import describe_materialized_views, describe_queries
 from sqlgen.errors import SourceText
-from sqlgen.infer import TypedQuery, infer_query
+from sqlgen.infer import TypedQuery
+from sqlgen.pipeline import type_queries
 from sqlgen.source import parse_queries
 
 SCHEMA = """
@@ -42,9 +42,9 @@ def typer(databases):  # type: ignore[no-untyped-def]
     def infer(sql: str) -> TypedQuery:
         [query], problems = parse_queries(SourceText("q.sql", f"-- name: Q :many\n{sql}"))
         assert problems == []
-        [described], errors = describe_queries(conn, [query])
+        [typed], errors = type_queries(conn, catalog, [query])
         assert errors == []
-        return infer_query(described, catalog, describe_materialized_views(conn, catalog))
+        return typed
 
     yield infer
     conn.close()

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from sqlgen.catalog import load_catalog
 from sqlgen.database import DbConnection
-from sqlgen.describe import describe_materialized_views, describe_queries
-from sqlgen.infer import infer_query
+from sqlgen.pipeline import type_queries
 from sqlgen.source import QuerySource, parse_queries, read_source
 
 CORPUS = Path(__file__).resolve().parent
@@ -109,21 +108,19 @@ def judge(conn: DbConnection, schema_dir: Path) -> list[Judgement]:
     """Run sqlgen's describe and infer stages over one corpus folder (schema and data already applied)."""
     catalog = load_catalog(conn)
     queries = load(schema_dir)
-    described, errors = describe_queries(conn, [q.source for q in queries])
+    typed_queries, errors = type_queries(conn, catalog, [q.source for q in queries])
     if errors:
         raise ValueError("\n".join(e.render() for e in errors))
-    views = describe_materialized_views(conn, catalog)
     judgements: list[Judgement] = []
-    for query, description in zip(queries, described, strict=True):
-        typed = infer_query(description, catalog, views)
-        column_types = _format_types(conn, [c.type_oid for c in typed.columns])
+    for query, typed in zip(queries, typed_queries, strict=True):
+        column_types = format_types(conn, [c.type_oid for c in typed.columns])
         for label, column, type_name in zip(query.columns, typed.columns, column_types, strict=True):
             judgements.append(
                 Judgement(
                     query.key, f"column {label.name}", label, column.name, type_name, column.nullable, column.reason
                 )
             )
-        param_types = _format_types(conn, [p.type_oid for p in typed.params])
+        param_types = format_types(conn, [p.type_oid for p in typed.params])
         for label, param, type_name in zip(query.params, typed.params, param_types, strict=True):
             judgements.append(
                 Judgement(
@@ -139,7 +136,8 @@ def judge(conn: DbConnection, schema_dir: Path) -> list[Judgement]:
     return judgements
 
 
-def _format_types(conn: DbConnection, oids: list[int]) -> list[str]:
+def format_types(conn: DbConnection, oids: list[int]) -> list[str]:
+    """PostgreSQL's names for types (`format_type`), as the labels spell them."""
     rows = conn.execute(
         "SELECT format_type(oid, NULL) FROM unnest(%s::oid[]) WITH ORDINALITY AS t(oid, n) ORDER BY n",
         [oids],
