@@ -99,10 +99,10 @@ def capturing_trees(conn: DbConnection) -> Iterator[list[str]]:
             conn.pgconn.exec_(f"RESET {name}".encode())
 
 
-def describe_query(conn: DbConnection, query: QuerySource, trees: list[str] | None = None) -> Described:
+def describe_query(conn: DbConnection, query: QuerySource, trees: list[str]) -> Described:
+    """Describe one query; `trees` is the list `capturing_trees` fills."""
     pgconn = conn.pgconn
-    if trees is not None:
-        trees.clear()
+    trees.clear()
     prepared = pgconn.prepare(b"", query.sql.encode())
     if prepared.status != pq.ExecStatus.COMMAND_OK:
         raise UserError([_diagnostic(query, ServerError.from_result(prepared))])
@@ -119,7 +119,7 @@ def describe_query(conn: DbConnection, query: QuerySource, trees: list[str] | No
         for i in range(result.nfields)
     )
     params = tuple(result.param_type(i) for i in range(result.nparams))
-    return Described(query, params, columns, _statement_tree(trees or ()))
+    return Described(query, params, columns, _statement_tree(trees))
 
 
 def _statement_tree(messages: Iterable[str]) -> Node | None:
