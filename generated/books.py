@@ -110,6 +110,17 @@ GET_BOOKS_BY_IDS = """SELECT id, title, price FROM books WHERE id = ANY($1) ORDE
 
 COUNT_BOOKS_OUTSIDE = """SELECT count(*) FROM books WHERE genre <> ALL($1)"""
 
+LIST_BOOKS_WITH_PUBLISHER = """SELECT b.*, p.*
+FROM books b
+LEFT JOIN publishers p ON p.id = b.publisher_id
+ORDER BY b.id"""
+
+GET_BOOK_AUTHOR_LINK = """SELECT ba.author_position, authors.*, books.*
+FROM book_authors ba
+JOIN authors ON authors.id = ba.author_id
+JOIN books ON books.id = ba.book_id
+WHERE ba.book_id = $1 AND ba.author_id = $2"""
+
 
 class GetBookWithPublisherRow(BaseModel):
     """A row returned by get_book_with_publisher."""
@@ -199,6 +210,21 @@ class GetBooksByIdsRow(BaseModel):
     id: int
     title: str
     price: decimal.Decimal
+
+
+class ListBooksWithPublisherRow(BaseModel):
+    """A row returned by list_books_with_publisher."""
+
+    book: models.Book
+    publisher: models.Publisher | None
+
+
+class GetBookAuthorLinkRow(BaseModel):
+    """A row returned by get_book_author_link."""
+
+    author_position: int
+    author: models.Author
+    book: models.Book
 
 
 async def get_book(conn: Executor, /, *, id: int) -> models.Book | None:
@@ -524,3 +550,92 @@ async def count_books_outside(
 ) -> int | None:
     value: int | None = await conn.fetchval(COUNT_BOOKS_OUTSIDE, genres)
     return value
+
+
+async def list_books_with_publisher(
+    conn: Executor,
+    /,
+) -> list[ListBooksWithPublisherRow]:
+    """Each book with its publisher, None when the book has none (sqlc.embed, LEFT JOIN)."""
+    rows = await conn.fetch(LIST_BOOKS_WITH_PUBLISHER)
+    return [
+        ListBooksWithPublisherRow(
+            book=models.Book(
+                id=r[0],
+                isbn=r[1],
+                title=r[2],
+                subtitle=r[3],
+                publisher_id=r[4],
+                genre=r[5],
+                tags=r[6],
+                price=r[7],
+                page_count=r[8],
+                published_on=r[9],
+                reading_time=r[10],
+                cover_image=r[11],
+                metadata=json.loads(r[12]),
+                in_print=r[13],
+                created_at=r[14],
+                updated_at=r[15],
+                average_rating=r[16],
+                format=BookFormat(r[17]),
+                also_available_as=[None if v is None else BookFormat(v) for v in r[18]],
+            ),
+            publisher=None if r[19] is None else models.Publisher(
+                id=r[19],
+                name=r[20],
+                country_code=r[21],
+                founded_year=r[22],
+                is_active=r[23],
+                created_at=r[24],
+            ),
+        )
+        for r in rows
+    ]
+
+
+async def get_book_author_link(
+    conn: Executor,
+    /,
+    *,
+    book_id: int,
+    author_id: int,
+) -> GetBookAuthorLinkRow | None:
+    """One author of a book, with the link's position (sqlc.embed on both sides of an inner join)."""
+    row = await conn.fetchrow(GET_BOOK_AUTHOR_LINK, book_id, author_id)
+    if row is None:
+        return None
+    return GetBookAuthorLinkRow(
+        author_position=row[0],
+        author=models.Author(
+            id=row[1],
+            name=row[2],
+            bio=row[3],
+            birth_date=row[4],
+            country_code=row[5],
+            website=row[6],
+            popularity_score=row[7],
+            created_at=row[8],
+        ),
+        book=models.Book(
+            id=row[9],
+            isbn=row[10],
+            title=row[11],
+            subtitle=row[12],
+            publisher_id=row[13],
+            genre=row[14],
+            tags=row[15],
+            price=row[16],
+            page_count=row[17],
+            published_on=row[18],
+            reading_time=row[19],
+            cover_image=row[20],
+            metadata=json.loads(row[21]),
+            in_print=row[22],
+            created_at=row[23],
+            updated_at=row[24],
+            average_rating=row[25],
+            format=BookFormat(row[26]),
+            also_available_as=[None if v is None else BookFormat(v) for v in row[27]],
+        ),
+    )

@@ -128,3 +128,18 @@ SELECT id, title, price FROM books WHERE id IN (sqlc.slice(ids)) ORDER BY id;
 
 -- name: CountBooksOutside :one
 SELECT count(*) FROM books WHERE genre NOT IN (sqlc.slice(genres));
+
+-- name: ListBooksWithPublisher :many
+-- Each book with its publisher, None when the book has none (sqlc.embed, LEFT JOIN).
+SELECT sqlc.embed(b), sqlc.embed(p)
+FROM books b
+LEFT JOIN publishers p ON p.id = b.publisher_id
+ORDER BY b.id;
+
+-- name: GetBookAuthorLink :one
+-- One author of a book, with the link's position (sqlc.embed on both sides of an inner join).
+SELECT ba.author_position, sqlc.embed(authors), sqlc.embed(books)
+FROM book_authors ba
+JOIN authors ON authors.id = ba.author_id
+JOIN books ON books.id = ba.book_id
+WHERE ba.book_id = @book_id AND ba.author_id = @author_id;

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 
 from sqlgen.catalog import Catalog, Table
 from sqlgen.describe import Described
+from sqlgen.errors import UserError
 from sqlgen.nullability import RTE_GROUP, Nullability, Verdict
 from sqlgen.pgtree import Node
+from sqlgen.source import Embed
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,23 @@ class TypedColumn:
 
 
 @dataclass(frozen=True)
+class TypedEmbed:
+    """`sqlc.embed(name)`: `columns[first : first + count]` are one table's row, in the table's order."""
+
+    name: str  # the table or alias as written
+    table_oid: int
+    first: int
+    count: int
+    nullable: bool  # an outer join can leave the row out: its columns are then all NULL
+    reason: str
+
+
+@dataclass(frozen=True)
 class TypedQuery:
     described: Described
     params: tuple[TypedParam, ...]
     columns: tuple[TypedColumn, ...]
+    embeds: tuple[TypedEmbed, ...] = ()
 
 
 def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node] | None = None) -> TypedQuery:
@@ -71,10 +86,57 @@ def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node
         columns.append(
             TypedColumn(name, column.type_oid, verdict.nullable, verdict.reason, column.table_oid, column.column_number)
         )
-    return TypedQuery(described, params, tuple(columns))
+    embeds = tuple(_typed_embed(described, embed, catalog, judge) for embed in described.query.embeds)
+    return TypedQuery(described, params, tuple(columns), embeds)
 
 
 _UNANALYSED = Verdict(True, "nullable: the server sent no analysis of the statement")
+
+
+def _typed_embed(described: Described, embed: Embed, catalog: Catalog, judge: Nullability) -> TypedEmbed:
+    """The columns `name.*` expanded to (their references carry its location); whether the row may be missing."""
+    query, tree = described.query, described.tree
+    if tree is None:
+        raise UserError(
+            [query.file.diagnostic("sqlc.embed() needs the server's analysis of the statement", embed.offset)]
+        )
+    entries = [
+        e
+        for e in tree.nodes("targetList" if tree.int("commandType") == 1 else "returningList")
+        if e["resjunk"] is not True
+    ]
+    found = [
+        (index, expr)
+        for index, entry in enumerate(entries)
+        if (expr := entry.node("expr")) is not None and expr.type == "VAR" and expr.int("location") == embed.sql_offset
+    ]
+    where = f"sqlc.embed({embed.name})"
+    if not found or [i for i, _ in found] != list(range(found[0][0], found[0][0] + len(found))):
+        raise UserError(
+            [
+                query.file.diagnostic(
+                    f"{where} must be an item of the statement's own select list",
+                    embed.offset,
+                    hint="embed a table of the outermost FROM clause, not one inside a subquery or set operation",
+                )
+            ]
+        )
+    first = found[0][0]
+    columns = described.columns[first : first + len(found)]
+    table = catalog.tables.get(columns[0].table_oid)
+    numbers = [c.number for c in table.columns] if table is not None else []
+    if table is None or any(c.table_oid != table.oid for c in columns) or [c.column_number for c in columns] != numbers:
+        raise UserError(
+            [
+                query.file.diagnostic(
+                    f"{where} does not name a table or view",
+                    embed.offset,
+                    hint="embed a table or view of the FROM clause; list a subquery's or function's columns instead",
+                )
+            ]
+        )
+    verdict = judge.row_present(tree, found[0][1])
+    return TypedEmbed(embed.name, table.oid, first, len(found), verdict.nullable, verdict.reason)
 
 
 def _forced(name: str) -> tuple[str, Verdict | None]:

@@ -146,7 +146,7 @@ def wrap_call(callee: str, args: Sequence[str], *, indent: int, prefix_len: int 
     """`callee(a, b)` on one line when it fits, else one argument per line."""
     one_line = f"{callee}({', '.join(args)})"
     width = indent + (prefix_len if prefix_len is not None else 0) + len(one_line)
-    if width <= LINE_WIDTH:
+    if width <= LINE_WIDTH and "\n" not in one_line:
         return one_line
     inner = " " * (indent + 4)
     lines = [f"{callee}("]

@@ -176,6 +176,18 @@ class Nullability:
         except (LookupError, TypeError, ValueError, AttributeError, RecursionError):
             return _nullable("the statement has a shape sqlgen does not analyse")
 
+    def row_present(self, query: Node, var: Node) -> Verdict:
+        """Whether the row `var` reads from is in every row of `query`'s output (no outer join can leave it out)."""
+        try:
+            scope = self.scope(query, None)
+            varno, nulling = var.int("varno"), _nulling(var)
+            if any(nulling is None or nulling <= proven for proven in scope.present.get(varno, [])):
+                return _not_null(f"{_rte_label(scope.rtable[varno - 1])} is tested by the WHERE clause or a join")
+            join = self.nulling_join(scope, varno, nulling)
+        except (LookupError, TypeError, ValueError, AttributeError):
+            return _nullable("the statement has a shape sqlgen does not analyse")
+        return _nullable(join) if join is not None else _not_null("no outer join can leave it out")
+
     # -- query levels -------------------------------------------------------------------
 
     def output(self, query: Node, attno: int, parent: _Scope | None) -> Verdict:

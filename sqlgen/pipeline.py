@@ -106,7 +106,13 @@ def type_queries(
     """Describe and infer `queries`: the typed ones PostgreSQL accepts, and a diagnostic for each it rejects."""
     described, diagnostics = describe_queries(conn, queries)
     views = describe_materialized_views(conn, catalog) if described else {}
-    return [infer_query(d, catalog, views) for d in described], diagnostics
+    typed: list[TypedQuery] = []
+    for query in described:
+        try:
+            typed.append(infer_query(query, catalog, views))
+        except UserError as err:
+            diagnostics.extend(err.diagnostics)
+    return typed, diagnostics
 
 
 def _generate(project: Project, conn: DbConnection, overrides: tuple[TypeOverride, ...]) -> dict[str, str]:

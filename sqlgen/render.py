@@ -8,6 +8,7 @@ formatting rules.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -179,6 +180,16 @@ def _function_view(
         except UnsupportedType as err:
             offset = _column_offset(query, column.name)
             diagnostics.append(_unsupported(query.file, offset, err, f"column {column.name}", query.name))
+    for embed in typed.embeds:
+        if embed.table_oid not in table_models:
+            offset = next(e.offset for e in query.embeds if e.name == embed.name)
+            diagnostics.append(
+                query.file.diagnostic(
+                    f"sqlc.embed({embed.name}) in query {query.name} names a table without a generated model",
+                    offset,
+                    hint="embed a table of your schema whose column types sqlgen supports, or list the columns",
+                )
+            )
     if query.command.returns_rows and not columns:
         diagnostics.append(
             query.file.diagnostic(
@@ -204,31 +215,31 @@ def _function_view(
 
     model: ModelView | None = None
     model_ref: str | None = None
-    field_names: list[str] = []
-    if len(columns) > 1:
-        reused = _reusable_model(columns, table_models)
+    fields: list[_RowField] = []
+    if len(columns) > 1 or typed.embeds:
+        reused = None if typed.embeds else _reusable_model(columns, table_models)
         if reused is None:
-            field_names = unique(
-                field_name(c.name if c.name != "?column?" else f"column_{i + 1}") for i, c in enumerate(columns)
-            )
+            fields = _row_fields(typed, column_types, table_models)
             taken = {*typemap.class_names.values(), *typemap.imported_names}
             model_ref = next(n for n in unique([*taken, f"{pascal_case(query.name)}Row"]) if n not in taken)
             model = ModelView(
                 model_ref,
                 f"A row returned by {name}.",
-                tuple(
-                    FieldView(f, optional(t.annotation, c.nullable))
-                    for f, t, c in zip(field_names, column_types, columns, strict=True)
-                ),
-                any(t.arbitrary for t in column_types),
+                tuple(FieldView(f.name, f.annotation) for f in fields),
+                any(t.arbitrary for i, t in enumerate(column_types) if not _embedded(typed, i)),
             )
+            if typed.embeds:
+                imports.add("from . import models")
         else:
-            field_names = [f.name for f in reused.fields]
+            fields = [
+                _RowField(f.name, f.annotation, (i,), (t.decode,), (c.nullable,))
+                for i, (f, t, c) in enumerate(zip(reused.fields, column_types, columns, strict=True))
+            ]
             model_ref = f"models.{reused.name}"
             imports.add("from . import models")
-    result_type, body = _body(query.command, columns, column_types, call_args, model_ref, field_names, arg_names)
-    for py in column_types:
-        if model_ref is None or model is not None:  # the annotation appears here, not only in models.py
+    result_type, body = _body(query.command, columns, column_types, call_args, model_ref, fields, arg_names)
+    for index, py in enumerate(column_types):
+        if model is not None and not _embedded(typed, index):  # the annotation appears here, not only in models.py
             imports |= py.imports
         if py.decode:
             imports |= py.decode_imports
@@ -255,7 +266,7 @@ def _body(
     types: Sequence[PyType],
     call_args: list[str],
     model: str | None,
-    field_names: Sequence[str],
+    fields: Sequence[_RowField],
     arg_names: Sequence[str],
 ) -> tuple[str, list[str]]:
     row, rows, value, status = (_local(name, arg_names) for name in ("row", "rows", "value", "status"))
@@ -288,23 +299,89 @@ def _body(
         ]
 
     variable = row if command is Command.ONE else "r"
-    arguments = [
-        f"{f}={convert(t.decode, f'{variable}[{i}]', c.nullable)}"
-        for i, (f, t, c) in enumerate(zip(field_names, types, columns, strict=True))
-    ]
     if command is Command.ONE:
         return f"{model} | None", [
             wrap_call(f"{row} = await conn.fetchrow", call_args, indent=4),
             f"if {row} is None:",
             "    return None",
-            wrap_call(f"return {model}", arguments, indent=4),
+            wrap_call(f"return {model}", [f.argument(variable, 8) for f in fields], indent=4),
         ]
     fetch = wrap_call(f"{rows} = await conn.fetch", call_args, indent=4)
-    one_line = f"return [{model}({', '.join(arguments)}) for r in {rows}]"
-    if len(one_line) + 4 <= LINE_WIDTH:
+    one_line = f"return [{model}({', '.join(f.argument(variable, 0) for f in fields)}) for r in {rows}]"
+    if len(one_line) + 4 <= LINE_WIDTH and "\n" not in one_line:
         return f"list[{model}]", [fetch, one_line]
-    construct = wrap_call(model, arguments, indent=8)
+    construct = wrap_call(model, [f.argument(variable, 12) for f in fields], indent=8)
     return f"list[{model}]", [fetch, "return [", f"    {construct}", f"    for r in {rows}", "]"]
+
+
+@dataclass(frozen=True)
+class _RowField:
+    """A field of a row model and where its value comes from: one column, or an embedded table's columns."""
+
+    name: str
+    annotation: str
+    columns: tuple[int, ...]  # indexes into the result's columns
+    decodes: tuple[str | None, ...]  # per column
+    nullable: tuple[bool, ...]  # per column: whether the conversion must let None through
+    model: str | None = None  # an embedded table's model, built from the columns
+    model_fields: tuple[str, ...] = ()
+    missing: tuple[int, ...] = ()  # columns all None only when the embedded row is missing (outer join)
+
+    def argument(self, row: str, indent: int) -> str:
+        """`name=value` for the model's constructor, its lines after the first indented at `indent`."""
+        cells = [
+            convert(d, f"{row}[{i}]", n) for i, d, n in zip(self.columns, self.decodes, self.nullable, strict=True)
+        ]
+        if self.model is None:
+            return f"{self.name}={cells[0]}"
+        guard = ""
+        if self.missing:
+            guard = f"None if {' and '.join(f'{row}[{i}] is None' for i in self.missing)} else "
+        prefix = f"{self.name}={guard}"
+        arguments = [f"{f}={c}" for f, c in zip(self.model_fields, cells, strict=True)]
+        return prefix + wrap_call(self.model, arguments, indent=indent, prefix_len=len(prefix) + 1)
+
+
+def _row_fields(typed: TypedQuery, types: Sequence[PyType], table_models: Mapping[int, TableModel]) -> list[_RowField]:
+    """The fields of a query's own row model: its columns, with each `sqlc.embed` as one nested model."""
+    embeds = {e.first: e for e in typed.embeds}
+    fields: list[_RowField] = []
+    names: list[str] = []
+    index = 0
+    columns = typed.columns
+    while index < len(columns):
+        embed = embeds.get(index)
+        if embed is None:
+            column, py = columns[index], types[index]
+            names.append(field_name(column.name if column.name != "?column?" else f"column_{index + 1}"))
+            fields.append(
+                _RowField("", optional(py.annotation, column.nullable), (index,), (py.decode,), (column.nullable,))
+            )
+            index += 1
+            continue
+        table_model = table_models[embed.table_oid]
+        span = range(embed.first, embed.first + embed.count)
+        table_nullable = [table_column_nullable(table_model.table, c.not_null) for c in table_model.table.columns]
+        never_null = [i for i, n in zip(span, table_nullable, strict=True) if not n]
+        names.append(field_name(snake_case(table_model.name)))
+        fields.append(
+            _RowField(
+                "",
+                optional(f"models.{table_model.name}", embed.nullable),
+                tuple(span),
+                tuple(types[i].decode for i in span),
+                tuple(table_nullable),
+                f"models.{table_model.name}",
+                tuple(f.name for f in table_model.fields),
+                tuple(never_null[:1] or span) if embed.nullable else (),
+            )
+        )
+        index += embed.count
+    return [dataclasses.replace(f, name=n) for f, n in zip(fields, unique(names), strict=True)]
+
+
+def _embedded(typed: TypedQuery, index: int) -> bool:
+    return any(e.first <= index < e.first + e.count for e in typed.embeds)
 
 
 def _local(name: str, taken: Sequence[str]) -> str:

@@ -52,6 +52,15 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Embed:
+    """`sqlc.embed(name)` in a select list, sent as `name.*`: that table's row as one nested model."""
+
+    name: str  # the table or alias as written
+    sql_offset: int  # where `name.*` starts in the rewritten statement
+    offset: int  # file offset of `sqlc.embed`
+
+
+@dataclass(frozen=True)
 class Edit:
     """One parameter replacement: `original[start:end]` became `sql[sql_start:sql_end]`."""
 
@@ -72,6 +81,7 @@ class QuerySource:
     sql: str  # the statement with parameters rewritten to $n
     edits: tuple[Edit, ...]
     params: tuple[Parameter, ...]
+    embeds: tuple[Embed, ...] = ()
 
     def file_offset(self, sql_offset: int) -> int:
         """Map an offset in `sql` to an offset in the file."""
@@ -176,7 +186,7 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
         raise UserError([file.diagnostic(f"query {name} has no SQL statement", annotation.start)])
     last = max(j for j, t in enumerate(body[:semicolon]) if t.significant)
     statement = body[first : last + 1]
-    sql, edits, params = _rewrite_parameters(file, name, statement)
+    sql, edits, params, embeds = _rewrite_parameters(file, name, statement)
     doc = "\n".join(doc_lines).strip()
     return QuerySource(
         name=name,
@@ -188,6 +198,7 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
         sql=sql,
         edits=tuple(edits),
         params=tuple(params),
+        embeds=tuple(embeds),
     )
 
 
@@ -247,10 +258,12 @@ class _Found:
     slice: bool = False
 
 
-def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tuple[str, list[Edit], list[Parameter]]:
+def _rewrite_parameters(
+    file: SourceText, query: str, tokens: list[Token]
+) -> tuple[str, list[Edit], list[Parameter], list[Embed]]:
     by_key: dict[str | int, _Found] = {}
     order: list[str | int] = []
-    replacements: list[tuple[int, int, str | int, str]] = []  # token range (start, end) → key, template
+    replacements: list[tuple[int, int, str | int | None, str]] = []  # token range (start, end) → key, template
     positional_seen: Token | None = None
     named_seen: Token | None = None
 
@@ -264,15 +277,9 @@ def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tu
         if macro is not None:
             kind, param_name, span_end = macro
             if kind == "embed":
-                raise UserError(
-                    [
-                        file.diagnostic(
-                            "sqlc.embed() is not supported yet",
-                            token.start,
-                            hint="select the table's columns, e.g. `authors.*`",
-                        )
-                    ]
-                )
+                replacements.append((i, span_end, None, _embed_target(file, tokens, i, span_end)))
+                i = span_end
+                continue
             if kind == "slice":
                 span_start, span_end, template = _slice_span(tokens, i, span_end)
             if param_name is None:
@@ -322,13 +329,18 @@ def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tu
 
     sql_parts: list[str] = []
     edits: list[Edit] = []
+    embeds: list[Embed] = []
     length = 0
     cursor = 0
     for start, end, key, template in replacements:
         chunk = "".join(t.text for t in tokens[cursor:start])
         sql_parts.append(chunk)
         length += len(chunk)
-        new = template.format(f"${numbers[key]}")
+        if key is None:
+            new = template
+            embeds.append(Embed(template[:-2], length, tokens[start].start))
+        else:
+            new = template.format(f"${numbers[key]}")
         edits.append(Edit(length, length + len(new), tokens[start].start, tokens[end - 1].end))
         sql_parts.append(new)
         length += len(new)
@@ -341,7 +353,21 @@ def _rewrite_parameters(file: SourceText, query: str, tokens: list[Token]) -> tu
         for key in order
     ]
     params.sort(key=lambda p: p.number)
-    return sql, edits, params
+    return sql, edits, params, embeds
+
+
+def _embed_target(file: SourceText, tokens: list[Token], start: int, end: int) -> str:
+    """`sqlc.embed(authors)` → `authors.*`, the name spelled as written (quoted names stay quoted)."""
+    inner = [t for t in tokens[start:end] if t.significant][4:-1]
+    if len(inner) != 1 or inner[0].kind not in (Kind.IDENT, Kind.QUOTED_IDENT):
+        raise UserError(
+            [
+                file.diagnostic(
+                    "sqlc.embed() needs a table name or alias", tokens[start].start, hint="write `sqlc.embed(authors)`"
+                )
+            ]
+        )
+    return f"{inner[0].text}.*"
 
 
 def _slice_span(tokens: list[Token], start: int, end: int) -> tuple[int, int, str]:

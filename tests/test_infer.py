@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+
+import asyncpg
 import pytest
 from conftest import Project
 
@@ -160,3 +163,89 @@ def test_joins_filters_and_generated_columns(typer) -> None:  # type: ignore[no-
     assert nullability(typed) == {"name": True, "count": False, "max": True}
     typed = typer("UPDATE books SET subtitle = 'x' WHERE id = $1 RETURNING subtitle, title")
     assert nullability(typed) == {"subtitle": False, "title": False}
+
+
+def embeds(typed: TypedQuery) -> list[tuple[str, int, int, bool]]:
+    return [(e.name, e.first, e.count, e.nullable) for e in typed.embeds]
+
+
+def test_embedded_rows_are_missing_only_on_the_nullable_side_of_an_outer_join(typer) -> None:  # type: ignore[no-untyped-def]
+    join = "FROM authors a {} JOIN books b ON b.author_id = a.id"
+    typed = typer(f"SELECT sqlc.embed(a), b.title, sqlc.embed(b) {join.format('LEFT')}")
+    assert embeds(typed) == [("a", 0, 4, False), ("b", 5, 4, True)]
+    assert typed.embeds[1].reason == "nullable: b is on the nullable side of a LEFT JOIN"
+    assert [e.nullable for e in typer(f"SELECT sqlc.embed(a), sqlc.embed(b) {join.format('RIGHT')}").embeds] == [
+        True,
+        False,
+    ]
+    assert [e.nullable for e in typer(f"SELECT sqlc.embed(a), sqlc.embed(b) {join.format('FULL')}").embeds] == [
+        True,
+        True,
+    ]
+    # A WHERE condition that fails for a missing row proves the row is there.
+    typed = typer(f"SELECT sqlc.embed(a), sqlc.embed(b) {join.format('LEFT')} WHERE b.title <> ''")
+    assert [e.nullable for e in typed.embeds] == [False, False]
+    typed = typer("SELECT sqlc.embed(v) FROM author_names v")
+    assert embeds(typed) == [("v", 0, 2, False)]
+
+
+def test_embed_errors_point_at_the_embed(project: Project) -> None:
+    project.write("schema.sql", SCHEMA)
+    project.write(
+        "queries.sql",
+        """
+        -- name: InSubquery :many
+        SELECT s.* FROM (SELECT sqlc.embed(a) FROM authors a) s;
+        -- name: OfSubquery :many
+        SELECT sqlc.embed(s) FROM (SELECT id FROM authors) s;
+        -- name: Empty :many
+        SELECT sqlc.embed() FROM authors;
+        """,
+    )
+    assert sorted(project.errors()) == [
+        "queries.sql:2:25: error: sqlc.embed(a) must be an item of the statement's own select list\n"
+        "    SELECT s.* FROM (SELECT sqlc.embed(a) FROM authors a) s;\n"
+        "                            ^\n"
+        "  hint: embed a table of the outermost FROM clause, not one inside a subquery or set operation",
+        "queries.sql:4:8: error: sqlc.embed(s) does not name a table or view\n"
+        "    SELECT sqlc.embed(s) FROM (SELECT id FROM authors) s;\n"
+        "           ^\n"
+        "  hint: embed a table or view of the FROM clause; list a subquery's or function's columns instead",
+        "queries.sql:6:8: error: sqlc.embed() needs a table name or alias\n"
+        "    SELECT sqlc.embed() FROM authors;\n"
+        "           ^\n"
+        "  hint: write `sqlc.embed(authors)`",
+    ]
+
+
+async def test_an_embedded_row_without_not_null_columns_is_none_only_when_all_its_columns_are(
+    project: Project,
+) -> None:
+    project.write(
+        "schema.sql",
+        """
+        CREATE TABLE people (id int PRIMARY KEY, note_id int);
+        CREATE TABLE notes (id int, body jsonb);
+        """,
+    )
+    project.write(
+        "queries.sql",
+        """
+        -- name: PeopleWithNotes :many
+        SELECT p.id, sqlc.embed(notes) FROM people p LEFT JOIN notes ON notes.id = p.note_id ORDER BY p.id;
+        """,
+    )
+    _, url = project.package("embedgen")
+    queries, models = importlib.import_module("embedgen.queries"), importlib.import_module("embedgen.models")
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "INSERT INTO people VALUES (1, 10), (2, 20), (3, NULL);"
+            "INSERT INTO notes VALUES (10, '[1]'), (NULL, NULL);"
+            "UPDATE people SET note_id = NULL WHERE id = 2"
+        )
+        rows = await queries.people_with_notes(conn)
+    finally:
+        await conn.close()
+    assert [(r.id, r.note) for r in rows] == [(1, models.Note(id=10, body=[1])), (2, None), (3, None)]
+    assert "note=None if r[1] is None and r[2] is None else models.Note(" in project.generate()["queries.py"]

@@ -261,3 +261,34 @@ async def test_slices_are_one_array_parameter_and_may_be_empty(conn: asyncpg.Con
     # NOT IN (sqlc.slice(...)) is `<> ALL($1)`: an empty list excludes nothing.
     assert await books.count_books_outside(conn, genres=[]) == 2
     assert await books.count_books_outside(conn, genres=["poetry"]) == 0  # NULL <> 'poetry' is not true
+
+
+async def test_embedded_tables_are_nested_models_and_none_when_the_join_finds_no_row(
+    conn: asyncpg.Connection,
+) -> None:
+    author_id, publisher_id, book_id = await seed(conn)
+    orphan = await conn.fetchval(
+        "INSERT INTO books (isbn, title, price, metadata)"
+        " VALUES ('9780000000201', 'Orphan', 3, '{\"a\": 1}') RETURNING id"
+    )
+    rows = await books.list_books_with_publisher(conn)
+    assert [(r.book.id, r.publisher) for r in rows][1] == (orphan, None)
+    first = rows[0]
+    assert isinstance(first.book, models.Book) and isinstance(first.publisher, models.Publisher)
+    assert (first.book.id, first.book.metadata["awards"], first.publisher.id) == (
+        book_id,
+        ["Hugo", "Nebula"],
+        publisher_id,
+    )
+    assert rows[1].book.metadata == {"a": 1}
+    assert books.ListBooksWithPublisherRow.model_fields["publisher"].annotation == models.Publisher | None
+    assert books.ListBooksWithPublisherRow.model_fields["book"].annotation is models.Book
+
+    link = await books.get_book_author_link(conn, book_id=book_id, author_id=author_id)
+    assert link is not None
+    assert (link.author_position, link.author.name, link.book.title) == (
+        1,
+        "Ursula K. Le Guin",
+        "The Left Hand of Darkness",
+    )
+    assert await books.get_book_author_link(conn, book_id=orphan, author_id=author_id) is None

@@ -166,3 +166,15 @@ def test_slices_become_one_array_parameter() -> None:
     assert query.sql == "SELECT id FROM t WHERE id = ANY($1) AND tag <> ALL($2) AND x = ANY($3)"
     assert [(p.name, p.slice) for p in query.params] == [("ids", True), ("tags", True), ("xs", True)]
     assert query.file.location(query.file_offset(query.sql.index("<> ALL"))).column == 56  # at NOT
+
+
+def test_embeds_select_the_whole_row_and_remember_where() -> None:
+    text = '-- name: Q :many\nSELECT sqlc.embed(a), sqlc.embed("B") FROM authors a, b "B" WHERE a.id = @id;\n'
+    [query], errors = parse_queries(SourceText("q.sql", text))
+    assert errors == []
+    assert query.sql == 'SELECT a.*, "B".* FROM authors a, b "B" WHERE a.id = $1'
+    assert [(e.name, e.sql_offset, query.file.location(e.offset).column) for e in query.embeds] == [
+        ("a", 7, 8),
+        ('"B"', 12, 23),
+    ]
+    assert query.file.location(query.file_offset(query.sql.index("FROM"))).column == 39
