@@ -2,14 +2,15 @@
 """Generated query package.
 
 Every query function takes an `Executor` first: an asyncpg `Connection`, a `Pool`, or a
-connection acquired from a pool. Open them with `connect` and `create_pool` below, or
+connection acquired from a pool (`:iter` functions take one connection: `AnyConnection`). Open them with `connect` and `create_pool` below, or
 pass `init=init_connection` to asyncpg's own `create_pool`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Coroutine
+from os import PathLike
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import asyncpg
 from asyncpg import Connection, Pool
@@ -19,10 +20,15 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     Executor: TypeAlias = Connection[Any] | Pool[Any] | PoolConnectionProxy[Any]
+    AnyConnection: TypeAlias = Connection[Any] | PoolConnectionProxy[Any]
 else:
     Executor = Connection | Pool | PoolConnectionProxy
+    AnyConnection = Connection | PoolConnectionProxy
 
-__all__ = ["Executor", "connect", "create_pool", "init_connection"]
+# Where a :copyto function writes: a path, a binary file, or an async function taking each chunk.
+CopyOutput = PathLike[Any] | BinaryIO | Callable[[bytes], Coroutine[Any, Any, None]]
+
+__all__ = ["AnyConnection", "CopyOutput", "Executor", "connect", "create_pool", "init_connection"]
 
 
 async def init_connection(conn: Connection[Any]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
+from asyncpg import PostgresError
 from pydantic import BaseModel
 
 from . import Executor, models
@@ -86,7 +87,11 @@ class ListAuthorsWithBookCountsRow(BaseModel):
 
 async def get_author(conn: Executor, /, *, id: int) -> models.Author | None:
     """Fetch one author by primary key."""
-    row = await conn.fetchrow(GET_AUTHOR, id)
+    try:
+        row = await conn.fetchrow(GET_AUTHOR, id)
+    except PostgresError as error:
+        error.add_note("query GetAuthor (queries/authors.sql:1)")
+        raise
     if row is None:
         return None
     return models.Author(
@@ -108,7 +113,11 @@ async def get_author_by_name(
     name: str,
 ) -> GetAuthorByNameRow | None:
     """Look an author up by exact name."""
-    row = await conn.fetchrow(GET_AUTHOR_BY_NAME, name)
+    try:
+        row = await conn.fetchrow(GET_AUTHOR_BY_NAME, name)
+    except PostgresError as error:
+        error.add_note("query GetAuthorByName (queries/authors.sql:5)")
+        raise
     if row is None:
         return None
     return GetAuthorByNameRow(id=row[0], name=row[1], bio=row[2], website=row[3])
@@ -122,7 +131,11 @@ async def list_authors(
     offset: int,
 ) -> list[models.Author]:
     """Page through all authors in alphabetical order."""
-    rows = await conn.fetch(LIST_AUTHORS, limit, offset)
+    try:
+        rows = await conn.fetch(LIST_AUTHORS, limit, offset)
+    except PostgresError as error:
+        error.add_note("query ListAuthors (queries/authors.sql:9)")
+        raise
     return [
         models.Author(
             id=r[0],
@@ -140,12 +153,20 @@ async def list_authors(
 
 async def list_author_names(conn: Executor, /) -> list[str]:
     """Just the names, for autocomplete."""
-    rows = await conn.fetch(LIST_AUTHOR_NAMES)
+    try:
+        rows = await conn.fetch(LIST_AUTHOR_NAMES)
+    except PostgresError as error:
+        error.add_note("query ListAuthorNames (queries/authors.sql:15)")
+        raise
     return [r[0] for r in rows]
 
 
 async def count_authors(conn: Executor, /) -> int | None:
-    value: int | None = await conn.fetchval(COUNT_AUTHORS)
+    try:
+        value: int | None = await conn.fetchval(COUNT_AUTHORS)
+    except PostgresError as error:
+        error.add_note("query CountAuthors (queries/authors.sql:19)")
+        raise
     return value
 
 
@@ -156,7 +177,11 @@ async def get_authors_by_ids(
     ids: Sequence[int | None],
 ) -> list[models.Author]:
     """Fetch several authors at once."""
-    rows = await conn.fetch(GET_AUTHORS_BY_IDS, ids)
+    try:
+        rows = await conn.fetch(GET_AUTHORS_BY_IDS, ids)
+    except PostgresError as error:
+        error.add_note("query GetAuthorsByIDs (queries/authors.sql:22)")
+        raise
     return [
         models.Author(
             id=r[0],
@@ -180,7 +205,11 @@ async def search_authors(
     country_code: str | None,
 ) -> list[SearchAuthorsRow]:
     """Case-insensitive name search, optionally restricted to one country."""
-    rows = await conn.fetch(SEARCH_AUTHORS, query, country_code)
+    try:
+        rows = await conn.fetch(SEARCH_AUTHORS, query, country_code)
+    except PostgresError as error:
+        error.add_note("query SearchAuthors (queries/authors.sql:26)")
+        raise
     return [
         SearchAuthorsRow(id=r[0], name=r[1], country_code=r[2], popularity_score=r[3])
         for r in rows
@@ -198,14 +227,18 @@ async def create_author(
     website: str | None,
 ) -> models.Author | None:
     """Add a new author and return the stored row."""
-    row = await conn.fetchrow(
-        CREATE_AUTHOR,
-        name,
-        bio,
-        birth_date,
-        country_code,
-        website,
-    )
+    try:
+        row = await conn.fetchrow(
+            CREATE_AUTHOR,
+            name,
+            bio,
+            birth_date,
+            country_code,
+            website,
+        )
+    except PostgresError as error:
+        error.add_note("query CreateAuthor (queries/authors.sql:34)")
+        raise
     if row is None:
         return None
     return models.Author(
@@ -222,7 +255,11 @@ async def create_author(
 
 async def update_author_bio(conn: Executor, /, *, bio: str | None, id: int) -> int:
     """Replace (or clear) an author's biography; returns the number of rows changed."""
-    status = await conn.execute(UPDATE_AUTHOR_BIO, bio, id)
+    try:
+        status = await conn.execute(UPDATE_AUTHOR_BIO, bio, id)
+    except PostgresError as error:
+        error.add_note("query UpdateAuthorBio (queries/authors.sql:40)")
+        raise
     return int(status.rpartition(" ")[2])
 
 
@@ -233,14 +270,22 @@ async def bump_author_popularity(
     delta: float,
     id: int,
 ) -> BumpAuthorPopularityRow | None:
-    row = await conn.fetchrow(BUMP_AUTHOR_POPULARITY, delta, id)
+    try:
+        row = await conn.fetchrow(BUMP_AUTHOR_POPULARITY, delta, id)
+    except PostgresError as error:
+        error.add_note("query BumpAuthorPopularity (queries/authors.sql:44)")
+        raise
     if row is None:
         return None
     return BumpAuthorPopularityRow(id=row[0], popularity_score=row[1])
 
 
 async def delete_author(conn: Executor, /, *, id: int) -> None:
-    await conn.execute(DELETE_AUTHOR, id)
+    try:
+        await conn.execute(DELETE_AUTHOR, id)
+    except PostgresError as error:
+        error.add_note("query DeleteAuthor (queries/authors.sql:50)")
+        raise
 
 
 async def list_authors_with_book_counts(
@@ -248,7 +293,11 @@ async def list_authors_with_book_counts(
     /,
 ) -> list[ListAuthorsWithBookCountsRow]:
     """Every author with how many books they (co-)wrote, including authors with none."""
-    rows = await conn.fetch(LIST_AUTHORS_WITH_BOOK_COUNTS)
+    try:
+        rows = await conn.fetch(LIST_AUTHORS_WITH_BOOK_COUNTS)
+    except PostgresError as error:
+        error.add_note("query ListAuthorsWithBookCounts (queries/authors.sql:53)")
+        raise
     return [
         ListAuthorsWithBookCountsRow(id=r[0], name=r[1], book_count=r[2])
         for r in rows

@@ -9,6 +9,7 @@ import decimal
 import json
 from collections.abc import Sequence
 
+from asyncpg import PostgresError
 from pydantic import BaseModel, JsonValue
 
 from . import Executor, models
@@ -228,7 +229,11 @@ class GetBookAuthorLinkRow(BaseModel):
 
 
 async def get_book(conn: Executor, /, *, id: int) -> models.Book | None:
-    row = await conn.fetchrow(GET_BOOK, id)
+    try:
+        row = await conn.fetchrow(GET_BOOK, id)
+    except PostgresError as error:
+        error.add_note("query GetBook (queries/books.sql:1)")
+        raise
     if row is None:
         return None
     return models.Book(
@@ -256,7 +261,11 @@ async def get_book(conn: Executor, /, *, id: int) -> models.Book | None:
 
 async def get_book_by_isbn(conn: Executor, /, *, isbn: str) -> models.Book | None:
     """ISBNs are stored as 13 characters without dashes."""
-    row = await conn.fetchrow(GET_BOOK_BY_ISBN, isbn)
+    try:
+        row = await conn.fetchrow(GET_BOOK_BY_ISBN, isbn)
+    except PostgresError as error:
+        error.add_note("query GetBookByISBN (queries/books.sql:4)")
+        raise
     if row is None:
         return None
     return models.Book(
@@ -289,7 +298,11 @@ async def get_book_with_publisher(
     id: int,
 ) -> GetBookWithPublisherRow | None:
     """A book with its publisher's name; the publisher may be unknown."""
-    row = await conn.fetchrow(GET_BOOK_WITH_PUBLISHER, id)
+    try:
+        row = await conn.fetchrow(GET_BOOK_WITH_PUBLISHER, id)
+    except PostgresError as error:
+        error.add_note("query GetBookWithPublisher (queries/books.sql:8)")
+        raise
     if row is None:
         return None
     return GetBookWithPublisherRow(
@@ -309,7 +322,11 @@ async def list_books_by_publisher(
     limit: int,
     offset: int,
 ) -> list[ListBooksByPublisherRow]:
-    rows = await conn.fetch(LIST_BOOKS_BY_PUBLISHER, publisher_id, limit, offset)
+    try:
+        rows = await conn.fetch(LIST_BOOKS_BY_PUBLISHER, publisher_id, limit, offset)
+    except PostgresError as error:
+        error.add_note("query ListBooksByPublisher (queries/books.sql:15)")
+        raise
     return [
         ListBooksByPublisherRow(
             id=r[0],
@@ -331,7 +348,11 @@ async def filter_books(
     in_print: bool | None,
 ) -> list[FilterBooksRow]:
     """Catalogue filter: every criterion is optional."""
-    rows = await conn.fetch(FILTER_BOOKS, genre, max_price, in_print)
+    try:
+        rows = await conn.fetch(FILTER_BOOKS, genre, max_price, in_print)
+    except PostgresError as error:
+        error.add_note("query FilterBooks (queries/books.sql:22)")
+        raise
     return [
         FilterBooksRow(id=r[0], title=r[1], genre=r[2], price=r[3], in_print=r[4])
         for r in rows
@@ -339,18 +360,30 @@ async def filter_books(
 
 
 async def list_books_by_tag(conn: Executor, /, *, tag: str) -> list[ListBooksByTagRow]:
-    rows = await conn.fetch(LIST_BOOKS_BY_TAG, tag)
+    try:
+        rows = await conn.fetch(LIST_BOOKS_BY_TAG, tag)
+    except PostgresError as error:
+        error.add_note("query ListBooksByTag (queries/books.sql:31)")
+        raise
     return [ListBooksByTagRow(id=r[0], title=r[1], tags=r[2]) for r in rows]
 
 
 async def list_books_with_authors(conn: Executor, /) -> list[ListBooksWithAuthorsRow]:
     """Books with their authors' names in byline order."""
-    rows = await conn.fetch(LIST_BOOKS_WITH_AUTHORS)
+    try:
+        rows = await conn.fetch(LIST_BOOKS_WITH_AUTHORS)
+    except PostgresError as error:
+        error.add_note("query ListBooksWithAuthors (queries/books.sql:34)")
+        raise
     return [ListBooksWithAuthorsRow(id=r[0], title=r[1], authors=r[2]) for r in rows]
 
 
 async def list_book_titles_by_author(conn: Executor, /, *, author_id: int) -> list[str]:
-    rows = await conn.fetch(LIST_BOOK_TITLES_BY_AUTHOR, author_id)
+    try:
+        rows = await conn.fetch(LIST_BOOK_TITLES_BY_AUTHOR, author_id)
+    except PostgresError as error:
+        error.add_note("query ListBookTitlesByAuthor (queries/books.sql:43)")
+        raise
     return [r[0] for r in rows]
 
 
@@ -361,7 +394,11 @@ async def find_books_by_metadata(
     metadata_filter: JsonValue,
 ) -> list[FindBooksByMetadataRow]:
     """Books whose metadata contains the given JSON document, e.g. {"language": "en"}."""
-    rows = await conn.fetch(FIND_BOOKS_BY_METADATA, json.dumps(metadata_filter))
+    try:
+        rows = await conn.fetch(FIND_BOOKS_BY_METADATA, json.dumps(metadata_filter))
+    except PostgresError as error:
+        error.add_note("query FindBooksByMetadata (queries/books.sql:50)")
+        raise
     return [
         FindBooksByMetadataRow(
             id=r[0],
@@ -390,20 +427,24 @@ async def create_book(
     metadata: JsonValue,
 ) -> int | None:
     """Add a book; returns its new id."""
-    value: int | None = await conn.fetchval(
-        CREATE_BOOK,
-        isbn,
-        title,
-        subtitle,
-        publisher_id,
-        genre,
-        tags,
-        price,
-        page_count,
-        published_on,
-        reading_time,
-        json.dumps(metadata),
-    )
+    try:
+        value: int | None = await conn.fetchval(
+            CREATE_BOOK,
+            isbn,
+            title,
+            subtitle,
+            publisher_id,
+            genre,
+            tags,
+            price,
+            page_count,
+            published_on,
+            reading_time,
+            json.dumps(metadata),
+        )
+    except PostgresError as error:
+        error.add_note("query CreateBook (queries/books.sql:57)")
+        raise
     return value
 
 
@@ -414,7 +455,11 @@ async def update_book_price(
     price: decimal.Decimal,
     id: int,
 ) -> UpdateBookPriceRow | None:
-    row = await conn.fetchrow(UPDATE_BOOK_PRICE, price, id)
+    try:
+        row = await conn.fetchrow(UPDATE_BOOK_PRICE, price, id)
+    except PostgresError as error:
+        error.add_note("query UpdateBookPrice (queries/books.sql:64)")
+        raise
     if row is None:
         return None
     return UpdateBookPriceRow(id=row[0], price=row[1], updated_at=row[2])
@@ -422,13 +467,21 @@ async def update_book_price(
 
 async def add_book_tag(conn: Executor, /, *, tag: str, id: int) -> int:
     """Append a tag unless the book already has it."""
-    status = await conn.execute(ADD_BOOK_TAG, tag, id)
+    try:
+        status = await conn.execute(ADD_BOOK_TAG, tag, id)
+    except PostgresError as error:
+        error.add_note("query AddBookTag (queries/books.sql:70)")
+        raise
     return int(status.rpartition(" ")[2])
 
 
 async def merge_book_metadata(conn: Executor, /, *, patch: JsonValue, id: int) -> None:
     """Shallow-merge keys into the book's metadata document."""
-    await conn.execute(MERGE_BOOK_METADATA, json.dumps(patch), id)
+    try:
+        await conn.execute(MERGE_BOOK_METADATA, json.dumps(patch), id)
+    except PostgresError as error:
+        error.add_note("query MergeBookMetadata (queries/books.sql:76)")
+        raise
 
 
 async def set_book_cover(
@@ -438,7 +491,12 @@ async def set_book_cover(
     cover_image: bytes | None,
     id: int,
 ) -> str:
-    return await conn.execute(SET_BOOK_COVER, cover_image, id)
+    try:
+        status = await conn.execute(SET_BOOK_COVER, cover_image, id)
+    except PostgresError as error:
+        error.add_note("query SetBookCover (queries/books.sql:82)")
+        raise
+    return status
 
 
 async def link_book_author(
@@ -450,7 +508,11 @@ async def link_book_author(
     author_position: int,
 ) -> None:
     """Credit an author on a book, or move them in the byline if already credited."""
-    await conn.execute(LINK_BOOK_AUTHOR, book_id, author_id, author_position)
+    try:
+        await conn.execute(LINK_BOOK_AUTHOR, book_id, author_id, author_position)
+    except PostgresError as error:
+        error.add_note("query LinkBookAuthor (queries/books.sql:85)")
+        raise
 
 
 async def upsert_publisher(
@@ -461,7 +523,11 @@ async def upsert_publisher(
     country_code: str | None,
     founded_year: int | None,
 ) -> models.Publisher | None:
-    row = await conn.fetchrow(UPSERT_PUBLISHER, name, country_code, founded_year)
+    try:
+        row = await conn.fetchrow(UPSERT_PUBLISHER, name, country_code, founded_year)
+    except PostgresError as error:
+        error.add_note("query UpsertPublisher (queries/books.sql:91)")
+        raise
     if row is None:
         return None
     return models.Publisher(
@@ -476,7 +542,11 @@ async def upsert_publisher(
 
 async def genre_stats(conn: Executor, /) -> list[GenreStatsRow]:
     """Per-genre catalogue statistics."""
-    rows = await conn.fetch(GENRE_STATS)
+    try:
+        rows = await conn.fetch(GENRE_STATS)
+    except PostgresError as error:
+        error.add_note("query GenreStats (queries/books.sql:98)")
+        raise
     return [
         GenreStatsRow(
             genre=r[0],
@@ -496,7 +566,11 @@ async def retire_books_published_before(
     published_on: datetime.date,
 ) -> int:
     """Mark old books as out of print."""
-    status = await conn.execute(RETIRE_BOOKS_PUBLISHED_BEFORE, published_on)
+    try:
+        status = await conn.execute(RETIRE_BOOKS_PUBLISHED_BEFORE, published_on)
+    except PostgresError as error:
+        error.add_note("query RetireBooksPublishedBefore (queries/books.sql:110)")
+        raise
     return int(status.rpartition(" ")[2])
 
 
@@ -507,7 +581,11 @@ async def list_books_by_format(
     format: BookFormat,
 ) -> list[ListBooksByFormatRow]:
     """Books available in a format, as the main edition or another one."""
-    rows = await conn.fetch(LIST_BOOKS_BY_FORMAT, format)
+    try:
+        rows = await conn.fetch(LIST_BOOKS_BY_FORMAT, format)
+    except PostgresError as error:
+        error.add_note("query ListBooksByFormat (queries/books.sql:115)")
+        raise
     return [
         ListBooksByFormatRow(
             id=r[0],
@@ -527,7 +605,11 @@ async def set_book_formats(
     others: Sequence[BookFormat | None],
     id: int,
 ) -> int:
-    status = await conn.execute(SET_BOOK_FORMATS, format, others, id)
+    try:
+        status = await conn.execute(SET_BOOK_FORMATS, format, others, id)
+    except PostgresError as error:
+        error.add_note("query SetBookFormats (queries/books.sql:122)")
+        raise
     return int(status.rpartition(" ")[2])
 
 
@@ -538,7 +620,11 @@ async def get_books_by_ids(
     ids: Sequence[int],
 ) -> list[GetBooksByIdsRow]:
     """Books by id, in one round trip: the list is sent as one array parameter."""
-    rows = await conn.fetch(GET_BOOKS_BY_IDS, ids)
+    try:
+        rows = await conn.fetch(GET_BOOKS_BY_IDS, ids)
+    except PostgresError as error:
+        error.add_note("query GetBooksByIds (queries/books.sql:125)")
+        raise
     return [GetBooksByIdsRow(id=r[0], title=r[1], price=r[2]) for r in rows]
 
 
@@ -548,7 +634,11 @@ async def count_books_outside(
     *,
     genres: Sequence[str],
 ) -> int | None:
-    value: int | None = await conn.fetchval(COUNT_BOOKS_OUTSIDE, genres)
+    try:
+        value: int | None = await conn.fetchval(COUNT_BOOKS_OUTSIDE, genres)
+    except PostgresError as error:
+        error.add_note("query CountBooksOutside (queries/books.sql:129)")
+        raise
     return value
 
 
@@ -557,7 +647,11 @@ async def list_books_with_publisher(
     /,
 ) -> list[ListBooksWithPublisherRow]:
     """Each book with its publisher, None when the book has none (sqlc.embed, LEFT JOIN)."""
-    rows = await conn.fetch(LIST_BOOKS_WITH_PUBLISHER)
+    try:
+        rows = await conn.fetch(LIST_BOOKS_WITH_PUBLISHER)
+    except PostgresError as error:
+        error.add_note("query ListBooksWithPublisher (queries/books.sql:132)")
+        raise
     return [
         ListBooksWithPublisherRow(
             book=models.Book(
@@ -602,7 +696,11 @@ async def get_book_author_link(
     author_id: int,
 ) -> GetBookAuthorLinkRow | None:
     """One author of a book, with the link's position (sqlc.embed on both sides of an inner join)."""
-    row = await conn.fetchrow(GET_BOOK_AUTHOR_LINK, book_id, author_id)
+    try:
+        row = await conn.fetchrow(GET_BOOK_AUTHOR_LINK, book_id, author_id)
+    except PostgresError as error:
+        error.add_note("query GetBookAuthorLink (queries/books.sql:139)")
+        raise
     if row is None:
         return None
     return GetBookAuthorLinkRow(

@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Sequence
 
+from asyncpg import PostgresError
 from pydantic import BaseModel, JsonValue
 
 from . import Executor, models
@@ -167,14 +168,18 @@ async def create_customer(
     marketing_opt_in: bool,
     preferences: JsonValue | None,
 ) -> models.Customer | None:
-    row = await conn.fetchrow(
-        CREATE_CUSTOMER,
-        email,
-        display_name,
-        phone,
-        marketing_opt_in,
-        None if preferences is None else json.dumps(preferences),
-    )
+    try:
+        row = await conn.fetchrow(
+            CREATE_CUSTOMER,
+            email,
+            display_name,
+            phone,
+            marketing_opt_in,
+            None if preferences is None else json.dumps(preferences),
+        )
+    except PostgresError as error:
+        error.add_note("query CreateCustomer (queries/orders.sql:1)")
+        raise
     if row is None:
         return None
     return models.Customer(
@@ -198,7 +203,11 @@ async def get_customer_by_public_id(
     public_id: uuid.UUID,
 ) -> models.Customer | None:
     """Customers are addressed by their public UUID in URLs."""
-    row = await conn.fetchrow(GET_CUSTOMER_BY_PUBLIC_ID, public_id)
+    try:
+        row = await conn.fetchrow(GET_CUSTOMER_BY_PUBLIC_ID, public_id)
+    except PostgresError as error:
+        error.add_note("query GetCustomerByPublicID (queries/orders.sql:6)")
+        raise
     if row is None:
         return None
     return models.Customer(
@@ -222,7 +231,11 @@ async def record_customer_login(
     id: int,
     last_login_at: datetime.datetime | None,
 ) -> None:
-    await conn.execute(RECORD_CUSTOMER_LOGIN, id, last_login_at)
+    try:
+        await conn.execute(RECORD_CUSTOMER_LOGIN, id, last_login_at)
+    except PostgresError as error:
+        error.add_note("query RecordCustomerLogin (queries/orders.sql:10)")
+        raise
 
 
 async def update_customer_preferences(
@@ -233,12 +246,17 @@ async def update_customer_preferences(
     preferred_delivery_time: datetime.time | None,
     id: int,
 ) -> str:
-    return await conn.execute(
-        UPDATE_CUSTOMER_PREFERENCES,
-        None if preferences is None else json.dumps(preferences),
-        preferred_delivery_time,
-        id,
-    )
+    try:
+        status = await conn.execute(
+            UPDATE_CUSTOMER_PREFERENCES,
+            None if preferences is None else json.dumps(preferences),
+            preferred_delivery_time,
+            id,
+        )
+    except PostgresError as error:
+        error.add_note("query UpdateCustomerPreferences (queries/orders.sql:13)")
+        raise
+    return status
 
 
 async def create_order(
@@ -250,13 +268,17 @@ async def create_order(
     discount_codes: Sequence[str | None] | None,
     notes: str | None,
 ) -> CreateOrderRow | None:
-    row = await conn.fetchrow(
-        CREATE_ORDER,
-        customer_id,
-        None if shipping_address is None else json.dumps(shipping_address),
-        discount_codes,
-        notes,
-    )
+    try:
+        row = await conn.fetchrow(
+            CREATE_ORDER,
+            customer_id,
+            None if shipping_address is None else json.dumps(shipping_address),
+            discount_codes,
+            notes,
+        )
+    except PostgresError as error:
+        error.add_note("query CreateOrder (queries/orders.sql:18)")
+        raise
     if row is None:
         return None
     return CreateOrderRow(id=row[0], status=row[1], placed_at=row[2])
@@ -272,7 +294,18 @@ async def add_order_item(
     unit_price: decimal.Decimal,
 ) -> str:
     """Add a book to an order; adding the same book again increases the quantity."""
-    return await conn.execute(ADD_ORDER_ITEM, order_id, book_id, quantity, unit_price)
+    try:
+        status = await conn.execute(
+            ADD_ORDER_ITEM,
+            order_id,
+            book_id,
+            quantity,
+            unit_price,
+        )
+    except PostgresError as error:
+        error.add_note("query AddOrderItem (queries/orders.sql:23)")
+        raise
+    return status
 
 
 async def recalculate_order_total(
@@ -282,15 +315,23 @@ async def recalculate_order_total(
     order_id: int,
 ) -> decimal.Decimal | None:
     """Store and return the order total computed from its items."""
-    value: decimal.Decimal | None = await conn.fetchval(
-        RECALCULATE_ORDER_TOTAL,
-        order_id,
-    )
+    try:
+        value: decimal.Decimal | None = await conn.fetchval(
+            RECALCULATE_ORDER_TOTAL,
+            order_id,
+        )
+    except PostgresError as error:
+        error.add_note("query RecalculateOrderTotal (queries/orders.sql:29)")
+        raise
     return value
 
 
 async def get_order(conn: Executor, /, *, id: int) -> models.Order | None:
-    row = await conn.fetchrow(GET_ORDER, id)
+    try:
+        row = await conn.fetchrow(GET_ORDER, id)
+    except PostgresError as error:
+        error.add_note("query GetOrder (queries/orders.sql:40)")
+        raise
     if row is None:
         return None
     return models.Order(
@@ -315,7 +356,11 @@ async def list_orders_for_customer(
     limit: int,
     offset: int,
 ) -> list[ListOrdersForCustomerRow]:
-    rows = await conn.fetch(LIST_ORDERS_FOR_CUSTOMER, customer_id, limit, offset)
+    try:
+        rows = await conn.fetch(LIST_ORDERS_FOR_CUSTOMER, customer_id, limit, offset)
+    except PostgresError as error:
+        error.add_note("query ListOrdersForCustomer (queries/orders.sql:43)")
+        raise
     return [
         ListOrdersForCustomerRow(
             id=r[0],
@@ -334,7 +379,11 @@ async def get_order_items(
     *,
     order_id: int,
 ) -> list[GetOrderItemsRow]:
-    rows = await conn.fetch(GET_ORDER_ITEMS, order_id)
+    try:
+        rows = await conn.fetch(GET_ORDER_ITEMS, order_id)
+    except PostgresError as error:
+        error.add_note("query GetOrderItems (queries/orders.sql:50)")
+        raise
     return [
         GetOrderItemsRow(
             book_id=r[0],
@@ -350,7 +399,11 @@ async def get_order_items(
 
 async def update_order_status(conn: Executor, /, *, status: str, id: int) -> int:
     """Move an order to a new status; stamps shipped_at the first time it ships."""
-    status_ = await conn.execute(UPDATE_ORDER_STATUS, status, id)
+    try:
+        status_ = await conn.execute(UPDATE_ORDER_STATUS, status, id)
+    except PostgresError as error:
+        error.add_note("query UpdateOrderStatus (queries/orders.sql:57)")
+        raise
     return int(status_.rpartition(" ")[2])
 
 
@@ -361,7 +414,11 @@ async def cancel_stale_pending_orders(
     max_age: datetime.timedelta,
 ) -> int:
     """Cancel orders that have been pending for longer than max_age."""
-    status = await conn.execute(CANCEL_STALE_PENDING_ORDERS, max_age)
+    try:
+        status = await conn.execute(CANCEL_STALE_PENDING_ORDERS, max_age)
+    except PostgresError as error:
+        error.add_note("query CancelStalePendingOrders (queries/orders.sql:64)")
+        raise
     return int(status.rpartition(" ")[2])
 
 
@@ -371,12 +428,20 @@ async def list_order_ids_with_discount_code(
     *,
     code: str,
 ) -> list[int]:
-    rows = await conn.fetch(LIST_ORDER_IDS_WITH_DISCOUNT_CODE, code)
+    try:
+        rows = await conn.fetch(LIST_ORDER_IDS_WITH_DISCOUNT_CODE, code)
+    except PostgresError as error:
+        error.add_note("query ListOrderIDsWithDiscountCode (queries/orders.sql:70)")
+        raise
     return [r[0] for r in rows]
 
 
 async def delete_order(conn: Executor, /, *, id: int) -> None:
-    await conn.execute(DELETE_ORDER, id)
+    try:
+        await conn.execute(DELETE_ORDER, id)
+    except PostgresError as error:
+        error.add_note("query DeleteOrder (queries/orders.sql:73)")
+        raise
 
 
 async def top_customers_by_spend(
@@ -386,7 +451,11 @@ async def top_customers_by_spend(
     limit: int,
 ) -> list[TopCustomersBySpendRow]:
     """Best customers by total spent on non-cancelled orders."""
-    rows = await conn.fetch(TOP_CUSTOMERS_BY_SPEND, limit)
+    try:
+        rows = await conn.fetch(TOP_CUSTOMERS_BY_SPEND, limit)
+    except PostgresError as error:
+        error.add_note("query TopCustomersBySpend (queries/orders.sql:76)")
+        raise
     return [
         TopCustomersBySpendRow(
             id=r[0],
@@ -407,7 +476,11 @@ async def monthly_revenue(
     end_date: datetime.date,
 ) -> list[MonthlyRevenueRow]:
     """Revenue per calendar month between two dates (inclusive start, exclusive end)."""
-    rows = await conn.fetch(MONTHLY_REVENUE, start_date, end_date)
+    try:
+        rows = await conn.fetch(MONTHLY_REVENUE, start_date, end_date)
+    except PostgresError as error:
+        error.add_note("query MonthlyRevenue (queries/orders.sql:90)")
+        raise
     return [
         MonthlyRevenueRow(
             month=r[0],
@@ -426,7 +499,11 @@ async def list_best_sellers(
     limit: int,
 ) -> list[ListBestSellersRow]:
     """Top of the sales chart, from the book_sales view."""
-    rows = await conn.fetch(LIST_BEST_SELLERS, limit)
+    try:
+        rows = await conn.fetch(LIST_BEST_SELLERS, limit)
+    except PostgresError as error:
+        error.add_note("query ListBestSellers (queries/orders.sql:103)")
+        raise
     return [
         ListBestSellersRow(book_id=r[0], title=r[1], copies_sold=r[2], revenue=r[3])
         for r in rows

@@ -9,6 +9,7 @@ import decimal
 from collections.abc import Sequence
 
 import asyncpg
+from asyncpg import PostgresError
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from bookshop.documents import PromotionRules
@@ -61,14 +62,18 @@ async def create_promotion(
     rules: PromotionRules,
 ) -> models.Promotion | None:
     """A promotion for some books, active during a period."""
-    row = await conn.fetchrow(
-        CREATE_PROMOTION,
-        code,
-        percent_off,
-        active_during,
-        book_ids,
-        _PROMOTION_RULES_ADAPTER.dump_json(rules).decode(),
-    )
+    try:
+        row = await conn.fetchrow(
+            CREATE_PROMOTION,
+            code,
+            percent_off,
+            active_during,
+            book_ids,
+            _PROMOTION_RULES_ADAPTER.dump_json(rules).decode(),
+        )
+    except PostgresError as error:
+        error.add_note("query CreatePromotion (queries/promotions.sql:1)")
+        raise
     if row is None:
         return None
     return models.Promotion(
@@ -87,7 +92,11 @@ async def active_promotions(
     *,
     at: datetime.datetime,
 ) -> list[models.Promotion]:
-    rows = await conn.fetch(ACTIVE_PROMOTIONS, at)
+    try:
+        rows = await conn.fetch(ACTIVE_PROMOTIONS, at)
+    except PostgresError as error:
+        error.add_note("query ActivePromotions (queries/promotions.sql:7)")
+        raise
     return [
         models.Promotion(
             id=r[0],
@@ -107,7 +116,11 @@ async def promotions_for_book(
     *,
     book_id: int,
 ) -> list[PromotionsForBookRow]:
-    rows = await conn.fetch(PROMOTIONS_FOR_BOOK, book_id)
+    try:
+        rows = await conn.fetch(PROMOTIONS_FOR_BOOK, book_id)
+    except PostgresError as error:
+        error.add_note("query PromotionsForBook (queries/promotions.sql:10)")
+        raise
     return [
         PromotionsForBookRow(
             code=r[0],
@@ -125,16 +138,24 @@ async def set_delivery_address(
     delivery_address: PostalAddress | None,
     id: int,
 ) -> int:
-    status = await conn.execute(
-        SET_DELIVERY_ADDRESS,
-        None if delivery_address is None else encode_postal_address(delivery_address),
-        id,
-    )
+    try:
+        status = await conn.execute(
+            SET_DELIVERY_ADDRESS,
+            None if delivery_address is None else encode_postal_address(delivery_address),
+            id,
+        )
+    except PostgresError as error:
+        error.add_note("query SetDeliveryAddress (queries/promotions.sql:13)")
+        raise
     return int(status.rpartition(" ")[2])
 
 
 async def get_delivery_address(conn: Executor, /, *, id: int) -> PostalAddress | None:
-    value = await conn.fetchval(GET_DELIVERY_ADDRESS, id)
+    try:
+        value = await conn.fetchval(GET_DELIVERY_ADDRESS, id)
+    except PostgresError as error:
+        error.add_note("query GetDeliveryAddress (queries/promotions.sql:16)")
+        raise
     return None if value is None else decode_postal_address(value)
 
 
@@ -144,5 +165,9 @@ async def orders_shipped_to(
     *,
     country_code: str,
 ) -> list[OrdersShippedToRow]:
-    rows = await conn.fetch(ORDERS_SHIPPED_TO, country_code)
+    try:
+        rows = await conn.fetch(ORDERS_SHIPPED_TO, country_code)
+    except PostgresError as error:
+        error.add_note("query OrdersShippedTo (queries/promotions.sql:19)")
+        raise
     return [OrdersShippedToRow(id=r[0], city=r[1]) for r in rows]

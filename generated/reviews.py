@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import decimal
 
+from asyncpg import PostgresError
 from pydantic import BaseModel
 
 from . import Executor, models
@@ -73,15 +74,19 @@ async def create_review(
     body: str | None,
     sentiment_score: float | None,
 ) -> models.Review | None:
-    row = await conn.fetchrow(
-        CREATE_REVIEW,
-        book_id,
-        customer_id,
-        rating,
-        title,
-        body,
-        sentiment_score,
-    )
+    try:
+        row = await conn.fetchrow(
+            CREATE_REVIEW,
+            book_id,
+            customer_id,
+            rating,
+            title,
+            body,
+            sentiment_score,
+        )
+    except PostgresError as error:
+        error.add_note("query CreateReview (queries/reviews.sql:1)")
+        raise
     if row is None:
         return None
     return models.Review(
@@ -106,7 +111,11 @@ async def list_reviews_for_book(
     offset: int,
 ) -> list[ListReviewsForBookRow]:
     """Reviews for a book, most helpful first; the reviewer may have deleted their account."""
-    rows = await conn.fetch(LIST_REVIEWS_FOR_BOOK, book_id, limit, offset)
+    try:
+        rows = await conn.fetch(LIST_REVIEWS_FOR_BOOK, book_id, limit, offset)
+    except PostgresError as error:
+        error.add_note("query ListReviewsForBook (queries/reviews.sql:6)")
+        raise
     return [
         ListReviewsForBookRow(
             id=r[0],
@@ -127,7 +136,11 @@ async def get_book_rating_summary(
     *,
     book_id: int,
 ) -> GetBookRatingSummaryRow | None:
-    row = await conn.fetchrow(GET_BOOK_RATING_SUMMARY, book_id)
+    try:
+        row = await conn.fetchrow(GET_BOOK_RATING_SUMMARY, book_id)
+    except PostgresError as error:
+        error.add_note("query GetBookRatingSummary (queries/reviews.sql:15)")
+        raise
     if row is None:
         return None
     return GetBookRatingSummaryRow(
@@ -139,15 +152,28 @@ async def get_book_rating_summary(
 
 
 async def vote_review_helpful(conn: Executor, /, *, id: int) -> int:
-    status = await conn.execute(VOTE_REVIEW_HELPFUL, id)
+    try:
+        status = await conn.execute(VOTE_REVIEW_HELPFUL, id)
+    except PostgresError as error:
+        error.add_note("query VoteReviewHelpful (queries/reviews.sql:20)")
+        raise
     return int(status.rpartition(" ")[2])
 
 
 async def delete_review(conn: Executor, /, *, id: int, customer_id: int) -> str:
-    return await conn.execute(DELETE_REVIEW, id, customer_id)
+    try:
+        status = await conn.execute(DELETE_REVIEW, id, customer_id)
+    except PostgresError as error:
+        error.add_note("query DeleteReview (queries/reviews.sql:23)")
+        raise
+    return status
 
 
 async def refresh_average_ratings(conn: Executor, /) -> int:
     """Recompute the cached average_rating on every reviewed book."""
-    status = await conn.execute(REFRESH_AVERAGE_RATINGS)
+    try:
+        status = await conn.execute(REFRESH_AVERAGE_RATINGS)
+    except PostgresError as error:
+        error.add_note("query RefreshAverageRatings (queries/reviews.sql:26)")
+        raise
     return int(status.rpartition(" ")[2])

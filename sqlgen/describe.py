@@ -18,7 +18,7 @@ from sqlgen.catalog import Catalog
 from sqlgen.database import DbConnection, ServerError
 from sqlgen.errors import Diagnostic, UserError
 from sqlgen.pgtree import Node, NodeTreeError, parse_node_tree
-from sqlgen.source import QuerySource
+from sqlgen.source import Command, QuerySource
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,21 @@ def describe_query(conn: DbConnection, query: QuerySource, trees: list[str]) -> 
         for i in range(result.nfields)
     )
     params = tuple(result.param_type(i) for i in range(result.nparams))
-    return Described(query, params, columns, _statement_tree(trees))
+    tree = _statement_tree(trees)
+    if query.command in (Command.BATCHONE, Command.BATCHMANY):
+        batch = pgconn.prepare(b"", query.batch_sql.encode())
+        if batch.status != pq.ExecStatus.COMMAND_OK:
+            error = ServerError.from_result(batch)
+            raise UserError(
+                [
+                    query.diagnostic(
+                        f"{query.command.value} runs the statement inside `WITH batch AS MATERIALIZED (…)`,"
+                        f" where PostgreSQL rejects it: {error.message}",
+                        hint="move a data-modifying WITH into the statement itself, or use :many per parameter set",
+                    )
+                ]
+            )
+    return Described(query, params, columns, tree)
 
 
 def _statement_tree(messages: Iterable[str]) -> Node | None:

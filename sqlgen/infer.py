@@ -23,8 +23,8 @@ from sqlgen.catalog import Catalog, Table
 from sqlgen.describe import Described
 from sqlgen.errors import UserError
 from sqlgen.nullability import RTE_GROUP, Nullability, Verdict
-from sqlgen.pgtree import Node
-from sqlgen.source import Embed
+from sqlgen.pgtree import Node, walk
+from sqlgen.source import Command, Embed
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,21 @@ class TypedEmbed:
 
 
 @dataclass(frozen=True)
+class CopyTarget:
+    """Where a `:copyfrom` statement's rows go: `columns[i]` receives parameter i + 1."""
+
+    schema: str
+    table: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TypedQuery:
     described: Described
     params: tuple[TypedParam, ...]
     columns: tuple[TypedColumn, ...]
     embeds: tuple[TypedEmbed, ...] = ()
+    copy_target: CopyTarget | None = None
 
 
 def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node] | None = None) -> TypedQuery:
@@ -87,7 +97,40 @@ def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node
             TypedColumn(name, column.type_oid, verdict.nullable, verdict.reason, column.table_oid, column.column_number)
         )
     embeds = tuple(_typed_embed(described, embed, catalog, judge) for embed in described.query.embeds)
-    return TypedQuery(described, params, tuple(columns), embeds)
+    copy_target = _copy_target(described, catalog) if described.query.command is Command.COPYFROM else None
+    return TypedQuery(described, params, tuple(columns), embeds, copy_target)
+
+
+def _copy_target(described: Described, catalog: Catalog) -> CopyTarget:
+    """The table and columns of `INSERT INTO t (a, b) VALUES (@a, @b)`: what COPY can do instead."""
+    query, tree = described.query, described.tree
+    shape = UserError(
+        [
+            query.diagnostic(
+                ":copyfrom needs `INSERT INTO table (columns) VALUES (parameters)`, each value one parameter",
+                hint="COPY loads values as they are: move expressions and defaults out of VALUES, drop RETURNING"
+                " and ON CONFLICT, or use :batchexec",
+            )
+        ]
+    )
+    if tree is None or tree.int("commandType") != 3 or tree.nodes("returningList") or tree.node("onConflict"):
+        raise shape
+    table = catalog.tables.get(tree.nodes("rtable")[tree.int("resultRelation") - 1].int("relid"))
+    by_param: dict[int, str] = {}
+    for entry in tree.nodes("targetList"):
+        expr = entry.node("expr")
+        if expr is not None and all(n.int("location", -1) == -1 for n in walk(expr)):
+            continue  # the default of a column the INSERT leaves out, which COPY fills in too
+        while expr is not None and (
+            expr.type in ("RELABELTYPE", "COERCETODOMAIN") or (expr.type == "FUNCEXPR" and expr.int("funcformat") == 2)
+        ):  # the column's length, precision or domain check, which COPY applies as well
+            expr = expr.node("arg") or next(iter(expr.nodes("args")), None)
+        if expr is None or expr.type != "PARAM" or expr.int("paramid") in by_param:
+            raise shape
+        by_param[expr.int("paramid")] = entry.text("resname") or ""
+    if table is None or sorted(by_param) != list(range(1, len(described.param_types) + 1)) or not by_param:
+        raise shape
+    return CopyTarget(table.schema, table.name, tuple(by_param[n] for n in sorted(by_param)))
 
 
 _UNANALYSED = Verdict(True, "nullable: the server sent no analysis of the statement")

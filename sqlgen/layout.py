@@ -29,6 +29,7 @@ class ModelView:
     doc: str
     fields: tuple[FieldView, ...]
     arbitrary: bool = False  # needs `model_config = ConfigDict(arbitrary_types_allowed=True)`
+    base: str = "BaseModel"  # or "NamedTuple", for the parameter sets of batched commands
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,7 @@ class EnumView:
 @dataclass(frozen=True)
 class FunctionView:
     name: str
-    constant: str
-    sql_literal: str
+    constants: tuple[tuple[str, str], ...]  # (name, string literal): the SQL it runs
     signature: str  # from the opening parenthesis to the return annotation
     doc_literal: str | None
     body: tuple[str, ...]

@@ -24,7 +24,14 @@ GENERATED_MODULES = frozenset(
     {"asyncpg", "builtins", "datetime", "decimal", "ipaddress", "json", "models", "re", "uuid"}
 )
 GENERATED_NAMES = GENERATED_MODULES | {
+    "AnyConnection",
+    "AsyncIterator",
     "BaseModel",
+    "CopyOutput",
+    "Iterable",
+    "NamedTuple",
+    "NoActiveSQLTransactionError",
+    "PostgresError",
     "ConfigDict",
     "Executor",
     "JsonValue",

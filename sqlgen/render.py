@@ -9,6 +9,7 @@ formatting rules.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -103,7 +104,7 @@ def _environment() -> jinja2.Environment:
 
 def _module_view(file: QueryFile, typemap: TypeMap, table_models: Mapping[int, TableModel]) -> ModuleView:
     diagnostics: list[Diagnostic] = []
-    imports: set[str] = {"from . import Executor"}
+    imports: set[str] = set()
     definitions: set[str] = set()
     codecs: set[str] = set()
     row_models: list[ModelView] = []
@@ -124,22 +125,23 @@ def _module_view(file: QueryFile, typemap: TypeMap, table_models: Mapping[int, T
             continue
         seen[name] = typed
         try:
-            function, model, needed, needed_definitions, needed_codecs = _function_view(
-                name, typed, typemap, table_models
+            function, models, needed, needed_definitions, needed_codecs = _function_view(
+                name, typed, typemap, table_models, file.source_path
             )
         except UserError as err:
             diagnostics.extend(err.diagnostics)
             continue
         functions.append(function)
-        if model is not None:
-            row_models.append(model)
+        row_models.extend(models)
         imports |= needed
         definitions |= needed_definitions
         codecs |= needed_codecs
     if diagnostics:
         raise UserError(diagnostics)
-    if row_models:
+    if any(m.base == "BaseModel" for m in row_models):
         imports.add("from pydantic import BaseModel")
+    if any(m.base == "NamedTuple" for m in row_models):
+        imports.add("from typing import NamedTuple")
     if any(m.arbitrary for m in row_models):
         imports.add("from pydantic import ConfigDict")
     view = ModuleView(
@@ -155,8 +157,8 @@ def _module_view(file: QueryFile, typemap: TypeMap, table_models: Mapping[int, T
 
 
 def _function_view(
-    name: str, typed: TypedQuery, typemap: TypeMap, table_models: Mapping[int, TableModel]
-) -> tuple[FunctionView, ModelView | None, set[str], set[str], set[str]]:
+    name: str, typed: TypedQuery, typemap: TypeMap, table_models: Mapping[int, TableModel], source_path: str
+) -> tuple[FunctionView, list[ModelView], set[str], set[str], set[str]]:
     query = typed.described.query
     imports: set[str] = set()
     diagnostics: list[Diagnostic] = []
@@ -201,32 +203,58 @@ def _function_view(
     if diagnostics:
         raise UserError(diagnostics)
 
+    command = query.command
     arg_names = unique(parameter_name(p.name, RESERVED_PARAMETER_NAMES) for p in typed.params)
-    signature_args = ["conn: Executor", "/"]
-    call_args = [_constant_name(query.name)]
-    if typed.params:
-        signature_args.append("*")
+    taken = {*typemap.class_names.values(), *typemap.imported_names}
+    models: list[ModelView] = []
+    executor = "AnyConnection" if command is Command.ITER else "Executor"
+    imports.add(f"from . import {executor}")
+    if command is Command.COPYTO:
+        imports.add("from . import CopyOutput")
+    signature_args = [f"conn: {executor}", "/"]
+    arguments: list[str] = []  # the query's arguments, converted for asyncpg
     for arg, param, py in zip(arg_names, typed.params, param_types, strict=True):
-        signature_args.append(f"{arg}: {optional(py.as_param(), param.nullable)}")
         imports |= py.imports | py.param_imports
-        call_args.append(convert(py.encode, arg, param.nullable))
+        arguments.append(convert(py.encode, arg, param.nullable))
         if py.encode:
             imports |= py.encode_imports
+    annotations = [optional(py.as_param(), p.nullable) for p, py in zip(typed.params, param_types, strict=True)]
+    if command.batched:
+        params_model = _class_name(f"{pascal_case(query.name)}Params", taken)
+        taken.add(params_model)
+        models.append(
+            ModelView(
+                params_model,
+                f"One parameter set of {name}.",
+                tuple(FieldView(a, t) for a, t in zip(arg_names, annotations, strict=True)),
+                base="NamedTuple",
+            )
+        )
+        signature_args.append(f"{'rows' if command is Command.COPYFROM else 'params'}: Iterable[{params_model}]")
+        imports.add("from collections.abc import Iterable")
+    else:
+        if command is Command.COPYTO:
+            signature_args.append(f"{_local('output', arg_names)}: CopyOutput")
+        if typed.params or command is Command.ITER:
+            signature_args.append("*")
+        signature_args.extend(f"{a}: {t}" for a, t in zip(arg_names, annotations, strict=True))
+        if command is Command.ITER:
+            signature_args.append(f"{_local('prefetch', arg_names)}: int = 50")
 
-    model: ModelView | None = None
     model_ref: str | None = None
     fields: list[_RowField] = []
-    if len(columns) > 1 or typed.embeds:
+    if command is not Command.COPYTO and (len(columns) > 1 or typed.embeds):
         reused = None if typed.embeds else _reusable_model(columns, table_models)
         if reused is None:
             fields = _row_fields(typed, column_types, table_models)
-            taken = {*typemap.class_names.values(), *typemap.imported_names}
-            model_ref = next(n for n in unique([*taken, f"{pascal_case(query.name)}Row"]) if n not in taken)
-            model = ModelView(
-                model_ref,
-                f"A row returned by {name}.",
-                tuple(FieldView(f.name, f.annotation) for f in fields),
-                any(t.arbitrary for i, t in enumerate(column_types) if not _embedded(typed, i)),
+            model_ref = _class_name(f"{pascal_case(query.name)}Row", taken)
+            models.append(
+                ModelView(
+                    model_ref,
+                    f"A row returned by {name}.",
+                    tuple(FieldView(f.name, f.annotation) for f in fields),
+                    any(t.arbitrary for i, t in enumerate(column_types) if not _embedded(typed, i)),
+                )
             )
             if typed.embeds:
                 imports.add("from . import models")
@@ -237,19 +265,48 @@ def _function_view(
             ]
             model_ref = f"models.{reused.name}"
             imports.add("from . import models")
-    result_type, body = _body(query.command, columns, column_types, call_args, model_ref, fields, arg_names)
     for index, py in enumerate(column_types):
-        if model is not None and not _embedded(typed, index):  # the annotation appears here, not only in models.py
-            imports |= py.imports
+        if command is Command.COPYTO:
+            break
+        if (model_ref is None or not model_ref.startswith("models.")) and not _embedded(typed, index):
+            imports |= py.imports  # the annotation appears in this module, not only in models.py
         if py.decode:
             imports |= py.decode_imports
 
+    shape = _Shape(
+        name, command, _constant_name(query.name), arg_names, arguments, columns, column_types, model_ref, fields
+    )
+    result_type, before, call, after, extra_imports = _body(shape, typed)
+    imports |= extra_imports | {"from asyncpg import PostgresError"}
+    where = f"query {query.name} ({source_path}:{query.file.location(query.annotation_offset).line})"
+    body = [
+        *before,
+        "try:",
+        *("    " + line for line in call),
+        "except PostgresError as error:",
+        f"    error.add_note({_quoted(where)})",
+        "    raise",
+        *after,
+    ]
+    if command is Command.ITER:
+        body = [
+            "if not conn.is_in_transaction():",
+            "    raise NoActiveSQLTransactionError(",
+            f'        "{name} reads from a server-side cursor, which needs a transaction:"',
+            '        " call it inside `async with conn.transaction():`"',
+            "    )",
+            *body,
+        ]
+        imports.add("from asyncpg.exceptions import NoActiveSQLTransactionError")
+
     returns = f" -> {result_type}"
     signature = wrap_call("", signature_args, indent=0, prefix_len=len(f"async def {name}{returns}:")) + returns
+    constants = [(_constant_name(query.name), string_literal(query.sql))]
+    if command in (Command.BATCHONE, Command.BATCHMANY):
+        constants.append((f"{_constant_name(query.name)}_BATCH", string_literal(query.batch_sql)))
     function = FunctionView(
         name=name,
-        constant=_constant_name(query.name),
-        sql_literal=string_literal(query.sql),
+        constants=tuple(constants),
         signature=signature,
         doc_literal=string_literal(query.doc) if query.doc else None,
         body=tuple(body),
@@ -257,61 +314,193 @@ def _function_view(
     converted = [t for t in param_types if t.encode] + [t for t in column_types if t.decode]
     definitions = set().union(*(t.definitions for t in converted))
     codecs = set().union(*(t.codecs for t in (*param_types, *column_types)))
-    return function, model, imports, definitions, codecs
+    return function, models, imports, definitions, codecs
 
 
-def _body(
-    command: Command,
-    columns: Sequence[TypedColumn],
-    types: Sequence[PyType],
-    call_args: list[str],
-    model: str | None,
-    fields: Sequence[_RowField],
-    arg_names: Sequence[str],
-) -> tuple[str, list[str]]:
-    row, rows, value, status = (_local(name, arg_names) for name in ("row", "rows", "value", "status"))
+def _class_name(wanted: str, taken: set[str]) -> str:
+    return next(n for n in unique([*taken, wanted]) if n not in taken)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a function body is made from."""
+
+    name: str
+    command: Command
+    constant: str
+    arg_names: Sequence[str]
+    arguments: Sequence[str]  # the query's arguments as expressions over the function's parameters
+    columns: Sequence[TypedColumn]
+    types: Sequence[PyType]
+    model: str | None  # the row model, or None for a single value
+    fields: Sequence[_RowField]
+
+
+_Body = tuple[str, list[str], list[str], list[str], set[str]]
+
+
+def _body(shape: _Shape, typed: TypedQuery) -> _Body:
+    """The result annotation; the lines before the asyncpg call, the call (inside `try:`), and after; imports.
+
+    Lines are relative to the function body; a line's continuation lines carry their full indentation.
+    """
+    command, model, fields = shape.command, shape.model, shape.fields
+    row, rows, value, status = (_local(name, shape.arg_names) for name in ("row", "rows", "value", "status"))
+    call_args = [shape.constant, *shape.arguments]
     if command is Command.EXEC:
-        return "None", [wrap_call("await conn.execute", call_args, indent=4)]
+        return "None", [], [wrap_call("await conn.execute", call_args, indent=8)], [], set()
     if command is Command.EXECROWS:
-        return "int", [
-            wrap_call(f"{status} = await conn.execute", call_args, indent=4),
-            f'return int({status}.rpartition(" ")[2])',
-        ]
+        return "int", [], [wrap_call(f"{status} = await conn.execute", call_args, indent=8)], [_count(status)], set()
     if command is Command.EXECRESULT:
-        return "str", [wrap_call("return await conn.execute", call_args, indent=4)]
+        call = wrap_call(f"{status} = await conn.execute", call_args, indent=8)
+        return "str", [], [call], [f"return {status}"], set()
+    if command is Command.COPYTO:
+        output = _local("output", shape.arg_names)
+        arguments = [*call_args, f"output={output}", 'format="csv"', "header=True"]
+        call = wrap_call(f"{status} = await conn.copy_from_query", arguments, indent=8)
+        return "int", [], [call], [_count(status)], set()
+    if command.batched:
+        return _batch_body(shape, typed, status, rows)
+
+    value_type = ""
+    if model is None:
+        value_type = optional(shape.types[0].annotation, shape.columns[0].nullable)
+    if command is Command.ITER:
+        record = _local("record", shape.arg_names)
+        prefetch = _local("prefetch", shape.arg_names)
+        if model is None:
+            item = convert(shape.types[0].decode, f"{record}[0]", shape.columns[0].nullable)
+        else:
+            item = wrap_call(model, [f.argument(record, 16) for f in fields], indent=12)
+        loop = wrap_call(f"async for {record} in conn.cursor", [*call_args, f"prefetch={prefetch}"], indent=8)
+        return (
+            f"AsyncIterator[{model or value_type}]",
+            [],
+            [f"{loop}:", f"    yield {item}"],
+            [],
+            {"from collections.abc import AsyncIterator"},
+        )
 
     if model is None:
-        column, py = columns[0], types[0]
-        value_type = optional(py.annotation, column.nullable)
+        column, py = shape.columns[0], shape.types[0]
         if command is Command.ONE:
             if py.decode is None:
-                return optional(py.annotation, True), [
-                    wrap_call(f"{value}: {optional(py.annotation, True)} = await conn.fetchval", call_args, indent=4),
-                    f"return {value}",
-                ]
-            return optional(py.annotation, True), [
-                wrap_call(f"{value} = await conn.fetchval", call_args, indent=4),
-                f"return {convert(py.decode, value, True)}",
-            ]
-        return f"list[{value_type}]", [
-            wrap_call(f"{rows} = await conn.fetch", call_args, indent=4),
-            f"return [{convert(py.decode, 'r[0]', column.nullable)} for r in {rows}]",
-        ]
+                annotated = f"{value}: {optional(py.annotation, True)} = await conn.fetchval"
+                call = wrap_call(annotated, call_args, indent=8)
+                return optional(py.annotation, True), [], [call], [f"return {value}"], set()
+            call = wrap_call(f"{value} = await conn.fetchval", call_args, indent=8)
+            return optional(py.annotation, True), [], [call], [f"return {convert(py.decode, value, True)}"], set()
+        call = wrap_call(f"{rows} = await conn.fetch", call_args, indent=8)
+        item = convert(py.decode, "r[0]", column.nullable)
+        return f"list[{value_type}]", [], [call], [f"return [{item} for r in {rows}]"], set()
 
-    variable = row if command is Command.ONE else "r"
     if command is Command.ONE:
-        return f"{model} | None", [
-            wrap_call(f"{row} = await conn.fetchrow", call_args, indent=4),
-            f"if {row} is None:",
-            "    return None",
-            wrap_call(f"return {model}", [f.argument(variable, 8) for f in fields], indent=4),
-        ]
-    fetch = wrap_call(f"{rows} = await conn.fetch", call_args, indent=4)
-    one_line = f"return [{model}({', '.join(f.argument(variable, 0) for f in fields)}) for r in {rows}]"
+        return (
+            f"{model} | None",
+            [],
+            [wrap_call(f"{row} = await conn.fetchrow", call_args, indent=8)],
+            [
+                f"if {row} is None:",
+                "    return None",
+                wrap_call(f"return {model}", [f.argument(row, 8) for f in fields], indent=4),
+            ],
+            set(),
+        )
+    fetch = wrap_call(f"{rows} = await conn.fetch", call_args, indent=8)
+    return f"list[{model}]", [], [fetch], _list_of_models(model, fields, rows, "r"), set()
+
+
+def _list_of_models(model: str, fields: Sequence[_RowField], rows: str, row: str, offset: int = 0) -> list[str]:
+    """`return [Model(…) for r in rows]`, laid out to fit."""
+    one_line = f"return [{model}({', '.join(f.argument(row, 0, offset) for f in fields)}) for {row} in {rows}]"
     if len(one_line) + 4 <= LINE_WIDTH and "\n" not in one_line:
-        return f"list[{model}]", [fetch, one_line]
-    construct = wrap_call(model, [f.argument(variable, 12) for f in fields], indent=8)
-    return f"list[{model}]", [fetch, "return [", f"    {construct}", f"    for r in {rows}", "]"]
+        return [one_line]
+    construct = wrap_call(model, [f.argument(row, 12, offset) for f in fields], indent=8)
+    return ["return [", f"    {construct}", f"    for {row} in {rows}", "]"]
+
+
+def _batch_body(shape: _Shape, typed: TypedQuery, status: str, rows: str) -> _Body:
+    command, model, fields = shape.command, shape.model, shape.fields
+    source = "rows" if command is Command.COPYFROM else "params"
+    records = _local("records", shape.arg_names)
+    before: list[str] = []
+    if list(shape.arguments) != list(shape.arg_names):  # some values need converting for asyncpg
+        before = [
+            f"{records} = (",
+            f"    {_tuple(shape.arguments)}",
+            f"    for {_tuple(shape.arg_names, bare=True)} in {source}",
+            ")",
+        ]
+        source = records
+    if command is Command.COPYFROM:
+        target = typed.copy_target
+        assert target is not None
+        arguments = [
+            _quoted(target.table),
+            f"schema_name={_quoted(target.schema)}",
+            f"columns={_tuple([_quoted(c) for c in target.columns])}",
+            f"records={source}",
+        ]
+        call = wrap_call(f"{status} = await conn.copy_records_to_table", arguments, indent=8)
+        return "int", before, [call], [_count(status)], set()
+    if command is Command.BATCHEXEC:
+        return "None", before, [wrap_call("await conn.executemany", [shape.constant, source], indent=8)], [], set()
+
+    # :batchone and :batchmany: one pipelined round trip; rows come back tagged with their set's index.
+    index, args, results = (_local(name, shape.arg_names) for name in ("index", "args", "results"))
+    value, unpacked = f"({', '.join([*shape.arguments, index])})", _unpacked(shape.arg_names)
+    before = [f"{args} = [{value} for {index}, {unpacked} in enumerate(params)]"]
+    if len(before[0]) + 4 > LINE_WIDTH:
+        before = [
+            f"{args} = [",
+            f"    {value}",
+            f"    for {index}, {unpacked} in enumerate(params)",
+            "]",
+        ]
+    call = wrap_call(f"{rows} = await conn.fetchmany", [f"{shape.constant}_BATCH", args], indent=8)
+    if model is None:
+        column, py = shape.columns[0], shape.types[0]
+        item_type = optional(py.annotation, column.nullable)
+        item = convert(py.decode, "r[1]", column.nullable)
+    else:
+        item_type = model
+        item = wrap_call(model, [f.argument("r", 12, offset=1) for f in fields], indent=8)
+    if command is Command.BATCHONE:
+        result = optional(item_type, True)
+        after = [
+            f"{results}: list[{result}] = [None] * len({args})",
+            f"for r in reversed({rows}):  # so that the first row of a parameter set is the one kept",
+            f"    {results}[r[0]] = {item}",
+            f"return {results}",
+        ]
+        return f"list[{result}]", before, [call], after, set()
+    after = [
+        f"{results}: list[list[{item_type}]] = [[] for _ in {args}]",
+        f"for r in {rows}:",
+        f"    {results}[r[0]].append({item})",
+        f"return {results}",
+    ]
+    return f"list[list[{item_type}]]", before, [call], after, set()
+
+
+def _tuple(items: Sequence[str], *, bare: bool = False) -> str:
+    """A tuple display: `(a, b)`, `(a,)`; bare (for a `for` target): `a, b`, `(a,)`."""
+    if len(items) == 1:
+        return f"({items[0]},)"
+    joined = ", ".join(items)
+    return joined if bare else f"({joined})"
+
+
+def _unpacked(names: Sequence[str]) -> str:
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})" if names else "_"
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _count(status: str) -> str:
+    return f'return int({status}.rpartition(" ")[2])'
 
 
 @dataclass(frozen=True)
@@ -327,16 +516,20 @@ class _RowField:
     model_fields: tuple[str, ...] = ()
     missing: tuple[int, ...] = ()  # columns all None only when the embedded row is missing (outer join)
 
-    def argument(self, row: str, indent: int) -> str:
-        """`name=value` for the model's constructor, its lines after the first indented at `indent`."""
+    def argument(self, row: str, indent: int, offset: int = 0) -> str:
+        """`name=value` for the model's constructor, its lines after the first indented at `indent`.
+
+        `offset`: how many columns the statement returns before the query's own.
+        """
         cells = [
-            convert(d, f"{row}[{i}]", n) for i, d, n in zip(self.columns, self.decodes, self.nullable, strict=True)
+            convert(d, f"{row}[{i + offset}]", n)
+            for i, d, n in zip(self.columns, self.decodes, self.nullable, strict=True)
         ]
         if self.model is None:
             return f"{self.name}={cells[0]}"
         guard = ""
         if self.missing:
-            guard = f"None if {' and '.join(f'{row}[{i}] is None' for i in self.missing)} else "
+            guard = f"None if {' and '.join(f'{row}[{i + offset}] is None' for i in self.missing)} else "
         prefix = f"{self.name}={guard}"
         arguments = [f"{f}={c}" for f, c in zip(self.model_fields, cells, strict=True)]
         return prefix + wrap_call(self.model, arguments, indent=indent, prefix_len=len(prefix) + 1)

@@ -27,13 +27,23 @@ class Command(enum.Enum):
     EXEC = ":exec"
     EXECROWS = ":execrows"
     EXECRESULT = ":execresult"
+    ITER = ":iter"  # rows streamed from a server-side cursor
+    COPYFROM = ":copyfrom"  # many rows loaded with binary COPY
+    COPYTO = ":copyto"  # the result written out with COPY … TO STDOUT
+    BATCHEXEC = ":batchexec"  # one statement over many parameter sets
+    BATCHONE = ":batchone"
+    BATCHMANY = ":batchmany"
 
     @property
     def returns_rows(self) -> bool:
-        return self in (Command.ONE, Command.MANY)
+        return self in (Command.ONE, Command.MANY, Command.ITER, Command.BATCHONE, Command.BATCHMANY, Command.COPYTO)
+
+    @property
+    def batched(self) -> bool:
+        """Runs over an iterable of parameter sets rather than one."""
+        return self in (Command.COPYFROM, Command.BATCHEXEC, Command.BATCHONE, Command.BATCHMANY)
 
 
-_SQLC_LATER = {":copyfrom", ":batchexec", ":batchmany", ":batchone", ":iter"}
 _ANNOTATION = re.compile(r"--\s*name\s*:")
 _ANNOTATION_PARTS = re.compile(r"--\s*name\s*:\s*(?P<name>\S*)\s*(?P<command>\S*)\s*(?P<rest>.*)$")
 _QUERY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -82,6 +92,11 @@ class QuerySource:
     edits: tuple[Edit, ...]
     params: tuple[Parameter, ...]
     embeds: tuple[Embed, ...] = ()
+
+    @property
+    def batch_sql(self) -> str:
+        """`:batchone`/`:batchmany` run this: each result row tagged with its parameter set's index, in order."""
+        return f"WITH batch AS MATERIALIZED ({self.sql}) SELECT ${len(self.params) + 1}::int4, * FROM batch"
 
     def file_offset(self, sql_offset: int) -> int:
         """Map an offset in `sql` to an offset in the file."""
@@ -226,10 +241,6 @@ def _parse_annotation(file: SourceText, token: Token) -> tuple[str, Command]:
     if not command:
         raise UserError(
             [file.diagnostic(f"annotation for {name} has no command", command_offset, hint=f"add one of {known}")]
-        )
-    if command in _SQLC_LATER:
-        raise UserError(
-            [file.diagnostic(f"command {command} is not supported yet", command_offset, hint=f"use one of {known}")]
         )
     try:
         parsed = Command(command)

@@ -126,7 +126,6 @@ def test_invalid_utf8_is_located(tmp_path) -> None:  # type: ignore[no-untyped-d
             "q.sql:2:12: error: query Q mixes positional ($1) and named (@name) parameters",
         ),
         ("-- name: Q :one\nSELECT sqlc.arg()", "q.sql:2:8: error: sqlc.arg() needs a parameter name"),
-        ("-- name: Q :copyfrom\nSELECT 1", "q.sql:1:12: error: command :copyfrom is not supported yet"),
         ("-- name: Q :one extra\nSELECT 1", "q.sql:1:17: error: unexpected text after :one"),
     ],
 )
