@@ -1,0 +1,1 @@
+"""A FastAPI app on the generated query package: see docs/fastapi.md."""
