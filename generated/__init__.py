@@ -2,8 +2,9 @@
 """Generated query package.
 
 Every query function takes an `Executor` first: an asyncpg `Connection`, a `Pool`, or a
-connection acquired from a pool (`:iter` functions take one connection: `AnyConnection`). Open them with `connect` and `create_pool` below, or
-pass `init=init_connection` to asyncpg's own `create_pool`.
+connection acquired from a pool; `:iter` functions and listeners take one connection
+(`AnyConnection`). Open them with `connect` and `create_pool` below, or pass
+`init=init_connection` to asyncpg's own `create_pool`.
 """
 
 from __future__ import annotations

@@ -31,11 +31,17 @@ SET_BOOK_PRICES = """UPDATE books SET price = $1 WHERE id = $2"""
 
 ADD_PUBLISHERS = """INSERT INTO publishers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id"""
 
-ADD_PUBLISHERS_BATCH = """WITH batch AS MATERIALIZED (INSERT INTO publishers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id) SELECT $2::int4, * FROM batch"""
+ADD_PUBLISHERS_BATCH = """WITH batch AS MATERIALIZED (
+INSERT INTO publishers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id
+)
+SELECT $2::int4, * FROM batch"""
 
 GET_BOOKS_BATCH = """SELECT * FROM books WHERE id = $1"""
 
-GET_BOOKS_BATCH_BATCH = """WITH batch AS MATERIALIZED (SELECT * FROM books WHERE id = $1) SELECT $2::int4, * FROM batch"""
+GET_BOOKS_BATCH_BATCH = """WITH batch AS MATERIALIZED (
+SELECT * FROM books WHERE id = $1
+)
+SELECT $2::int4, * FROM batch"""
 
 LIST_AUTHOR_BOOKS_BATCH = """SELECT b.id, b.title
 FROM books b
@@ -43,11 +49,14 @@ JOIN book_authors ba ON ba.book_id = b.id
 WHERE ba.author_id = $1
 ORDER BY b.id"""
 
-LIST_AUTHOR_BOOKS_BATCH_BATCH = """WITH batch AS MATERIALIZED (SELECT b.id, b.title
+LIST_AUTHOR_BOOKS_BATCH_BATCH = """WITH batch AS MATERIALIZED (
+SELECT b.id, b.title
 FROM books b
 JOIN book_authors ba ON ba.book_id = b.id
 WHERE ba.author_id = $1
-ORDER BY b.id) SELECT $2::int4, * FROM batch"""
+ORDER BY b.id
+)
+SELECT $2::int4, * FROM batch"""
 
 
 class CopyAuthorsParams(NamedTuple):

@@ -23,6 +23,15 @@ class BookFormat(StrEnum):
     AUDIOBOOK = "audiobook"
 
 
+class BookPriceChange(BaseModel):
+    """A value of the composite type public.book_price_change."""
+
+    book_id: int | None
+    title: str | None
+    old_price: decimal.Decimal | None
+    new_price: decimal.Decimal | None
+
+
 class PostalAddress(BaseModel):
     """A value of the composite type public.postal_address."""
 
@@ -165,6 +174,21 @@ class Review(BaseModel):
     sentiment_score: float | None
     helpful_votes: int
     created_at: datetime.datetime
+
+
+def decode_book_price_change(value: asyncpg.Record) -> BookPriceChange:
+    """The BookPriceChange in a record asyncpg read."""
+    return BookPriceChange(
+        book_id=value[0],
+        title=value[1],
+        old_price=value[2],
+        new_price=value[3],
+    )
+
+
+def encode_book_price_change(value: BookPriceChange) -> tuple[object, ...]:
+    """BookPriceChange as the tuple asyncpg writes."""
+    return (value.book_id, value.title, value.old_price, value.new_price)
 
 
 def decode_postal_address(value: asyncpg.Record) -> PostalAddress:

@@ -16,7 +16,16 @@ from typing import Any
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.typemap import TypeOverride, python_annotation
 
-KEYS = ("schema", "queries", "out", "database_url", "overrides")
+KEYS = ("schema", "queries", "out", "database_url", "overrides", "channels")
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """One `[tool.sqlgen.channels]` entry: a LISTEN/NOTIFY channel and what its payloads are."""
+
+    name: str  # the channel, as PostgreSQL names it
+    payload: str  # a table, view or composite type of the schema, or a pydantic model's import path
+    location: Location | None = None
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class Config:
     database_url: str | None
     config_file: Path | None
     overrides: tuple[TypeOverride, ...] = ()
+    channels: tuple[ChannelConfig, ...] = ()
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order."""
@@ -113,6 +123,7 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
         url = None
 
     type_overrides = _type_overrides(table.get("overrides", {}), source, errors, root)
+    channels = _channels(table.get("channels", {}), source, errors)
 
     if not queries and not errors:
         errors.append(
@@ -134,7 +145,7 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
             raise UserError(
                 [Diagnostic(f"{display_path(path)} does not exist", hint="check the schema and queries paths")]
             )
-    config = Config(root, schema, queries, out, url or None, config_file, type_overrides)
+    config = Config(root, schema, queries, out, url or None, config_file, type_overrides, channels)
     _check_out(config)
     return config
 
@@ -193,6 +204,25 @@ def _type_overrides(
         first_party = frozenset(m for m in modules if _in_project(root, m))
         overrides.append(TypeOverride(target, python_type, where, first_party))
     return tuple(overrides)
+
+
+def _channels(value: object, source: SourceText | None, errors: list[Diagnostic]) -> tuple[ChannelConfig, ...]:
+    """`[tool.sqlgen.channels]`: "channel" = "table, view or composite type" or "package.module.Model"."""
+    if not isinstance(value, dict):
+        location = _key_location(source, "channels") if source else None
+        errors.append(Diagnostic("channels must be a table", location, hint=_CHANNEL_EXAMPLE))
+        return ()
+    channels = []
+    for name, payload in value.items():
+        where = _key_location(source, name) if source else None
+        if not isinstance(payload, str) or not payload.strip():
+            errors.append(Diagnostic(f"the payload of channel {name!r} must be a string", where, hint=_CHANNEL_EXAMPLE))
+            continue
+        channels.append(ChannelConfig(name, payload.strip(), where))
+    return tuple(channels)
+
+
+_CHANNEL_EXAMPLE = 'e.g. book_price_changes = "book_price_change" (a table or composite type) or "myapp.events.Event"'
 
 
 def _in_project(root: Path, module: str) -> bool:

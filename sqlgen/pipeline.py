@@ -19,7 +19,7 @@ from sqlgen.infer import TypedQuery, infer_query
 from sqlgen.naming import module_name
 from sqlgen.render import QueryFile, render_package
 from sqlgen.source import QuerySource, parse_queries, read_source
-from sqlgen.typemap import TypeOverride, build_typemap
+from sqlgen.typemap import build_typemap
 
 RESERVED_MODULES = frozenset({"models", "__init__"})
 
@@ -60,7 +60,7 @@ def read_project(config: Config) -> Project:
         diagnostics.extend(problems)
         module = module_name(path.stem)
         location = source.location(0)
-        if module in RESERVED_MODULES:
+        if module in RESERVED_MODULES or (module == "channels" and config.channels):
             diagnostics.append(
                 Diagnostic(
                     f"a query file cannot be named {path.name}: the output has a {module}.py of its own",
@@ -96,8 +96,8 @@ def generate(config: Config, conn: DbConnection | None = None) -> dict[str, str]
     project = read_project(config)
     if conn is None:
         with project_database(config, project) as database:
-            return _generate(project, database, config.overrides)
-    return _generate(project, conn, config.overrides)
+            return _generate(project, database, config)
+    return _generate(project, conn, config)
 
 
 def type_queries(
@@ -115,7 +115,7 @@ def type_queries(
     return typed, diagnostics
 
 
-def _generate(project: Project, conn: DbConnection, overrides: tuple[TypeOverride, ...]) -> dict[str, str]:
+def _generate(project: Project, conn: DbConnection, config: Config) -> dict[str, str]:
     catalog: Catalog = load_catalog(conn)
     typed_queries, diagnostics = type_queries(conn, catalog, project.queries)
     by_query = {id(t.described.query): t for t in typed_queries}
@@ -125,7 +125,7 @@ def _generate(project: Project, conn: DbConnection, overrides: tuple[TypeOverrid
         files.append(QueryFile(module, source_path, tuple(typed)))
     diagnostics.extend(project.diagnostics)
     try:
-        output = render_package(files, build_typemap(catalog, overrides))
+        output = render_package(files, build_typemap(catalog, config.overrides), config.channels)
     except UserError as err:
         diagnostics.extend(err.diagnostics)
     if diagnostics:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import jinja2
 
+from sqlgen.config import ChannelConfig
 from sqlgen.errors import Diagnostic, SourceText, UserError
 from sqlgen.infer import TypedColumn, TypedQuery
 from sqlgen.layout import (
@@ -41,6 +42,7 @@ from sqlgen.naming import (
     snake_case,
     unique,
 )
+from sqlgen.render_channels import channels_module
 from sqlgen.render_models import TableModel, build_table_models, models_view, table_column_nullable
 from sqlgen.source import Command, QuerySource
 from sqlgen.sqllex import Kind, tokenize
@@ -59,8 +61,10 @@ class QueryFile:
     queries: tuple[TypedQuery, ...]
 
 
-def render_package(files: Sequence[QueryFile], typemap: TypeMap) -> dict[str, str]:
-    """Render the whole output package; raises UserError listing every unsupported type."""
+def render_package(
+    files: Sequence[QueryFile], typemap: TypeMap, channels: Sequence[ChannelConfig] = ()
+) -> dict[str, str]:
+    """Render the whole output package; raises UserError listing every unsupported type or unknown payload."""
     table_models = build_table_models(typemap)
     diagnostics: list[Diagnostic] = []
     output: dict[str, str] = {}
@@ -74,6 +78,12 @@ def render_package(files: Sequence[QueryFile], typemap: TypeMap) -> dict[str, st
             continue
         codecs.update(view.codecs)
         output[f"{file.module}.py"] = canonical(environment.get_template("queries.py.jinja").render(module=view))
+    if channels:
+        try:
+            module = channels_module(channels, typemap, table_models)
+            output["channels.py"] = canonical(environment.get_template("channels.py.jinja").render(module=module))
+        except UserError as err:
+            diagnostics.extend(err.diagnostics)
     if diagnostics:
         raise UserError(diagnostics)
     models = models_view(typemap, table_models)

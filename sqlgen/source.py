@@ -96,7 +96,7 @@ class QuerySource:
     @property
     def batch_sql(self) -> str:
         """`:batchone`/`:batchmany` run this: each result row tagged with its parameter set's index, in order."""
-        return f"WITH batch AS MATERIALIZED ({self.sql}) SELECT ${len(self.params) + 1}::int4, * FROM batch"
+        return f"WITH batch AS MATERIALIZED (\n{self.sql}\n)\nSELECT ${len(self.params) + 1}::int4, * FROM batch"
 
     def file_offset(self, sql_offset: int) -> int:
         """Map an offset in `sql` to an offset in the file."""

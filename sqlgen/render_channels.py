@@ -1,0 +1,85 @@
+"""channels.py: a typed sender and listener per `[tool.sqlgen.channels]` entry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlgen.config import ChannelConfig
+from sqlgen.errors import Diagnostic, UserError
+from sqlgen.layout import header, sorted_imports
+from sqlgen.naming import identifier, unique
+from sqlgen.render_models import TableModel
+from sqlgen.typemap import TypeMap, python_annotation
+
+
+@dataclass(frozen=True)
+class ChannelView:
+    channel: str  # as PostgreSQL names it
+    name: str  # in `notify_<name>` and `listen_<name>`
+    constant: str
+    literal: str
+    payload: str  # the payload model's annotation
+
+
+@dataclass(frozen=True)
+class ChannelsModule:
+    header: str
+    imports: tuple[str, ...]
+    channels: tuple[ChannelView, ...]
+
+
+def channels_module(
+    channels: Sequence[ChannelConfig], typemap: TypeMap, table_models: Mapping[int, TableModel]
+) -> ChannelsModule:
+    """The view of channels.py; raises UserError naming each payload that is neither a schema type nor a class path."""
+    imports = {
+        "import asyncio",
+        "from collections.abc import AsyncIterator, Callable",
+        "from typing import Generic, TypeVar",
+        "from asyncpg.exceptions import ConnectionDoesNotExistError, InterfaceError",
+        "from . import AnyConnection, Executor",
+    }
+    diagnostics: list[Diagnostic] = []
+    views = []
+    names = unique(identifier(c.name).lower() for c in channels)
+    for channel, name in zip(channels, names, strict=True):
+        model = _schema_model(channel.payload, typemap, table_models)
+        if model is not None:
+            payload = f"models.{model}"
+            imports.add("from . import models")
+        elif "." in channel.payload:
+            try:
+                payload, needed = python_annotation(channel.payload)
+            except ValueError as err:
+                diagnostics.append(Diagnostic(f"the payload of channel {channel.name!r}: {err}", channel.location))
+                continue
+            imports |= needed
+        else:
+            diagnostics.append(
+                Diagnostic(
+                    f"the payload of channel {channel.name!r}, {channel.payload!r}, is not a table, view or composite"
+                    " type of the schema",
+                    channel.location,
+                    hint="name one (schema.name for other schemas than public), or a pydantic model as module.Class",
+                )
+            )
+            continue
+        literal = json.dumps(channel.name, ensure_ascii=False)
+        views.append(ChannelView(channel.name, name, f"{name.upper()}_CHANNEL", literal, payload))
+    if diagnostics:
+        raise UserError(diagnostics)
+    return ChannelsModule(header(None), sorted_imports(imports, typemap.first_party_modules), tuple(views))
+
+
+def _schema_model(payload: str, typemap: TypeMap, table_models: Mapping[int, TableModel]) -> str | None:
+    schema, _, name = payload.rpartition(".")
+    schema = schema or "public"
+    for model in table_models.values():
+        if (model.table.schema, model.table.name) == (schema, name):
+            return model.name
+    for composite in typemap.catalog.user_composites():
+        if (composite.schema, composite.name) == (schema, name):
+            return typemap.class_names[composite.oid]
+    return None
