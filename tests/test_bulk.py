@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import decimal
 import io
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ import asyncpg
 import pytest
 from conftest import ROOT, Databases, dsn_url
 
+import generated
 from generated import authors, bulk, models
 from generated.models import BookFormat
 
@@ -139,3 +141,14 @@ async def test_errors_keep_asyncpg_classes_and_name_the_query(pool: asyncpg.Pool
         await authors.create_author(pool, name="X", bio=None, birth_date=None, country_code=None, website=None)
     assert caught.value.constraint_name == "unique_name"
     assert caught.value.__notes__ == ["query CreateAuthor (queries/authors.sql:34)"]
+
+
+async def test_create_pool_passes_command_timeout_and_server_settings_through(databases: Databases) -> None:
+    dsn = dsn_url(databases.create(SCHEMA_FILES))
+    async with generated.create_pool(
+        dsn, min_size=1, max_size=1, command_timeout=0.5, server_settings={"application_name": "sqlgen-test"}
+    ) as pool:
+        assert await pool.fetchval("SELECT current_setting('application_name')") == "sqlgen-test"
+        assert await authors.count_authors(pool) == 0
+        with pytest.raises(asyncio.TimeoutError):
+            await pool.execute("SELECT pg_sleep(5)")
