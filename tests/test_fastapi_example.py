@@ -55,7 +55,7 @@ async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def client(dsn: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(database_url=dsn, pool_min_size=1, pool_max_size=POOL_SIZE, application_name=APP_NAME)
-    async with serve(create_app(settings)) as client:
+    async with serve(create_app(settings, background=example.BACKGROUND)) as client:
         yield client
 
 
@@ -309,7 +309,8 @@ async def test_lifespan_runs_background_jobs_and_closes_the_pool(dsn: str, db: a
     seen: list[object] = []
     started = asyncio.Event()
 
-    async def job(pool: Any) -> None:
+    async def job(state: example.State) -> None:
+        pool = state["pool"]
         seen.append(pool)
         seen.append(await authors.count_authors(pool))
         started.set()
@@ -352,7 +353,7 @@ async def test_module_app_reads_database_url_at_startup(
 async def test_a_crashing_background_job_is_logged_and_the_app_keeps_serving(
     dsn: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken_listener(pool: Any) -> None:
+    async def broken_listener(state: example.State) -> None:
         raise RuntimeError("lost the connection")
 
     settings = Settings(database_url=dsn, application_name=APP_NAME)
@@ -366,6 +367,131 @@ async def test_a_crashing_background_job_is_logged_and_the_app_keeps_serving(
     [record] = caplog.records
     assert record.getMessage() == "background task broken_listener crashed"
     assert record.exc_info is not None and str(record.exc_info[1]) == "lost the connection"
+
+
+async def listener_pid(db: asyncpg.Connection, other_than: int | None = None) -> int:
+    """The server pid of the app's listening session, once it has LISTENed (a new one if `other_than`)."""
+    async with asyncio.timeout(5):
+        while True:
+            pid: int | None = await db.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1"
+                " AND state = 'idle' AND query LIKE 'LISTEN %' AND pid IS DISTINCT FROM $2",
+                APP_NAME,
+                other_than,
+            )
+            if pid is not None:
+                return pid
+            await asyncio.sleep(0.02)
+
+
+# A change reaches GET /price-changes a moment after its commit, through the listener: poll.
+async def price_changes(client: httpx.AsyncClient, count: int) -> list[tuple[Any, ...]]:
+    """The recorded changes once there are `count` of them (or whatever there is after 5 s)."""
+    deadline = asyncio.get_running_loop().time() + 5
+    while True:
+        response = await client.get("/price-changes")
+        assert response.status_code == 200
+        changes = [
+            (c["book_id"], c["title"], decimal.Decimal(c["old_price"]), decimal.Decimal(c["new_price"]))
+            for c in response.json()
+        ]
+        if len(changes) >= count or asyncio.get_running_loop().time() > deadline:
+            return changes
+        await asyncio.sleep(0.02)
+
+
+async def test_a_price_set_over_http_is_heard_by_the_listener(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    ids = await seed_books(db)
+    await listener_pid(db)  # changes committed before the LISTEN would not be heard
+    assert (await client.get("/price-changes")).json() == []
+
+    book_id = ids["The Left Hand of Darkness"]
+    response = await client.put(f"/books/{book_id}/price", json={"price": "12.50"})
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert (updated["id"], updated["price"]) == (book_id, "12.50")
+    assert datetime.datetime.fromisoformat(updated["updated_at"]).tzinfo is not None
+    assert await price_changes(client, 1) == [
+        (book_id, "The Left Hand of Darkness", decimal.Decimal("9.99"), decimal.Decimal("12.50"))
+    ]
+
+    other = ids["The Dispossessed"]
+    assert (await client.put(f"/books/{other}/price", json={"price": 20})).status_code == 200
+    assert (await client.put(f"/books/{other}/price", json={"price": "20.00"})).status_code == 200  # no change
+    assert (await price_changes(client, 2))[1:] == [
+        (other, "The Dispossessed", decimal.Decimal("24.50"), decimal.Decimal("20"))
+    ]  # newest last
+
+    missing = await client.put("/books/999999/price", json={"price": "1.00"})
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "no book 999999"}
+    for bad in ({"price": "-1"}, {"price": "1.001"}, {"price": "cheap"}, {}):
+        assert (await client.put(f"/books/{book_id}/price", json=bad)).status_code == 422
+    await asyncio.sleep(0.2)
+    assert len(await price_changes(client, 2)) == 2
+
+
+async def test_a_change_made_in_the_database_is_heard(client: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+    ids = await seed_books(db)
+    await listener_pid(db)
+    await db.execute("UPDATE books SET price = price * 2 WHERE genre = 'sf'")
+    assert sorted(await price_changes(client, 2)) == [
+        (
+            ids["The Left Hand of Darkness"],
+            "The Left Hand of Darkness",
+            decimal.Decimal("9.99"),
+            decimal.Decimal("19.98"),
+        ),
+        (ids["The Dispossessed"], "The Dispossessed", decimal.Decimal("24.50"), decimal.Decimal("49.00")),
+    ]
+
+
+async def test_a_bad_payload_is_logged_and_listening_goes_on(
+    client: httpx.AsyncClient, db: asyncpg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = await seed_books(db)
+    await listener_pid(db)
+    with caplog.at_level(logging.WARNING, logger=example.__name__):
+        await db.execute("SELECT pg_notify('book_price_changes', 'not json')")
+        await db.execute("UPDATE books SET price = 1 WHERE id = $1", ids["Leaves of Grass"])
+        assert await price_changes(client, 1) == [
+            (ids["Leaves of Grass"], "Leaves of Grass", decimal.Decimal("12.00"), decimal.Decimal("1"))
+        ]
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().startswith("skipped a bad payload on book_price_changes: 1 validation error")
+
+
+async def test_the_listener_reconnects_when_its_connection_is_lost(
+    client: httpx.AsyncClient, db: asyncpg.Connection, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(example, "RECONNECT_DELAY", 0.05)
+    ids = await seed_books(db)
+    first = await listener_pid(db)
+    with caplog.at_level(logging.WARNING, logger=example.__name__):
+        assert await db.fetchval("SELECT pg_terminate_backend($1)", first) is True
+        await listener_pid(db, other_than=first)
+        await db.execute("UPDATE books SET price = 30 WHERE id = $1", ids["The Dispossessed"])
+        assert await price_changes(client, 1) == [
+            (ids["The Dispossessed"], "The Dispossessed", decimal.Decimal("24.50"), decimal.Decimal("30"))
+        ]
+    assert [r.getMessage().partition(" (")[0] for r in caplog.records] == ["price change listener lost its connection"]
+
+
+async def test_only_the_latest_changes_are_kept(client: httpx.AsyncClient, db: asyncpg.Connection) -> None:
+    await listener_pid(db)
+    await db.execute(
+        "SELECT pg_notify('book_price_changes', json_build_object('book_id', i, 'title', null,"
+        " 'old_price', i, 'new_price', i + 1)::text) FROM generate_series(1, $1::int) AS i",
+        example.PRICE_CHANGES_KEPT + 5,
+    )
+    deadline = asyncio.get_running_loop().time() + 5
+    while (changes := await price_changes(client, 0)) and changes[-1][0] != example.PRICE_CHANGES_KEPT + 5:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.02)
+    assert [c[0] for c in changes] == list(range(6, example.PRICE_CHANGES_KEPT + 6))
 
 
 def test_the_docs_page_quotes_the_example_verbatim() -> None:

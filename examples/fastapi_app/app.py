@@ -5,7 +5,8 @@ Run it from the repository root (the folder holding `generated/`):
     DATABASE_URL=postgresql://localhost/bookshop uvicorn examples.fastapi_app.app:app
 
 The pool lives in the lifespan, handlers get it through a dependency and call generated
-functions with it; placing an order writes several rows in one transaction.
+functions with it; placing an order writes several rows in one transaction; a background
+task listens for price changes (LISTEN/NOTIFY) for as long as the app runs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import decimal
 import logging
 import os
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,10 +25,10 @@ from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 import generated
-from generated import authors, books, models, orders
+from generated import authors, books, channels, models, orders
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -54,14 +56,21 @@ class Settings:
         return cls(database_url=os.environ["DATABASE_URL"])
 
 
-BackgroundJob = Callable[[DbPool], Coroutine[Any, Any, None]]
-"""A coroutine function run for the app's whole life, given the pool; cancelled on shutdown."""
+PriceChanges = deque[models.BookPriceChange]
+"""The latest price changes the listener received, oldest first."""
+
+PRICE_CHANGES_KEPT = 100
 
 
 class State(TypedDict):
     """Lifespan state: Starlette copies it into every request's `request.state`."""
 
     pool: DbPool
+    price_changes: PriceChanges
+
+
+BackgroundJob = Callable[[State], Coroutine[Any, Any, None]]
+"""A coroutine function run for the app's whole life, given the lifespan state; cancelled on shutdown."""
 
 
 def create_app(settings: Settings | None = None, *, background: Sequence[BackgroundJob] = ()) -> FastAPI:
@@ -76,11 +85,12 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Backgro
             max_size=config.pool_max_size,
             server_settings={"application_name": config.application_name},
         ) as pool:
-            tasks = [asyncio.create_task(job(pool), name=getattr(job, "__name__", None)) for job in background]
+            state: State = {"pool": pool, "price_changes": deque(maxlen=PRICE_CHANGES_KEPT)}
+            tasks = [asyncio.create_task(job(state), name=getattr(job, "__name__", None)) for job in background]
             for task in tasks:
                 task.add_done_callback(_log_crash)
             try:
-                yield {"pool": pool}
+                yield state
             finally:
                 # Background tasks stop before the pool closes under them.
                 for task in tasks:
@@ -103,6 +113,14 @@ def get_pool(request: Request) -> DbPool:
 
 
 PoolDep = Annotated[DbPool, Depends(get_pool)]
+
+
+def get_price_changes(request: Request) -> PriceChanges:
+    changes: PriceChanges = request.state.price_changes
+    return changes
+
+
+PriceChangesDep = Annotated[PriceChanges, Depends(get_price_changes)]
 
 router = APIRouter()
 
@@ -147,6 +165,24 @@ async def list_books(
     in_print: bool | None = None,
 ) -> list[books.FilterBooksRow]:
     return await books.filter_books(pool, genre=genre, max_price=max_price, in_print=in_print)
+
+
+class NewPrice(BaseModel):
+    price: decimal.Decimal = Field(ge=0, max_digits=10, decimal_places=2)
+
+
+@router.put("/books/{book_id}/price")
+async def set_book_price(book_id: int, body: NewPrice, pool: PoolDep) -> books.UpdateBookPriceRow:
+    # A trigger announces the change on book_price_changes; watch_price_changes records it.
+    updated = await books.update_book_price(pool, id=book_id, price=body.price)
+    if updated is None:
+        raise HTTPException(404, f"no book {book_id}")
+    return updated
+
+
+@router.get("/price-changes")
+async def list_price_changes(changes: PriceChangesDep) -> list[models.BookPriceChange]:
+    return list(changes)
 
 
 # --- Customers and orders: several writes in one transaction ------------------------------
@@ -264,21 +300,34 @@ def _returned(value: T | None) -> T:
     return value
 
 
-# --- Background tasks ------------------------------------------------------------------
+# --- Background tasks: a LISTEN/NOTIFY listener ------------------------------------------
 #
-# LISTEN/NOTIFY listeners go here. Each job gets the pool when the app starts and is
-# cancelled (before the pool closes) when it stops. Once the generated `channels` module
-# exists, a listener looks roughly like this (the API is not final):
-#
-#     async def watch_orders(pool: DbPool) -> None:
-#         async with pool.acquire() as conn, channels.listen_order_placed(conn) as events:
-#             async for event in events:
-#                 ...
-#
-#     BACKGROUND: tuple[BackgroundJob, ...] = (watch_orders,)
-#
-# A listener holds its connection for the app's life: size the pool for it.
+# Each job is given the lifespan state when the app starts and is cancelled (before the pool
+# closes) when it stops. The listener holds one pooled connection for the app's life: size
+# the pool for it. A payload that does not validate is logged and skipped; a lost connection
+# is logged and replaced after RECONNECT_DELAY seconds (changes sent meanwhile are missed).
 
-BACKGROUND: tuple[BackgroundJob, ...] = ()
+RECONNECT_DELAY = 1.0
+# Connecting failed (refused, timed out, server starting up), or the connection closed under us.
+LOST_CONNECTION = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
+
+
+async def watch_price_changes(state: State) -> None:
+    """Record each price change announced on book_price_changes in `state["price_changes"]`."""
+    while True:
+        try:
+            async with state["pool"].acquire() as conn, channels.listen_book_price_changes(conn) as events:
+                while True:  # a bad payload ends one `async for`; still listening, loop again
+                    try:
+                        async for change in events:
+                            state["price_changes"].append(change)
+                    except ValidationError as error:
+                        logger.warning("skipped a bad payload on %s: %s", events.channel, error)
+        except LOST_CONNECTION as error:
+            logger.warning("price change listener lost its connection (%s); reconnecting", error)
+            await asyncio.sleep(RECONNECT_DELAY)
+
+
+BACKGROUND: tuple[BackgroundJob, ...] = (watch_price_changes,)
 
 app = create_app(background=BACKGROUND)
