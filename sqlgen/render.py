@@ -202,6 +202,14 @@ def _function_view(
                     hint="embed a table of your schema whose column types sqlgen supports, or list the columns",
                 )
             )
+    if query.command.batched and not typed.params:
+        diagnostics.append(
+            query.file.diagnostic(
+                f"query {query.name} is {query.command.value} but has no parameters to run it over",
+                query.annotation_offset,
+                hint="give the statement parameters (@name), or use :exec, :one or :many",
+            )
+        )
     if query.command.returns_rows and not columns:
         diagnostics.append(
             query.file.diagnostic(
@@ -275,9 +283,7 @@ def _function_view(
             ]
             model_ref = f"models.{reused.name}"
             imports.add("from . import models")
-    for index, py in enumerate(column_types):
-        if command is Command.COPYTO:
-            break
+    for index, py in enumerate(column_types if command is not Command.COPYTO else ()):
         if (model_ref is None or not model_ref.startswith("models.")) and not _embedded(typed, index):
             imports |= py.imports  # the annotation appears in this module, not only in models.py
         if py.decode:

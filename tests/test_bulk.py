@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from conftest import ROOT, Databases, dsn_url
+from conftest import ROOT, Databases, Project, dsn_url
 
 import generated
 from generated import authors, bulk, models
@@ -152,3 +152,28 @@ async def test_create_pool_passes_command_timeout_and_server_settings_through(da
         assert await authors.count_authors(pool) == 0
         with pytest.raises(asyncio.TimeoutError):
             await pool.execute("SELECT pg_sleep(5)")
+
+
+def test_commands_that_need_a_shape_say_which(project: Project) -> None:
+    project.write("schema.sql", "CREATE TABLE t (id int PRIMARY KEY, note text DEFAULT 'x');")
+    project.write(
+        "queries.sql",
+        """
+        -- name: Expressions :copyfrom
+        INSERT INTO t (id, note) VALUES (@id, upper(@note));
+        -- name: Returning :copyfrom
+        INSERT INTO t (id) VALUES (@id) RETURNING id;
+        -- name: Nothing :batchexec
+        DELETE FROM t;
+        -- name: NoRows :iter
+        DELETE FROM t WHERE id = @id;
+        """,
+    )
+    assert [e.splitlines()[0] for e in sorted(project.errors())] == [
+        "queries.sql:1:1: error: :copyfrom needs `INSERT INTO table (columns) VALUES (parameters)`,"
+        " each value one parameter",
+        "queries.sql:3:1: error: :copyfrom needs `INSERT INTO table (columns) VALUES (parameters)`,"
+        " each value one parameter",
+        "queries.sql:5:1: error: query Nothing is :batchexec but has no parameters to run it over",
+        "queries.sql:7:1: error: query NoRows is :iter but its statement returns no rows",
+    ]
