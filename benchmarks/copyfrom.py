@@ -24,32 +24,25 @@ from pathlib import Path
 import asyncpg
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from conftest import Databases, dsn_url  # noqa: E402
 
 from generated import bulk  # noqa: E402
-from sqlgen.database import apply_schema, connect, embedded_server  # noqa: E402
-from sqlgen.source import read_source  # noqa: E402
+from sqlgen.database import server_url  # noqa: E402
 
 INSERT = "INSERT INTO authors (name, bio, country_code) VALUES ($1, $2, $3)"
 
 
 @contextlib.contextmanager
 def database() -> Iterator[str]:
-    """An asyncpg DSN of a database with the example schema."""
-    url = os.environ.get("DATABASE_URL")
-    with contextlib.ExitStack() as stack:
-        if not url:
-            url = stack.enter_context(embedded_server())
-        conn = connect(url)
-        conn.execute("DROP DATABASE IF EXISTS sqlgen_bench_copy")
-        conn.execute("CREATE DATABASE sqlgen_bench_copy")
-        conn.close()
-        info = connect(url).info
-        bench_url = f"postgresql://{info.user}@/sqlgen_bench_copy?host={info.host}&port={info.port}"
-        bench = connect(bench_url)
-        apply_schema(bench, [read_source(p) for p in sorted((ROOT / "queries" / "schema").glob("*.sql"))])
-        bench.close()
-        yield bench_url
+    """An asyncpg DSN of a fresh database with the example schema, dropped afterwards."""
+    with server_url(os.environ.get("DATABASE_URL")) as url:
+        databases = Databases(url, [])
+        try:
+            yield dsn_url(databases.create(sorted((ROOT / "queries" / "schema").glob("*.sql"))))
+        finally:
+            databases.drop_all()
 
 
 async def run(dsn: str, rows: int, repeats: int) -> None:

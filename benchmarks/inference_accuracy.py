@@ -12,46 +12,27 @@ columns sqlgen calls nullable that never are. `-v` lists every miss with sqlgen'
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import psycopg
-from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from conftest import Databases  # noqa: E402
 from corpus import Judgement, judge, schemas  # noqa: E402
 
-from sqlgen.database import apply_schema, connect, embedded_server  # noqa: E402
-from sqlgen.source import read_source  # noqa: E402
-
-
-@contextlib.contextmanager
-def server() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        yield url
-        return
-    with embedded_server() as url:
-        yield url
+from sqlgen.database import connect, server_url  # noqa: E402
 
 
 def measure(url: str, schema_dir: Path) -> list[Judgement]:
-    name = f"sqlgen_accuracy_{schema_dir.name}_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    databases = Databases(url, [])
     try:
-        with connect(make_conninfo(url, dbname=name)) as conn:
-            apply_schema(conn, [read_source(schema_dir / "schema.sql"), read_source(schema_dir / "data.sql")])
+        with connect(databases.create([schema_dir / "schema.sql", schema_dir / "data.sql"])) as conn:
             return judge(conn, schema_dir)
     finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        databases.drop_all()
 
 
 def row(label: str, judgements: list[Judgement], seconds: float | None = None) -> str:
@@ -81,7 +62,7 @@ def main() -> int:
         " | needlessly nullable params | name misses | type misses | seconds |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    with server() as url:
+    with server_url(os.environ.get("DATABASE_URL")) as url:
         for schema_dir in schemas():
             started = time.perf_counter()
             judgements = measure(url, schema_dir)

@@ -67,12 +67,19 @@ def connect(url: str) -> DbConnection:
 
 
 @contextlib.contextmanager
+def server_url(database_url: str | None) -> Iterator[str]:
+    """`database_url` when given, else the URL of a fresh embedded server that stops on exit."""
+    if database_url:
+        yield database_url
+        return
+    with embedded_server() as url:
+        yield url
+
+
+@contextlib.contextmanager
 def open_database(database_url: str | None) -> Iterator[DbConnection]:
     """A connection to the live database at `database_url`, or to a fresh embedded server."""
-    with contextlib.ExitStack() as stack:
-        url = database_url if database_url else stack.enter_context(embedded_server())
-        conn = connect(url)
-        stack.callback(conn.close)
+    with server_url(database_url) as url, connect(url) as conn:
         yield conn
 
 

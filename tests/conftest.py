@@ -21,8 +21,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from sqlgen import database
 from sqlgen.config import Config, Overrides, load_config
-from sqlgen.database import DbConnection, apply_schema, connect, embedded_server
+from sqlgen.database import DbConnection, apply_schema, connect
 from sqlgen.errors import UserError
 from sqlgen.output import write_output
 from sqlgen.pipeline import generate, read_project
@@ -34,11 +35,7 @@ _counter = itertools.count()
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        yield url
-        return
-    with embedded_server() as url:
+    with database.server_url(os.environ.get("DATABASE_URL")) as url:
         yield url
 
 
