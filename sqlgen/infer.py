@@ -23,7 +23,7 @@ from sqlgen.catalog import Catalog, Table
 from sqlgen.describe import Described
 from sqlgen.errors import UserError
 from sqlgen.nullability import RTE_GROUP, Nullability, Verdict
-from sqlgen.pgtree import Node, walk
+from sqlgen.pgtree import CMD_INSERT, CMD_UPDATE, Node, output_entries, walk
 from sqlgen.source import Command, Embed
 
 
@@ -113,7 +113,7 @@ def _copy_target(described: Described, catalog: Catalog) -> CopyTarget:
             )
         ]
     )
-    if tree is None or tree.int("commandType") != 3 or tree.nodes("returningList") or tree.node("onConflict"):
+    if tree is None or tree.int("commandType") != CMD_INSERT or tree.nodes("returningList") or tree.node("onConflict"):
         raise shape
     table = catalog.tables.get(tree.nodes("rtable")[tree.int("resultRelation") - 1].int("relid"))
     by_param: dict[int, str] = {}
@@ -143,14 +143,9 @@ def _typed_embed(described: Described, embed: Embed, catalog: Catalog, judge: Nu
         raise UserError(
             [query.file.diagnostic("sqlc.embed() needs the server's analysis of the statement", embed.offset)]
         )
-    entries = [
-        e
-        for e in tree.nodes("targetList" if tree.int("commandType") == 1 else "returningList")
-        if e["resjunk"] is not True
-    ]
     found = [
         (index, expr)
-        for index, entry in enumerate(entries)
+        for index, entry in enumerate(output_entries(tree))
         if (expr := entry.node("expr")) is not None and expr.type == "VAR" and expr.int("location") == embed.sql_offset
     ]
     where = f"sqlc.embed({embed.name})"
@@ -391,7 +386,11 @@ def _assignment(use: _ParamUse, location: int, path: Sequence[_Step], catalog: C
     owner = path[-2] if len(path) >= 2 else None
     if owner is None:
         return
-    if owner.node.type == "QUERY" and owner.field == "targetList" and owner.node.int("commandType") in (2, 3):
+    if (
+        owner.node.type == "QUERY"
+        and owner.field == "targetList"
+        and owner.node.int("commandType") in (CMD_UPDATE, CMD_INSERT)
+    ):
         table = _result_table(owner.node, catalog)
         if table is not None:
             _assign(use, location, table, entry.int("resno"))
@@ -419,7 +418,7 @@ def _values_assignment(use: _ParamUse, location: int, path: Sequence[_Step], cat
 def _store_through_entry(
     use: _ParamUse, location: int, insert: Node, rte_index: int | None, attno: int, catalog: Catalog
 ) -> None:
-    if insert.int("commandType") != 3 or rte_index is None:
+    if insert.int("commandType") != CMD_INSERT or rte_index is None:
         return
     table = _result_table(insert, catalog)
     if table is None:

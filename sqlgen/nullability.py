@@ -13,7 +13,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlgen.catalog import Catalog, Table
-from sqlgen.pgtree import Node, NodeTreeError, parse_node_tree, walk
+from sqlgen.pgtree import (
+    CMD_DELETE,
+    CMD_INSERT,
+    CMD_MERGE,
+    CMD_SELECT,
+    CMD_UPDATE,
+    Node,
+    NodeTreeError,
+    output_entries,
+    parse_node_tree,
+    walk,
+)
 
 
 @dataclass(frozen=True)
@@ -23,7 +34,6 @@ class Verdict:
 
 
 RTE_RELATION, RTE_SUBQUERY, RTE_JOIN, RTE_FUNCTION, RTE_VALUES, RTE_CTE, RTE_GROUP = 0, 1, 2, 3, 5, 6, 9
-_CMD_SELECT, _CMD_UPDATE, _CMD_INSERT, _CMD_DELETE, _CMD_MERGE = 1, 2, 3, 4, 5
 _JOIN_NAMES = {1: "LEFT JOIN", 2: "FULL JOIN", 3: "RIGHT JOIN"}
 _RELKIND_NAMES = {"v": "a view", "m": "a materialized view", "f": "a foreign table"}
 
@@ -179,14 +189,10 @@ class Nullability:
     def row_present(self, query: Node, var: Node) -> Verdict:
         """Whether the row `var` reads from is in every row of `query`'s output (no outer join can leave it out)."""
         try:
-            scope = self.scope(query, None)
-            varno, nulling = var.int("varno"), _nulling(var)
-            if any(nulling is None or nulling <= proven for proven in scope.present.get(varno, [])):
-                return _not_null(f"{_rte_label(scope.rtable[varno - 1])} is tested by the WHERE clause or a join")
-            join = self.nulling_join(scope, varno, nulling)
+            join = self.missing_row(self.scope(query, None), var.int("varno"), _nulling(var))
         except (LookupError, TypeError, ValueError, AttributeError):
             return _nullable("the statement has a shape sqlgen does not analyse")
-        return _nullable(join) if join is not None else _not_null("no outer join can leave it out")
+        return _nullable(join) if join is not None else _not_null("no outer join can leave it out here")
 
     # -- query levels -------------------------------------------------------------------
 
@@ -196,8 +202,7 @@ class Nullability:
         setop = query.node("setOperations")
         if setop is not None:
             return self.set_operation(setop, attno, scope)
-        entries = query.nodes("targetList" if query.int("commandType") == _CMD_SELECT else "returningList")
-        entry = next(e for e in entries if e.int("resno") == attno and e["resjunk"] is not True)
+        entry = next(e for e in output_entries(query) if e.int("resno") == attno)
         return self.expr(entry.node("expr"), scope)
 
     def set_operation(self, node: Node, attno: int, scope: _Scope) -> Verdict:
@@ -562,13 +567,17 @@ class Nullability:
             nulling -= ignoring
         tested = any(nulling is None or nulling <= proven for proven in level.non_null.get((varno, attno), []))
         fact = _not_null(f"{_column_label(rte, attno)} is tested non-null by the WHERE clause or a join condition")
-        row_present = any(nulling is None or nulling <= proven for proven in level.present.get(varno, []))
-        if not row_present:
-            join = self.nulling_join(level, varno, nulling)
-            if join is not None:
-                return fact if tested else _nullable(join)
+        join = self.missing_row(level, varno, nulling)
+        if join is not None:
+            return fact if tested else _nullable(join)
         verdict = self.rte_column(rte, attno, level, node)
         return fact if verdict.nullable and tested else verdict
+
+    def missing_row(self, scope: _Scope, varno: int, nulling: frozenset[int] | None) -> str | None:
+        """Why the row of range entry `varno` may be missing (all NULL) here, unless a condition proves it present."""
+        if any(nulling is None or nulling <= proven for proven in scope.present.get(varno, [])):
+            return None
+        return self.nulling_join(scope, varno, nulling)
 
     def nulling_join(self, scope: _Scope, varno: int, nulling: frozenset[int] | None) -> str | None:
         """Why an outer join (or grouping set) can null this reference, if one can."""
@@ -621,9 +630,9 @@ class Nullability:
         if scope.query.int("resultRelation") and rte is scope.rtable[scope.query.int("resultRelation") - 1]:
             returning = var.int("varreturningtype")
             command = scope.query.int("commandType")
-            if returning == 1 and command in (_CMD_INSERT, _CMD_MERGE):
+            if returning == 1 and command in (CMD_INSERT, CMD_MERGE):
                 return _nullable("RETURNING old.… is NULL for an inserted row")
-            if returning == 2 and command in (_CMD_DELETE, _CMD_MERGE):
+            if returning == 2 and command in (CMD_DELETE, CMD_MERGE):
                 return _nullable("RETURNING new.… is NULL for a deleted row")
         if attno == 0:
             return _not_null(f"a whole row of {table.name}")
@@ -656,7 +665,7 @@ class Nullability:
         query = scope.query
         command = query.int("commandType")
         result = query.int("resultRelation")
-        if command not in (_CMD_INSERT, _CMD_UPDATE) or not result or rte is not scope.rtable[result - 1]:
+        if command not in (CMD_INSERT, CMD_UPDATE) or not result or rte is not scope.rtable[result - 1]:
             return None
         if var.int("varreturningtype") == 1 or table.before_row_triggers:
             return None
@@ -690,7 +699,7 @@ class Nullability:
                 self.generated[key] = _nullable("a generated column sqlgen cannot read")
             else:
                 relation = Node("RANGETBLENTRY", {"rtekind": RTE_RELATION, "relid": table.oid})
-                own_row = Node("QUERY", {"commandType": _CMD_SELECT, "rtable": [relation]})
+                own_row = Node("QUERY", {"commandType": CMD_SELECT, "rtable": [relation]})
                 self.generated[key] = self.expr(tree, self.scope(own_row, None))
         return self.generated[key]
 
@@ -852,7 +861,7 @@ def _const_text(node: Node) -> str | None:
 def _always_one_row(query: Node) -> bool:
     """A subquery that aggregates without grouping returns exactly one row."""
     return (
-        query.int("commandType") == _CMD_SELECT
+        query.int("commandType") == CMD_SELECT
         and query["hasAggs"] is True
         and not query["groupClause"]
         and not query["groupingSets"]

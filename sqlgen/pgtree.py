@@ -28,6 +28,10 @@ _INTEGER = re.compile(r"-?\d+\Z")
 _LIST_KINDS = {"i", "o", "x"}
 
 
+# Query.commandType (CmdType in PostgreSQL's nodes.h)
+CMD_SELECT, CMD_UPDATE, CMD_INSERT, CMD_DELETE, CMD_MERGE = 1, 2, 3, 4, 5
+
+
 class NodeTreeError(ValueError):
     """The text is not a node tree this reader understands."""
 
@@ -68,6 +72,12 @@ def _nodes_in(value: object) -> Iterator[Node]:
     elif isinstance(value, list):
         for item in value:
             yield from _nodes_in(item)
+
+
+def output_entries(query: Node) -> list[Node]:
+    """The target entries of what a statement returns: its select list, or its RETURNING list; no junk."""
+    entries = query.nodes("targetList" if query.int("commandType") == CMD_SELECT else "returningList")
+    return [e for e in entries if e["resjunk"] is not True]
 
 
 def walk(node: Node) -> Iterator[Node]:
