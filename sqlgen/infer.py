@@ -59,6 +59,7 @@ class TypedEmbed:
     count: int
     nullable: bool  # an outer join can leave the row out: its columns are then all NULL
     reason: str
+    offset: int  # file offset of `sqlc.embed`, for diagnostics
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def _typed_embed(described: Described, embed: Embed, catalog: Catalog, judge: Nu
             ]
         )
     verdict = judge.row_present(tree, found[0][1])
-    return TypedEmbed(embed.name, table.oid, first, len(found), verdict.nullable, verdict.reason)
+    return TypedEmbed(embed.name, table.oid, first, len(found), verdict.nullable, verdict.reason, embed.offset)
 
 
 def _forced(name: str) -> tuple[str, Verdict | None]:

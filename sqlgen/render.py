@@ -194,11 +194,10 @@ def _function_view(
             diagnostics.append(_unsupported(query.file, offset, err, f"column {column.name}", query.name))
     for embed in typed.embeds:
         if embed.table_oid not in table_models:
-            offset = next(e.offset for e in query.embeds if e.name == embed.name)
             diagnostics.append(
                 query.file.diagnostic(
                     f"sqlc.embed({embed.name}) in query {query.name} names a table without a generated model",
-                    offset,
+                    embed.offset,
                     hint="embed a table of your schema whose column types sqlgen supports, or list the columns",
                 )
             )

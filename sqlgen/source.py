@@ -274,7 +274,8 @@ def _rewrite_parameters(
 ) -> tuple[str, list[Edit], list[Parameter], list[Embed]]:
     by_key: dict[str | int, _Found] = {}
     order: list[str | int] = []
-    replacements: list[tuple[int, int, str | int | None, str]] = []  # token range (start, end) → key, template
+    # token range (start, end) → parameter key and template, or None and an embedded table's name
+    replacements: list[tuple[int, int, str | int | None, str]] = []
     positional_seen: Token | None = None
     named_seen: Token | None = None
 
@@ -288,7 +289,7 @@ def _rewrite_parameters(
         if macro is not None:
             kind, param_name, span_end = macro
             if kind == "embed":
-                replacements.append((i, span_end, None, _embed_target(file, tokens, i, span_end)))
+                replacements.append((i, span_end, None, _embed_name(file, tokens, i, span_end)))
                 i = span_end
                 continue
             if kind == "slice":
@@ -347,9 +348,9 @@ def _rewrite_parameters(
         chunk = "".join(t.text for t in tokens[cursor:start])
         sql_parts.append(chunk)
         length += len(chunk)
-        if key is None:
-            new = template
-            embeds.append(Embed(template[:-2], length, tokens[start].start))
+        if key is None:  # an embed: the template is its table's name
+            new = f"{template}.*"
+            embeds.append(Embed(template, length, tokens[start].start))
         else:
             new = template.format(f"${numbers[key]}")
         edits.append(Edit(length, length + len(new), tokens[start].start, tokens[end - 1].end))
@@ -367,8 +368,8 @@ def _rewrite_parameters(
     return sql, edits, params, embeds
 
 
-def _embed_target(file: SourceText, tokens: list[Token], start: int, end: int) -> str:
-    """`sqlc.embed(authors)` → `authors.*`, the name spelled as written (quoted names stay quoted)."""
+def _embed_name(file: SourceText, tokens: list[Token], start: int, end: int) -> str:
+    """The table of `sqlc.embed(authors)`, spelled as written (quoted names stay quoted)."""
     inner = [t for t in tokens[start:end] if t.significant][4:-1]
     if len(inner) != 1 or inner[0].kind not in (Kind.IDENT, Kind.QUOTED_IDENT):
         raise UserError(
@@ -378,7 +379,7 @@ def _embed_target(file: SourceText, tokens: list[Token], start: int, end: int) -
                 )
             ]
         )
-    return f"{inner[0].text}.*"
+    return inner[0].text
 
 
 def _slice_span(tokens: list[Token], start: int, end: int) -> tuple[int, int, str]:
