@@ -17,7 +17,7 @@ import jinja2
 
 from sqlgen.config import ChannelConfig
 from sqlgen.errors import Diagnostic, SourceText, UserError
-from sqlgen.infer import TypedColumn, TypedQuery
+from sqlgen.infer import CopyTarget, TypedColumn, TypedQuery
 from sqlgen.layout import (
     LINE_WIDTH,
     FieldView,
@@ -289,9 +289,18 @@ def _function_view(
             imports |= py.decode_imports
 
     shape = _Shape(
-        name, command, _constant_name(query.name), arg_names, arguments, columns, column_types, model_ref, fields
+        name,
+        command,
+        _constant_name(query.name),
+        arg_names,
+        arguments,
+        columns,
+        column_types,
+        model_ref,
+        fields,
+        typed.copy_target,
     )
-    result_type, before, call, after, extra_imports = _body(shape, typed)
+    result_type, before, call, after, extra_imports = _body(shape)
     imports |= extra_imports | {"from asyncpg import PostgresError"}
     where = f"query {query.name} ({source_path}:{query.file.location(query.annotation_offset).line})"
     body = [
@@ -349,12 +358,13 @@ class _Shape:
     types: Sequence[PyType]
     model: str | None  # the row model, or None for a single value
     fields: Sequence[_RowField]
+    copy_target: CopyTarget | None  # where :copyfrom loads rows
 
 
 _Body = tuple[str, list[str], list[str], list[str], set[str]]
 
 
-def _body(shape: _Shape, typed: TypedQuery) -> _Body:
+def _body(shape: _Shape) -> _Body:
     """The result annotation; the lines before the asyncpg call, the call (inside `try:`), and after; imports.
 
     Lines are relative to the function body; a line's continuation lines carry their full indentation.
@@ -375,7 +385,7 @@ def _body(shape: _Shape, typed: TypedQuery) -> _Body:
         call = wrap_call(f"{status} = await conn.copy_from_query", arguments, indent=8)
         return "int", [], [call], [_count(status)], set()
     if command.batched:
-        return _batch_body(shape, typed, status, rows)
+        return _batch_body(shape, status, rows)
 
     value_type = ""
     if model is None:
@@ -434,7 +444,7 @@ def _list_of_models(model: str, fields: Sequence[_RowField], rows: str, row: str
     return ["return [", f"    {construct}", f"    for {row} in {rows}", "]"]
 
 
-def _batch_body(shape: _Shape, typed: TypedQuery, status: str, rows: str) -> _Body:
+def _batch_body(shape: _Shape, status: str, rows: str) -> _Body:
     command, model, fields = shape.command, shape.model, shape.fields
     source = "rows" if command is Command.COPYFROM else "params"
     records = _local("records", shape.arg_names)
@@ -448,7 +458,7 @@ def _batch_body(shape: _Shape, typed: TypedQuery, status: str, rows: str) -> _Bo
         ]
         source = records
     if command is Command.COPYFROM:
-        target = typed.copy_target
+        target = shape.copy_target
         assert target is not None
         arguments = [
             _quoted(target.table),
