@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from os import PathLike
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import asyncpg
 from asyncpg import Connection, Pool
 from asyncpg.pool import PoolConnectionProxy
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -62,3 +63,30 @@ def create_pool(
             await init(conn)
 
     return asyncpg.create_pool(dsn, init=setup, **kwargs)
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_FIELDS_SETS: dict[type[BaseModel], set[str]] = {}
+
+
+def _trusted(model: type[_Model], /, **values: Any) -> _Model:
+    """A `model` holding `values`, which the generated code has already converted.
+
+    What pydantic's `model_construct` builds (every field set, no extras, no private
+    state), without its per-field work: the types were checked when the code was
+    generated. The instances share one read-only fields-set per model.
+    """
+    instance = _new(model)
+    _set_dict(instance, values)
+    fields = _FIELDS_SETS.get(model)
+    if fields is None:
+        fields = _FIELDS_SETS[model] = set(model.__pydantic_fields__)
+    _set_fields_set(instance, fields)
+    _set_extra(instance, None)
+    _set_private(instance, None)
+    return instance

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from asyncpg import PostgresError
 from pydantic import BaseModel
 
-from . import Executor, models
+from . import Executor, _trusted, models
 
 GET_AUTHOR = """SELECT * FROM authors WHERE id = $1"""
 
@@ -94,7 +94,8 @@ async def get_author(conn: Executor, /, *, id: int) -> models.Author | None:
         raise
     if row is None:
         return None
-    return models.Author(
+    return _trusted(
+        models.Author,
         id=row[0],
         name=row[1],
         bio=row[2],
@@ -120,7 +121,13 @@ async def get_author_by_name(
         raise
     if row is None:
         return None
-    return GetAuthorByNameRow(id=row[0], name=row[1], bio=row[2], website=row[3])
+    return _trusted(
+        GetAuthorByNameRow,
+        id=row[0],
+        name=row[1],
+        bio=row[2],
+        website=row[3],
+    )
 
 
 async def list_authors(
@@ -137,7 +144,8 @@ async def list_authors(
         error.add_note("query ListAuthors (queries/authors.sql:9)")
         raise
     return [
-        models.Author(
+        _trusted(
+            models.Author,
             id=r[0],
             name=r[1],
             bio=r[2],
@@ -183,7 +191,8 @@ async def get_authors_by_ids(
         error.add_note("query GetAuthorsByIDs (queries/authors.sql:22)")
         raise
     return [
-        models.Author(
+        _trusted(
+            models.Author,
             id=r[0],
             name=r[1],
             bio=r[2],
@@ -211,7 +220,13 @@ async def search_authors(
         error.add_note("query SearchAuthors (queries/authors.sql:26)")
         raise
     return [
-        SearchAuthorsRow(id=r[0], name=r[1], country_code=r[2], popularity_score=r[3])
+        _trusted(
+            SearchAuthorsRow,
+            id=r[0],
+            name=r[1],
+            country_code=r[2],
+            popularity_score=r[3],
+        )
         for r in rows
     ]
 
@@ -241,7 +256,8 @@ async def create_author(
         raise
     if row is None:
         return None
-    return models.Author(
+    return _trusted(
+        models.Author,
         id=row[0],
         name=row[1],
         bio=row[2],
@@ -277,7 +293,7 @@ async def bump_author_popularity(
         raise
     if row is None:
         return None
-    return BumpAuthorPopularityRow(id=row[0], popularity_score=row[1])
+    return _trusted(BumpAuthorPopularityRow, id=row[0], popularity_score=row[1])
 
 
 async def delete_author(conn: Executor, /, *, id: int) -> None:
@@ -299,6 +315,6 @@ async def list_authors_with_book_counts(
         error.add_note("query ListAuthorsWithBookCounts (queries/authors.sql:53)")
         raise
     return [
-        ListAuthorsWithBookCountsRow(id=r[0], name=r[1], book_count=r[2])
+        _trusted(ListAuthorsWithBookCountsRow, id=r[0], name=r[1], book_count=r[2])
         for r in rows
     ]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from asyncpg import PostgresError
 from pydantic import BaseModel, JsonValue
 
-from . import Executor, models
+from . import Executor, _trusted, models
 from .models import BookFormat
 
 GET_BOOK = """SELECT * FROM books WHERE id = $1"""
@@ -236,7 +236,8 @@ async def get_book(conn: Executor, /, *, id: int) -> models.Book | None:
         raise
     if row is None:
         return None
-    return models.Book(
+    return _trusted(
+        models.Book,
         id=row[0],
         isbn=row[1],
         title=row[2],
@@ -268,7 +269,8 @@ async def get_book_by_isbn(conn: Executor, /, *, isbn: str) -> models.Book | Non
         raise
     if row is None:
         return None
-    return models.Book(
+    return _trusted(
+        models.Book,
         id=row[0],
         isbn=row[1],
         title=row[2],
@@ -305,7 +307,8 @@ async def get_book_with_publisher(
         raise
     if row is None:
         return None
-    return GetBookWithPublisherRow(
+    return _trusted(
+        GetBookWithPublisherRow,
         id=row[0],
         title=row[1],
         price=row[2],
@@ -328,7 +331,8 @@ async def list_books_by_publisher(
         error.add_note("query ListBooksByPublisher (queries/books.sql:15)")
         raise
     return [
-        ListBooksByPublisherRow(
+        _trusted(
+            ListBooksByPublisherRow,
             id=r[0],
             isbn=r[1],
             title=r[2],
@@ -354,7 +358,14 @@ async def filter_books(
         error.add_note("query FilterBooks (queries/books.sql:22)")
         raise
     return [
-        FilterBooksRow(id=r[0], title=r[1], genre=r[2], price=r[3], in_print=r[4])
+        _trusted(
+            FilterBooksRow,
+            id=r[0],
+            title=r[1],
+            genre=r[2],
+            price=r[3],
+            in_print=r[4],
+        )
         for r in rows
     ]
 
@@ -365,7 +376,7 @@ async def list_books_by_tag(conn: Executor, /, *, tag: str) -> list[ListBooksByT
     except PostgresError as error:
         error.add_note("query ListBooksByTag (queries/books.sql:31)")
         raise
-    return [ListBooksByTagRow(id=r[0], title=r[1], tags=r[2]) for r in rows]
+    return [_trusted(ListBooksByTagRow, id=r[0], title=r[1], tags=r[2]) for r in rows]
 
 
 async def list_books_with_authors(conn: Executor, /) -> list[ListBooksWithAuthorsRow]:
@@ -375,7 +386,10 @@ async def list_books_with_authors(conn: Executor, /) -> list[ListBooksWithAuthor
     except PostgresError as error:
         error.add_note("query ListBooksWithAuthors (queries/books.sql:34)")
         raise
-    return [ListBooksWithAuthorsRow(id=r[0], title=r[1], authors=r[2]) for r in rows]
+    return [
+        _trusted(ListBooksWithAuthorsRow, id=r[0], title=r[1], authors=r[2])
+        for r in rows
+    ]
 
 
 async def list_book_titles_by_author(conn: Executor, /, *, author_id: int) -> list[str]:
@@ -400,7 +414,8 @@ async def find_books_by_metadata(
         error.add_note("query FindBooksByMetadata (queries/books.sql:50)")
         raise
     return [
-        FindBooksByMetadataRow(
+        _trusted(
+            FindBooksByMetadataRow,
             id=r[0],
             title=r[1],
             metadata=json.loads(r[2]),
@@ -462,7 +477,7 @@ async def update_book_price(
         raise
     if row is None:
         return None
-    return UpdateBookPriceRow(id=row[0], price=row[1], updated_at=row[2])
+    return _trusted(UpdateBookPriceRow, id=row[0], price=row[1], updated_at=row[2])
 
 
 async def add_book_tag(conn: Executor, /, *, tag: str, id: int) -> int:
@@ -530,7 +545,8 @@ async def upsert_publisher(
         raise
     if row is None:
         return None
-    return models.Publisher(
+    return _trusted(
+        models.Publisher,
         id=row[0],
         name=row[1],
         country_code=row[2],
@@ -548,7 +564,8 @@ async def genre_stats(conn: Executor, /) -> list[GenreStatsRow]:
         error.add_note("query GenreStats (queries/books.sql:98)")
         raise
     return [
-        GenreStatsRow(
+        _trusted(
+            GenreStatsRow,
             genre=r[0],
             book_count=r[1],
             average_price=r[2],
@@ -587,7 +604,8 @@ async def list_books_by_format(
         error.add_note("query ListBooksByFormat (queries/books.sql:115)")
         raise
     return [
-        ListBooksByFormatRow(
+        _trusted(
+            ListBooksByFormatRow,
             id=r[0],
             title=r[1],
             format=BookFormat(r[2]),
@@ -625,7 +643,7 @@ async def get_books_by_ids(
     except PostgresError as error:
         error.add_note("query GetBooksByIds (queries/books.sql:125)")
         raise
-    return [GetBooksByIdsRow(id=r[0], title=r[1], price=r[2]) for r in rows]
+    return [_trusted(GetBooksByIdsRow, id=r[0], title=r[1], price=r[2]) for r in rows]
 
 
 async def count_books_outside(
@@ -653,8 +671,10 @@ async def list_books_with_publisher(
         error.add_note("query ListBooksWithPublisher (queries/books.sql:132)")
         raise
     return [
-        ListBooksWithPublisherRow(
-            book=models.Book(
+        _trusted(
+            ListBooksWithPublisherRow,
+            book=_trusted(
+                models.Book,
                 id=r[0],
                 isbn=r[1],
                 title=r[2],
@@ -675,7 +695,8 @@ async def list_books_with_publisher(
                 format=BookFormat(r[17]),
                 also_available_as=[None if v is None else BookFormat(v) for v in r[18]],
             ),
-            publisher=None if r[19] is None else models.Publisher(
+            publisher=None if r[19] is None else _trusted(
+                models.Publisher,
                 id=r[19],
                 name=r[20],
                 country_code=r[21],
@@ -703,9 +724,11 @@ async def get_book_author_link(
         raise
     if row is None:
         return None
-    return GetBookAuthorLinkRow(
+    return _trusted(
+        GetBookAuthorLinkRow,
         author_position=row[0],
-        author=models.Author(
+        author=_trusted(
+            models.Author,
             id=row[1],
             name=row[2],
             bio=row[3],
@@ -715,7 +738,8 @@ async def get_book_author_link(
             popularity_score=row[7],
             created_at=row[8],
         ),
-        book=models.Book(
+        book=_trusted(
+            models.Book,
             id=row[9],
             isbn=row[10],
             title=row[11],

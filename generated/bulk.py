@@ -13,7 +13,7 @@ from asyncpg import PostgresError
 from asyncpg.exceptions import NoActiveSQLTransactionError
 from pydantic import BaseModel, JsonValue
 
-from . import AnyConnection, CopyOutput, Executor, models
+from . import AnyConnection, CopyOutput, Executor, _trusted, models
 from .models import BookFormat
 
 COPY_AUTHORS = """INSERT INTO authors (name, bio, country_code) VALUES ($1, $2, $3)"""
@@ -166,7 +166,7 @@ async def iter_books(
         )
     try:
         async for record in conn.cursor(ITER_BOOKS, min_price, prefetch=prefetch):
-            yield IterBooksRow(id=record[0], title=record[1], price=record[2])
+            yield _trusted(IterBooksRow, id=record[0], title=record[1], price=record[2])
     except PostgresError as error:
         error.add_note("query IterBooks (queries/bulk.sql:11)")
         raise
@@ -250,7 +250,8 @@ async def get_books_batch(
         raise
     results: list[models.Book | None] = [None] * len(args)
     for r in reversed(rows):  # so that the first row of a parameter set is the one kept
-        results[r[0]] = models.Book(
+        results[r[0]] = _trusted(
+            models.Book,
             id=r[1],
             isbn=r[2],
             title=r[3],
@@ -287,5 +288,5 @@ async def list_author_books_batch(
         raise
     results: list[list[ListAuthorBooksBatchRow]] = [[] for _ in args]
     for r in rows:
-        results[r[0]].append(ListAuthorBooksBatchRow(id=r[1], title=r[2]))
+        results[r[0]].append(_trusted(ListAuthorBooksBatchRow, id=r[1], title=r[2]))
     return results

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from bookshop.documents import PromotionRules
 
+from . import _trusted
+
 
 class BookFormat(StrEnum):
     """The enum public.book_format, in PostgreSQL's order."""
@@ -178,7 +180,8 @@ class Review(BaseModel):
 
 def decode_book_price_change(value: asyncpg.Record) -> BookPriceChange:
     """The BookPriceChange in a record asyncpg read."""
-    return BookPriceChange(
+    return _trusted(
+        BookPriceChange,
         book_id=value[0],
         title=value[1],
         old_price=value[2],
@@ -193,7 +196,8 @@ def encode_book_price_change(value: BookPriceChange) -> tuple[object, ...]:
 
 def decode_postal_address(value: asyncpg.Record) -> PostalAddress:
     """The PostalAddress in a record asyncpg read."""
-    return PostalAddress(
+    return _trusted(
+        PostalAddress,
         line1=value[0],
         line2=value[1],
         city=value[2],

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from asyncpg import PostgresError
 from pydantic import BaseModel, JsonValue
 
-from . import Executor, models
+from . import Executor, _trusted, models
 from .models import decode_postal_address
 
 CREATE_CUSTOMER = """INSERT INTO customers (email, display_name, phone, marketing_opt_in, preferences)
@@ -182,7 +182,8 @@ async def create_customer(
         raise
     if row is None:
         return None
-    return models.Customer(
+    return _trusted(
+        models.Customer,
         id=row[0],
         public_id=row[1],
         email=row[2],
@@ -210,7 +211,8 @@ async def get_customer_by_public_id(
         raise
     if row is None:
         return None
-    return models.Customer(
+    return _trusted(
+        models.Customer,
         id=row[0],
         public_id=row[1],
         email=row[2],
@@ -281,7 +283,7 @@ async def create_order(
         raise
     if row is None:
         return None
-    return CreateOrderRow(id=row[0], status=row[1], placed_at=row[2])
+    return _trusted(CreateOrderRow, id=row[0], status=row[1], placed_at=row[2])
 
 
 async def add_order_item(
@@ -334,7 +336,8 @@ async def get_order(conn: Executor, /, *, id: int) -> models.Order | None:
         raise
     if row is None:
         return None
-    return models.Order(
+    return _trusted(
+        models.Order,
         id=row[0],
         customer_id=row[1],
         status=row[2],
@@ -362,7 +365,8 @@ async def list_orders_for_customer(
         error.add_note("query ListOrdersForCustomer (queries/orders.sql:43)")
         raise
     return [
-        ListOrdersForCustomerRow(
+        _trusted(
+            ListOrdersForCustomerRow,
             id=r[0],
             status=r[1],
             total_amount=r[2],
@@ -385,7 +389,8 @@ async def get_order_items(
         error.add_note("query GetOrderItems (queries/orders.sql:50)")
         raise
     return [
-        GetOrderItemsRow(
+        _trusted(
+            GetOrderItemsRow,
             book_id=r[0],
             title=r[1],
             isbn=r[2],
@@ -457,7 +462,8 @@ async def top_customers_by_spend(
         error.add_note("query TopCustomersBySpend (queries/orders.sql:76)")
         raise
     return [
-        TopCustomersBySpendRow(
+        _trusted(
+            TopCustomersBySpendRow,
             id=r[0],
             display_name=r[1],
             email=r[2],
@@ -482,7 +488,8 @@ async def monthly_revenue(
         error.add_note("query MonthlyRevenue (queries/orders.sql:90)")
         raise
     return [
-        MonthlyRevenueRow(
+        _trusted(
+            MonthlyRevenueRow,
             month=r[0],
             order_count=r[1],
             revenue=r[2],
@@ -505,6 +512,12 @@ async def list_best_sellers(
         error.add_note("query ListBestSellers (queries/orders.sql:103)")
         raise
     return [
-        ListBestSellersRow(book_id=r[0], title=r[1], copies_sold=r[2], revenue=r[3])
+        _trusted(
+            ListBestSellersRow,
+            book_id=r[0],
+            title=r[1],
+            copies_sold=r[2],
+            revenue=r[3],
+        )
         for r in rows
     ]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from bookshop.documents import PromotionRules
 
-from . import Executor, models
+from . import Executor, _trusted, models
 from .models import PostalAddress, decode_postal_address, encode_postal_address
 
 _PROMOTION_RULES_ADAPTER = TypeAdapter(PromotionRules)
@@ -76,7 +76,8 @@ async def create_promotion(
         raise
     if row is None:
         return None
-    return models.Promotion(
+    return _trusted(
+        models.Promotion,
         id=row[0],
         code=row[1],
         percent_off=row[2],
@@ -98,7 +99,8 @@ async def active_promotions(
         error.add_note("query ActivePromotions (queries/promotions.sql:7)")
         raise
     return [
-        models.Promotion(
+        _trusted(
+            models.Promotion,
             id=r[0],
             code=r[1],
             percent_off=r[2],
@@ -122,7 +124,8 @@ async def promotions_for_book(
         error.add_note("query PromotionsForBook (queries/promotions.sql:10)")
         raise
     return [
-        PromotionsForBookRow(
+        _trusted(
+            PromotionsForBookRow,
             code=r[0],
             percent_off=r[1],
             rules=_PROMOTION_RULES_ADAPTER.validate_json(r[2]),
@@ -170,4 +173,4 @@ async def orders_shipped_to(
     except PostgresError as error:
         error.add_note("query OrdersShippedTo (queries/promotions.sql:19)")
         raise
-    return [OrdersShippedToRow(id=r[0], city=r[1]) for r in rows]
+    return [_trusted(OrdersShippedToRow, id=r[0], city=r[1]) for r in rows]

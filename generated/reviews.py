@@ -10,7 +10,7 @@ import decimal
 from asyncpg import PostgresError
 from pydantic import BaseModel
 
-from . import Executor, models
+from . import Executor, _trusted, models
 
 CREATE_REVIEW = """INSERT INTO reviews (book_id, customer_id, rating, title, body, sentiment_score)
 VALUES ($1, $2, $3, $4, $5, $6)
@@ -89,7 +89,8 @@ async def create_review(
         raise
     if row is None:
         return None
-    return models.Review(
+    return _trusted(
+        models.Review,
         id=row[0],
         book_id=row[1],
         customer_id=row[2],
@@ -117,7 +118,8 @@ async def list_reviews_for_book(
         error.add_note("query ListReviewsForBook (queries/reviews.sql:6)")
         raise
     return [
-        ListReviewsForBookRow(
+        _trusted(
+            ListReviewsForBookRow,
             id=r[0],
             rating=r[1],
             title=r[2],
@@ -143,7 +145,8 @@ async def get_book_rating_summary(
         raise
     if row is None:
         return None
-    return GetBookRatingSummaryRow(
+    return _trusted(
+        GetBookRatingSummaryRow,
         review_count=row[0],
         average_rating=row[1],
         lowest=row[2],

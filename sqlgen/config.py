@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
+from sqlgen.layout import ModelOptions
 from sqlgen.typemap import TypeOverride, python_annotation
 
-KEYS = ("schema", "queries", "out", "database_url", "overrides", "channels")
+KEYS = ("schema", "queries", "out", "database_url", "validate", "frozen", "overrides", "channels")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Config:
     config_file: Path | None
     overrides: tuple[TypeOverride, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
+    models: ModelOptions = ModelOptions()
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order."""
@@ -122,6 +124,11 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
         errors.append(located("database_url", "database_url must be a string"))
         url = None
 
+    flags: dict[str, object] = {}
+    for key in ("validate", "frozen"):
+        flags[key] = table.get(key, False)
+        if not isinstance(flags[key], bool):
+            errors.append(located(key, f"{key} must be true or false"))
     type_overrides = _type_overrides(table.get("overrides", {}), source, errors, root)
     channels = _channels(table.get("channels", {}), source, errors)
 
@@ -145,7 +152,8 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
             raise UserError(
                 [Diagnostic(f"{display_path(path)} does not exist", hint="check the schema and queries paths")]
             )
-    config = Config(root, schema, queries, out, url or None, config_file, type_overrides, channels)
+    models = ModelOptions(validate=flags["validate"] is True, frozen=flags["frozen"] is True)
+    config = Config(root, schema, queries, out, url or None, config_file, type_overrides, channels, models)
     _check_out(config)
     return config
 

@@ -24,12 +24,32 @@ class FieldView:
 
 
 @dataclass(frozen=True)
+class ModelOptions:
+    """How generated models are built and configured: `validate` and `frozen` in [tool.sqlgen]."""
+
+    validate: bool = False  # rows go through pydantic validation instead of being trusted as converted
+    frozen: bool = False  # models are immutable (and hashable)
+
+
+@dataclass(frozen=True)
 class ModelView:
     name: str
     doc: str
     fields: tuple[FieldView, ...]
-    arbitrary: bool = False  # needs `model_config = ConfigDict(arbitrary_types_allowed=True)`
+    arbitrary: bool = False  # holds types pydantic has no schema for
     base: str = "BaseModel"  # or "NamedTuple", for the parameter sets of batched commands
+    frozen: bool = False
+
+    @property
+    def config(self) -> str:
+        """The `ConfigDict(…)` arguments the model needs, or "" for none."""
+        if self.base != "BaseModel":
+            return ""
+        return ", ".join(
+            item
+            for item, wanted in (("arbitrary_types_allowed=True", self.arbitrary), ("frozen=True", self.frozen))
+            if wanted
+        )
 
 
 @dataclass(frozen=True)
@@ -153,6 +173,19 @@ def wrap_call(callee: str, args: Sequence[str], *, indent: int, prefix_len: int 
     lines.extend(f"{inner}{arg}," for arg in args)
     lines.append(" " * indent + ")")
     return "\n".join(lines)
+
+
+def construct(
+    model: str, arguments: Sequence[str], *, indent: int, validate: bool, prefix: str = "", prefix_len: int = 0
+) -> str:
+    """`prefix` and an expression building `model` from `name=value` arguments.
+
+    Validated, it is the model's own constructor; otherwise the package's `_trusted`, which
+    stores the values as they are (generated code has converted each to its field's type).
+    """
+    if validate:
+        return wrap_call(f"{prefix}{model}", arguments, indent=indent, prefix_len=prefix_len)
+    return wrap_call(f"{prefix}_trusted", [model, *arguments], indent=indent, prefix_len=prefix_len)
 
 
 def string_literal(text: str) -> str:

@@ -125,7 +125,7 @@ def _generate(project: Project, conn: DbConnection, config: Config) -> dict[str,
         files.append(QueryFile(module, source_path, tuple(typed)))
     diagnostics.extend(project.diagnostics)
     try:
-        output = render_package(files, build_typemap(catalog, config.overrides), config.channels)
+        output = render_package(files, build_typemap(catalog, config.overrides), config.channels, config.models)
     except UserError as err:
         diagnostics.extend(err.diagnostics)
     if diagnostics:

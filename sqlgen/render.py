@@ -22,9 +22,11 @@ from sqlgen.layout import (
     LINE_WIDTH,
     FieldView,
     FunctionView,
+    ModelOptions,
     ModelView,
     ModuleView,
     canonical,
+    construct,
     convert,
     header,
     optional,
@@ -62,7 +64,10 @@ class QueryFile:
 
 
 def render_package(
-    files: Sequence[QueryFile], typemap: TypeMap, channels: Sequence[ChannelConfig] = ()
+    files: Sequence[QueryFile],
+    typemap: TypeMap,
+    channels: Sequence[ChannelConfig],
+    options: ModelOptions,
 ) -> dict[str, str]:
     """Render the whole output package; raises UserError listing every unsupported type or unknown payload."""
     table_models = build_table_models(typemap)
@@ -72,7 +77,7 @@ def render_package(
     environment = _environment()
     for file in files:
         try:
-            view = _module_view(file, typemap, table_models)
+            view = _module_view(file, typemap, table_models, options)
         except UserError as err:
             diagnostics.extend(err.diagnostics)
             continue
@@ -86,7 +91,7 @@ def render_package(
             diagnostics.extend(err.diagnostics)
     if diagnostics:
         raise UserError(diagnostics)
-    models = models_view(typemap, table_models)
+    models = models_view(typemap, table_models, options)
     codecs.update(models.codecs)
     output["models.py"] = canonical(environment.get_template("models.py.jinja").render(module=models))
     init = ModuleView(
@@ -112,7 +117,9 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _module_view(file: QueryFile, typemap: TypeMap, table_models: Mapping[int, TableModel]) -> ModuleView:
+def _module_view(
+    file: QueryFile, typemap: TypeMap, table_models: Mapping[int, TableModel], options: ModelOptions
+) -> ModuleView:
     diagnostics: list[Diagnostic] = []
     imports: set[str] = set()
     definitions: set[str] = set()
@@ -136,7 +143,7 @@ def _module_view(file: QueryFile, typemap: TypeMap, table_models: Mapping[int, T
         seen[name] = typed
         try:
             function, models, needed, needed_definitions, needed_codecs = _function_view(
-                name, typed, typemap, table_models, file.source_path
+                name, typed, typemap, table_models, file.source_path, options
             )
         except UserError as err:
             diagnostics.extend(err.diagnostics)
@@ -152,7 +159,7 @@ def _module_view(file: QueryFile, typemap: TypeMap, table_models: Mapping[int, T
         imports.add("from pydantic import BaseModel")
     if any(m.base == "NamedTuple" for m in row_models):
         imports.add("from typing import NamedTuple")
-    if any(m.arbitrary for m in row_models):
+    if any(m.config for m in row_models):
         imports.add("from pydantic import ConfigDict")
     view = ModuleView(
         header=header(file.source_path),
@@ -167,9 +174,15 @@ def _module_view(file: QueryFile, typemap: TypeMap, table_models: Mapping[int, T
 
 
 def _function_view(
-    name: str, typed: TypedQuery, typemap: TypeMap, table_models: Mapping[int, TableModel], source_path: str
+    name: str,
+    typed: TypedQuery,
+    typemap: TypeMap,
+    table_models: Mapping[int, TableModel],
+    source_path: str,
+    options: ModelOptions,
 ) -> tuple[FunctionView, list[ModelView], set[str], set[str], set[str]]:
     query = typed.described.query
+    validate = options.validate or query.validate
     imports: set[str] = set()
     diagnostics: list[Diagnostic] = []
 
@@ -271,6 +284,7 @@ def _function_view(
                     f"A row returned by {name}.",
                     tuple(FieldView(f.name, f.annotation) for f in fields),
                     any(t.arbitrary for i, t in enumerate(column_types) if not _embedded(typed, i)),
+                    frozen=options.frozen,
                 )
             )
             if typed.embeds:
@@ -299,9 +313,12 @@ def _function_view(
         model_ref,
         fields,
         typed.copy_target,
+        validate,
     )
     result_type, before, call, after, extra_imports = _body(shape)
     imports |= extra_imports | {"from asyncpg import PostgresError"}
+    if model_ref is not None and command is not Command.COPYTO and not validate:
+        imports.add("from . import _trusted")
     where = f"query {query.name} ({source_path}:{query.file.location(query.annotation_offset).line})"
     body = [
         *before,
@@ -359,6 +376,13 @@ class _Shape:
     model: str | None  # the row model, or None for a single value
     fields: Sequence[_RowField]
     copy_target: CopyTarget | None  # where :copyfrom loads rows
+    validate: bool  # build the row model through pydantic validation
+
+    def build(self, row: str, indent: int, offset: int = 0, prefix: str = "") -> str:
+        """`prefix` and the expression building the row model from the record `row`."""
+        assert self.model is not None
+        arguments = [f.argument(row, indent + 4, self.validate, offset) for f in self.fields]
+        return construct(self.model, arguments, indent=indent, validate=self.validate, prefix=prefix)
 
 
 _Body = tuple[str, list[str], list[str], list[str], set[str]]
@@ -369,7 +393,7 @@ def _body(shape: _Shape) -> _Body:
 
     Lines are relative to the function body; a line's continuation lines carry their full indentation.
     """
-    command, model, fields = shape.command, shape.model, shape.fields
+    command, model = shape.command, shape.model
     row, rows, value, status = (_local(name, shape.arg_names) for name in ("row", "rows", "value", "status"))
     call_args = [shape.constant, *shape.arguments]
     if command is Command.EXEC:
@@ -396,7 +420,7 @@ def _body(shape: _Shape) -> _Body:
         if model is None:
             item = convert(shape.types[0].decode, f"{record}[0]", shape.columns[0].nullable)
         else:
-            item = wrap_call(model, [f.argument(record, 16) for f in fields], indent=12)
+            item = shape.build(record, 12)
         loop = wrap_call(f"async for {record} in conn.cursor", [*call_args, f"prefetch={prefetch}"], indent=8)
         return (
             f"AsyncIterator[{model or value_type}]",
@@ -427,25 +451,24 @@ def _body(shape: _Shape) -> _Body:
             [
                 f"if {row} is None:",
                 "    return None",
-                wrap_call(f"return {model}", [f.argument(row, 8) for f in fields], indent=4),
+                shape.build(row, 4, prefix="return "),
             ],
             set(),
         )
     fetch = wrap_call(f"{rows} = await conn.fetch", call_args, indent=8)
-    return f"list[{model}]", [], [fetch], _list_of_models(model, fields, rows, "r"), set()
+    return f"list[{model}]", [], [fetch], _list_of_models(shape, rows, "r"), set()
 
 
-def _list_of_models(model: str, fields: Sequence[_RowField], rows: str, row: str, offset: int = 0) -> list[str]:
+def _list_of_models(shape: _Shape, rows: str, row: str) -> list[str]:
     """`return [Model(…) for r in rows]`, laid out to fit."""
-    one_line = f"return [{model}({', '.join(f.argument(row, 0, offset) for f in fields)}) for {row} in {rows}]"
+    one_line = f"return [{shape.build(row, 0)} for {row} in {rows}]"
     if len(one_line) + 4 <= LINE_WIDTH and "\n" not in one_line:
         return [one_line]
-    construct = wrap_call(model, [f.argument(row, 12, offset) for f in fields], indent=8)
-    return ["return [", f"    {construct}", f"    for {row} in {rows}", "]"]
+    return ["return [", f"    {shape.build(row, 8)}", f"    for {row} in {rows}", "]"]
 
 
 def _batch_body(shape: _Shape, status: str, rows: str) -> _Body:
-    command, model, fields = shape.command, shape.model, shape.fields
+    command, model = shape.command, shape.model
     source = "rows" if command is Command.COPYFROM else "params"
     records = _local("records", shape.arg_names)
     before: list[str] = []
@@ -489,7 +512,7 @@ def _batch_body(shape: _Shape, status: str, rows: str) -> _Body:
         item = convert(py.decode, "r[1]", column.nullable)
     else:
         item_type = model
-        item = wrap_call(model, [f.argument("r", 12, offset=1) for f in fields], indent=8)
+        item = shape.build("r", 8, offset=1)
     if command is Command.BATCHONE:
         result = optional(item_type, True)
         after = [
@@ -541,7 +564,7 @@ class _RowField:
     model_fields: tuple[str, ...] = ()
     missing: tuple[int, ...] = ()  # columns all None only when the embedded row is missing (outer join)
 
-    def argument(self, row: str, indent: int, offset: int = 0) -> str:
+    def argument(self, row: str, indent: int, validate: bool, offset: int = 0) -> str:
         """`name=value` for the model's constructor, its lines after the first indented at `indent`.
 
         `offset`: how many columns the statement returns before the query's own.
@@ -557,7 +580,7 @@ class _RowField:
             guard = f"None if {' and '.join(f'{row}[{i + offset}] is None' for i in self.missing)} else "
         prefix = f"{self.name}={guard}"
         arguments = [f"{f}={c}" for f, c in zip(self.model_fields, cells, strict=True)]
-        return prefix + wrap_call(self.model, arguments, indent=indent, prefix_len=len(prefix) + 1)
+        return construct(self.model, arguments, indent=indent, validate=validate, prefix=prefix, prefix_len=1)
 
 
 def _row_fields(typed: TypedQuery, types: Sequence[PyType], table_models: Mapping[int, TableModel]) -> list[_RowField]:

@@ -11,8 +11,10 @@ from sqlgen.layout import (
     ConverterView,
     EnumView,
     FieldView,
+    ModelOptions,
     ModelView,
     ModuleView,
+    construct,
     convert,
     header,
     optional,
@@ -32,8 +34,8 @@ class TableModel:
     types: tuple[PyType, ...]
 
 
-def models_view(typemap: TypeMap, table_models: Mapping[int, TableModel]) -> ModuleView:
-    composites = _composite_models(typemap)
+def models_view(typemap: TypeMap, table_models: Mapping[int, TableModel], options: ModelOptions) -> ModuleView:
+    composites = _composite_models(typemap, options)
     converted = [t for _, _, ts in composites for t in ts if t.decode or t.encode]  # by the composite converters
     types = [t for m in table_models.values() for t in m.types] + [t for _, _, ts in composites for t in ts]
     imports: set[str] = set().union(*(t.imports for t in types))
@@ -47,10 +49,12 @@ def models_view(typemap: TypeMap, table_models: Mapping[int, TableModel]) -> Mod
         imports.add("from enum import StrEnum")
     models = [model for model, _, _ in composites]
     models += [
-        ModelView(m.name, _model_doc(m.table), m.fields, any(t.arbitrary for t in m.types))
+        ModelView(m.name, _model_doc(m.table), m.fields, any(t.arbitrary for t in m.types), frozen=options.frozen)
         for m in table_models.values()
     ]
-    if any(m.arbitrary for m in models):
+    if composites and not options.validate:
+        imports.add("from . import _trusted")
+    if any(m.config for m in models):
         imports.add("from pydantic import ConfigDict")
     return unshadow(
         ModuleView(
@@ -94,7 +98,9 @@ def build_table_models(typemap: TypeMap) -> dict[int, TableModel]:
     return models
 
 
-def _composite_models(typemap: TypeMap) -> list[tuple[ModelView, ConverterView, tuple[PyType, ...]]]:
+def _composite_models(
+    typemap: TypeMap, options: ModelOptions
+) -> list[tuple[ModelView, ConverterView, tuple[PyType, ...]]]:
     """A model and its converters for each composite type, every type after the composites it holds."""
     result = []
     for composite in _dependency_order(typemap):
@@ -111,6 +117,7 @@ def _composite_models(typemap: TypeMap) -> list[tuple[ModelView, ConverterView, 
             f"A value of the composite type {composite.schema}.{composite.name}.",
             tuple(FieldView(f, optional(t.annotation, True)) for f, t in zip(fields, types, strict=True)),
             any(t.arbitrary for t in types),
+            frozen=options.frozen,
         )
         decode_args = [
             f"{f}={convert(t.decode, f'value[{i}]', True)}" for i, (f, t) in enumerate(zip(fields, types, strict=True))
@@ -121,7 +128,7 @@ def _composite_models(typemap: TypeMap) -> list[tuple[ModelView, ConverterView, 
         converter = ConverterView(
             name,
             decode,
-            wrap_call(f"return {name}", decode_args, indent=4),
+            construct(name, decode_args, indent=4, validate=options.validate, prefix="return "),
             encode,
             wrap_call("return ", encode_items, indent=4),
         )

@@ -92,6 +92,7 @@ class QuerySource:
     edits: tuple[Edit, ...]
     params: tuple[Parameter, ...]
     embeds: tuple[Embed, ...] = ()
+    validate: bool = False  # `-- @validate`: pydantic validates this query's rows
 
     @property
     def batch_sql(self) -> str:
@@ -162,13 +163,18 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
     name, command = _parse_annotation(file, annotation)
 
     doc_lines: list[str] = []
+    flags: set[str] = set()
     i = 1
     while i < len(tokens):
         token = tokens[i]
         if token.kind is Kind.SPACE and token.text.count("\n") <= 1:
             i += 1
         elif token.kind is Kind.LINE_COMMENT:
-            doc_lines.append(token.text[2:].strip())
+            text = token.text[2:].strip()
+            if text.startswith("@"):
+                flags.add(_flag(file, token, text))
+            else:
+                doc_lines.append(text)
             i += 1
         else:
             break
@@ -214,6 +220,27 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
         edits=tuple(edits),
         params=tuple(params),
         embeds=tuple(embeds),
+        validate="validate" in flags,
+    )
+
+
+FLAGS = ("validate",)
+
+
+def _flag(file: SourceText, token: Token, text: str) -> str:
+    """A `-- @flag` line under an annotation; sqlc's own (`@sqlc-vet-disable`, `@param`) are accepted and ignored."""
+    flag = text[1:].split()[0] if len(text) > 1 else ""
+    if flag in FLAGS or flag.startswith("sqlc-") or flag == "param":
+        return flag
+    offset = token.start + token.text.index("@")
+    raise UserError(
+        [
+            file.diagnostic(
+                f"unknown query flag `@{flag}`",
+                offset,
+                hint=f"known flags: {', '.join('@' + f for f in FLAGS)}; write documentation without a leading @",
+            )
+        ]
     )
 
 
