@@ -25,7 +25,7 @@ import tomllib
 import urllib.parse
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -71,7 +71,7 @@ def sqlgen_database_url(pytestconfig: pytest.Config) -> Iterator[str]:
             with connect(url) as conn:
                 apply_schema(conn, schema)
         except (UserError, ToolError) as err:
-            _fail(err)
+            raise _failure(err) from None  # the diagnostics, without a traceback
         yield url
 
 
@@ -211,23 +211,24 @@ def _init_connection(config: pytest.Config) -> InitConnection | None:
     except ModuleNotFoundError as err:
         if err.name is None or not f"{name}.".startswith(f"{err.name}."):
             raise  # the package was found; something it imports was not
-        pytest.fail(
+        raise pytest.fail.Exception(
             f"sqlgen: sqlgen_package = {name!r} cannot be imported: {err}\n"
             "  hint: name the package sqlgen generates (its `out`, as a module path), and put its parent "
             "folder on the path (pytest's pythonpath ini option)",
             pytrace=False,
-        )
+        ) from None
     init: InitConnection | None = getattr(package, "init_connection", None)
     if init is None:
         pytest.fail(f"sqlgen: sqlgen_package = {name!r} has no init_connection; is it sqlgen's output?", pytrace=False)
     return init
 
 
-def _fail(err: UserError | ToolError) -> NoReturn:
+def _failure(err: UserError | ToolError) -> BaseException:
+    """A pytest failure showing sqlgen's diagnostics, as `sqlgen generate` prints them."""
     from sqlgen.errors import UserError
 
     if isinstance(err, UserError):
         body = "\n".join(diagnostic.render() for diagnostic in err.diagnostics)
     else:
         body = f"error: {err.message}" + (f"\n  hint: {err.hint}" if err.hint else "")
-    pytest.fail(f"sqlgen: the test database could not be set up\n{body}", pytrace=False)
+    return pytest.fail.Exception(f"sqlgen: the test database could not be set up\n{body}", pytrace=False)
