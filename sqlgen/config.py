@@ -43,11 +43,11 @@ class Config:
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order."""
-        return _expand(self.schema)
+        return sql_files(self.schema)
 
     def query_files(self) -> list[Path]:
         schema = {p.resolve() for p in self.schema_files()}
-        return [p for p in _expand(self.queries) if p.resolve() not in schema]
+        return [p for p in sql_files(self.queries) if p.resolve() not in schema]
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, with forward slashes, for generated headers."""
@@ -241,7 +241,8 @@ def _in_project(root: Path, module: str) -> bool:
 _OVERRIDE_EXAMPLE = 'e.g. "pg_catalog.jsonb" = "myapp.schemas.Document" or "public.orders.payload" = "dict[str, int]"'
 
 
-def _expand(paths: tuple[Path, ...]) -> list[Path]:
+def sql_files(paths: tuple[Path, ...]) -> list[Path]:
+    """Files, and folders' `*.sql` files in natural name order, without repeats."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
