@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
+from sqlgen.migrations import natural_key, schema_layout
 from sqlgen.typemap import TypeOverride, python_annotation
 
 KEYS = ("schema", "queries", "out", "database_url", "overrides", "channels")
@@ -40,11 +41,13 @@ class Config:
     channels: tuple[ChannelConfig, ...] = ()
 
     def schema_files(self) -> list[Path]:
-        """Every schema file in application order: folders contribute `*.sql` in natural order."""
-        return _expand(self.schema)
+        """Every schema file in application order: folders contribute `*.sql` in natural order,
+        or their migrations' up scripts in the tool's order (see `sqlgen.migrations`)."""
+        return list(schema_layout(self.schema).files)
 
     def query_files(self) -> list[Path]:
-        schema = {p.resolve() for p in self.schema_files()}
+        layout = schema_layout(self.schema)
+        schema = {p.resolve() for p in (*layout.files, *layout.skipped)}
         return [p for p in _expand(self.queries) if p.resolve() not in schema]
 
     def relative(self, path: Path) -> str:
@@ -64,11 +67,6 @@ class Overrides:
     queries: tuple[str, ...] | None = None
     out: str | None = None
     database_url: str | None = None
-
-
-def natural_key(name: str) -> list[tuple[int, int | str]]:
-    """Sort key putting `2_x.sql` before `10_y.sql`."""
-    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part]
 
 
 def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str, str] | None = None) -> Config:
