@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
             )
         sub.add_argument("--config", type=Path, help="TOML file with a [tool.sqlgen] table (default: ./pyproject.toml)")
         sub.add_argument(
-            "--schema", action="append", metavar="PATH", help="schema file or folder of *.sql (repeatable)"
+            "--schema",
+            action="append",
+            metavar="PATH",
+            help="schema file, or folder of *.sql or of migrations (up migrations only; repeatable)",
         )
         sub.add_argument(
             "--queries", action="append", metavar="PATH", help="query file or folder of *.sql (repeatable)"

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.layout import ModelOptions
+from sqlgen.migrations import natural_key, schema_layout
 from sqlgen.typemap import TypeOverride, python_annotation
 
 KEYS = ("schema", "queries", "out", "database_url", "validate", "frozen", "overrides", "channels")
@@ -42,12 +43,14 @@ class Config:
     models: ModelOptions = ModelOptions()
 
     def schema_files(self) -> list[Path]:
-        """Every schema file in application order: folders contribute `*.sql` in natural order."""
-        return sql_files(self.schema)
+        """Every schema file in application order: folders contribute `*.sql` in natural order,
+        or their migrations' up scripts in the tool's order (see `sqlgen.migrations`)."""
+        return list(schema_layout(self.schema).files)
 
     def query_files(self) -> list[Path]:
-        schema = {p.resolve() for p in self.schema_files()}
-        return [p for p in sql_files(self.queries) if p.resolve() not in schema]
+        layout = schema_layout(self.schema)
+        schema = {p.resolve() for p in (*layout.files, *layout.skipped)}
+        return [p for p in _sql_files(self.queries) if p.resolve() not in schema]
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, with forward slashes, for generated headers."""
@@ -66,11 +69,6 @@ class Overrides:
     queries: tuple[str, ...] | None = None
     out: str | None = None
     database_url: str | None = None
-
-
-def natural_key(name: str) -> list[tuple[int, int | str]]:
-    """Sort key putting `2_x.sql` before `10_y.sql`."""
-    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part]
 
 
 def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -241,7 +239,7 @@ def _in_project(root: Path, module: str) -> bool:
 _OVERRIDE_EXAMPLE = 'e.g. "pg_catalog.jsonb" = "myapp.schemas.Document" or "public.orders.payload" = "dict[str, int]"'
 
 
-def sql_files(paths: tuple[Path, ...]) -> list[Path]:
+def _sql_files(paths: tuple[Path, ...]) -> list[Path]:
     """Files, and folders' `*.sql` files in natural name order, without repeats."""
     files: list[Path] = []
     for path in paths:

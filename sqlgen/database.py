@@ -21,7 +21,8 @@ import psycopg
 from psycopg import pq
 
 from sqlgen.errors import SourceText, ToolError, UserError
-from sqlgen.sqllex import LexError, split_statements, tokenize
+from sqlgen.migrations import schema_statements
+from sqlgen.sqllex import LexError
 
 DbConnection = psycopg.Connection[tuple[Any, ...]]
 
@@ -84,10 +85,11 @@ def open_database(database_url: str | None) -> Iterator[DbConnection]:
 
 
 def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
-    """Run each schema file's statements in order; the first failure is a UserError at its position."""
+    """Run each schema file's statements in order (a migration's also end at its StatementEnd and
+    Down markers: see `sqlgen.migrations`); the first failure is a UserError at its position."""
     for file in files:
         try:
-            statements = split_statements(tokenize(file.text))
+            statements = schema_statements(file)
         except LexError as err:
             raise UserError([file.diagnostic(err.message, err.offset)]) from None
         for statement in statements:

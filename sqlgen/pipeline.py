@@ -16,6 +16,7 @@ from sqlgen.database import DbConnection, apply_schema, open_database
 from sqlgen.describe import describe_materialized_views, describe_queries
 from sqlgen.errors import Diagnostic, SourceText, UserError
 from sqlgen.infer import TypedQuery, infer_query
+from sqlgen.migrations import read_schema
 from sqlgen.naming import module_name
 from sqlgen.render import QueryFile, render_package
 from sqlgen.source import QuerySource, parse_queries, read_source
@@ -43,7 +44,7 @@ def read_project(config: Config) -> Project:
     schema: list[SourceText] = []
     for path in config.schema_files():
         try:
-            schema.append(read_source(path))
+            schema.append(read_schema(path))
         except UserError as err:
             diagnostics.extend(err.diagnostics)
     if diagnostics:

@@ -61,11 +61,11 @@ def sqlgen_database_url(pytestconfig: pytest.Config) -> Iterator[str]:
     """The URL of a throw-away database holding the project's schema, for the whole session."""
     from sqlgen.database import apply_schema, connect, server_url
     from sqlgen.errors import ToolError, UserError
-    from sqlgen.source import read_source
+    from sqlgen.migrations import read_schema
 
     with contextlib.ExitStack() as cleanup:
         try:
-            schema = [read_source(path) for path in _schema_files(pytestconfig)]
+            schema = [read_schema(path) for path in _schema_files(pytestconfig)]
             server = cleanup.enter_context(server_url(os.environ.get("DATABASE_URL")))
             url = cleanup.enter_context(_throwaway_database(server))
             with connect(url) as conn:
@@ -119,8 +119,9 @@ async def sqlgen_conn(sqlgen_database_url: str, pytestconfig: pytest.Config) -> 
 
 def _schema_files(config: pytest.Config) -> list[Path]:
     """`--sqlgen-schema`, else `sqlgen_schema`, else `[tool.sqlgen]`'s schema, as files in order."""
-    from sqlgen.config import Overrides, load_config, sql_files
+    from sqlgen.config import Overrides, load_config
     from sqlgen.errors import Diagnostic, UserError, display_path
+    from sqlgen.migrations import schema_layout
 
     flags: list[str] = config.getoption("sqlgen_schema") or []
     given: list[Path] = [config.invocation_params.dir / flag for flag in flags] or config.getini("sqlgen_schema")
@@ -129,7 +130,7 @@ def _schema_files(config: pytest.Config) -> list[Path]:
         missing = [Diagnostic(f"{display_path(path)} does not exist") for path in given if not path.exists()]
         if missing:
             raise UserError(missing)
-        files = sql_files(tuple(given))
+        files = list(schema_layout(given).files)
     elif _has_sqlgen_table(pyproject):
         files = load_config(Overrides(), cwd=config.rootpath, environ={}).schema_files()
     else:
