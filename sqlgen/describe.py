@@ -52,17 +52,73 @@ _TREE_TITLE = "rewritten parse tree:"
 _PARAMETER_IN_MESSAGE = re.compile(r"parameter \$(\d+)")
 
 
+_PIPELINE_CHUNK = 100  # queries sent before their results are read: a few tens of KB, so sending never blocks
+
+
 def describe_queries(conn: DbConnection, queries: Sequence[QuerySource]) -> tuple[list[Described], list[Diagnostic]]:
-    """Describe every query: those PostgreSQL accepts, and a diagnostic for each it rejects."""
+    """Describe every query: those PostgreSQL accepts, and a diagnostic for each it rejects.
+
+    Queries go out in libpq pipeline mode, each followed by a sync point, so a round trip is
+    shared by a whole chunk and an error aborts only its own query's steps.
+    """
     described: list[Described] = []
     diagnostics: list[Diagnostic] = []
+    pgconn = conn.pgconn
     with capturing_trees(conn) as trees:
-        for query in queries:
-            try:
-                described.append(describe_query(conn, query, trees))
-            except UserError as err:
-                diagnostics.extend(err.diagnostics)
+        pgconn.enter_pipeline_mode()
+        try:
+            for first in range(0, len(queries), _PIPELINE_CHUNK):
+                chunk = queries[first : first + _PIPELINE_CHUNK]
+                for query in chunk:
+                    for sql in _statements(query):
+                        pgconn.send_prepare(b"", sql.encode())
+                        if sql is query.sql:
+                            pgconn.send_describe_prepared(b"")
+                    pgconn.pipeline_sync()
+                trees.clear()
+                results = [_results_to_sync(pgconn) for _ in chunk]
+                # Each statement the server analyses sends its tree, in order (libpq may read notices
+                # ahead of results, so they are matched by count, not by when they arrive).
+                analysed = [
+                    sum(r.status == pq.ExecStatus.COMMAND_OK for r in _prepares(q, rs))
+                    for q, rs in zip(chunk, results, strict=True)
+                ]
+                if sum(analysed) != len(trees):
+                    raise RuntimeError(f"expected {sum(analysed)} query trees from the server, got {len(trees)}")
+                position = 0
+                for query, steps, count in zip(chunk, results, analysed, strict=True):
+                    try:
+                        described.append(_described(query, steps, trees[position : position + count]))
+                    except UserError as err:
+                        diagnostics.extend(err.diagnostics)
+                    position += count
+        finally:
+            pgconn.exit_pipeline_mode()
     return described, diagnostics
+
+
+def _statements(query: QuerySource) -> list[str]:
+    """What describing `query` prepares: its statement, and the wrapped form batched results run."""
+    if query.command in (Command.BATCHONE, Command.BATCHMANY):
+        return [query.sql, query.batch_sql]
+    return [query.sql]
+
+
+def _prepares(query: QuerySource, results: list[pq.abc.PGresult]) -> list[pq.abc.PGresult]:
+    """Of one query's step results, those of its prepares (the describe is the second step)."""
+    return [r for i, r in enumerate(results) if i != 1]
+
+
+def _results_to_sync(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
+    """The results of one query's steps, up to and including its sync point's."""
+    results: list[pq.abc.PGresult] = []
+    while True:
+        result = pgconn.get_result()
+        if result is None:
+            continue  # the end of one step's results
+        if result.status == pq.ExecStatus.PIPELINE_SYNC:
+            return results
+        results.append(result)
 
 
 def describe_materialized_views(conn: DbConnection, catalog: Catalog) -> dict[int, Node]:
@@ -99,16 +155,12 @@ def capturing_trees(conn: DbConnection) -> Iterator[list[str]]:
             conn.pgconn.exec_(f"RESET {name}".encode())
 
 
-def describe_query(conn: DbConnection, query: QuerySource, trees: list[str]) -> Described:
-    """Describe one query; `trees` is the list `capturing_trees` fills."""
-    pgconn = conn.pgconn
-    trees.clear()
-    prepared = pgconn.prepare(b"", query.sql.encode())
-    if prepared.status != pq.ExecStatus.COMMAND_OK:
-        raise UserError([_diagnostic(query, ServerError.from_result(prepared))])
-    result = pgconn.describe_prepared(b"")
-    if result.status != pq.ExecStatus.COMMAND_OK:
-        raise UserError([_diagnostic(query, ServerError.from_result(result))])
+def _described(query: QuerySource, results: list[pq.abc.PGresult], trees: list[str]) -> Described:
+    """Read one query's pipelined results (prepare, describe, then the batch form's prepare) and trees."""
+    prepared, result, *batch = results
+    for step in (prepared, result):
+        if step.status != pq.ExecStatus.COMMAND_OK:
+            raise UserError([_diagnostic(query, ServerError.from_result(step))])
     columns = tuple(
         ResultColumn(
             name=(result.fname(i) or b"").decode(),
@@ -119,21 +171,18 @@ def describe_query(conn: DbConnection, query: QuerySource, trees: list[str]) -> 
         for i in range(result.nfields)
     )
     params = tuple(result.param_type(i) for i in range(result.nparams))
-    tree = _statement_tree(trees)
-    if query.command in (Command.BATCHONE, Command.BATCHMANY):
-        batch = pgconn.prepare(b"", query.batch_sql.encode())
-        if batch.status != pq.ExecStatus.COMMAND_OK:
-            error = ServerError.from_result(batch)
-            raise UserError(
-                [
-                    query.diagnostic(
-                        f"{query.command.value} runs the statement inside `WITH batch AS MATERIALIZED (…)`,"
-                        f" where PostgreSQL rejects it: {error.message}",
-                        hint="move a data-modifying WITH into the statement itself, or use :many per parameter set",
-                    )
-                ]
-            )
-    return Described(query, params, columns, tree)
+    if batch and batch[0].status != pq.ExecStatus.COMMAND_OK:
+        error = ServerError.from_result(batch[0])
+        raise UserError(
+            [
+                query.diagnostic(
+                    f"{query.command.value} runs the statement inside `WITH batch AS MATERIALIZED (…)`,"
+                    f" where PostgreSQL rejects it: {error.message}",
+                    hint="move a data-modifying WITH into the statement itself, or use :many per parameter set",
+                )
+            ]
+        )
+    return Described(query, params, columns, _statement_tree(trees))  # the statement's tree comes first
 
 
 def _statement_tree(messages: Iterable[str]) -> Node | None:

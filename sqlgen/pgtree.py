@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 _TOKEN = re.compile(r"(?:\\[\s\S]|[^\s(){}\\])+|[(){}]")
 _ESCAPE = re.compile(r"\\([\s\S])")
@@ -90,94 +91,112 @@ def walk(node: Node) -> Iterator[Node]:
 
 
 def parse_node_tree(text: str) -> Node | list[object]:
-    """Read one node or list of nodes from `text`."""
-    tokens = [m.group() for m in _TOKEN.finditer(text)]
-    reader = _Reader(tokens)
-    value = reader.value()
-    if reader.position != len(tokens):
-        raise NodeTreeError(f"unexpected {tokens[reader.position]!r} after the tree")
-    if not isinstance(value, (Node, list)):
-        raise NodeTreeError("not a node tree")
-    return value
+    """Read one node or list of nodes from `text`.
 
-
-class _Reader:
-    def __init__(self, tokens: list[str]) -> None:
-        self.tokens = tokens
-        self.position = 0
-
-    def next(self) -> str:
-        if self.position >= len(self.tokens):
-            raise NodeTreeError("the tree ends early")
-        token = self.tokens[self.position]
-        self.position += 1
-        return token
-
-    def peek(self) -> str | None:
-        return self.tokens[self.position] if self.position < len(self.tokens) else None
-
-    def value(self) -> object:
-        token = self.next()
+    One pass over the tokens with an explicit stack of open nodes and lists (trees of big
+    statements are tens of thousands of tokens deep in places recursion would not reach).
+    """
+    if "\\" in text:
+        tokens = _TOKEN.findall(text)
+    else:  # nothing escaped: the brackets are the only tokens not separated by spaces
+        tokens = text.replace("{", " { ").replace("}", " } ").replace("(", " ( ").replace(")", " ) ").split()
+    count = len(tokens)
+    stack: list[_Open] = []
+    position = 0
+    while position < count:
+        token = tokens[position]
+        position += 1
+        value: object
         if token == "{":
-            return self.node()
+            if position >= count:
+                raise NodeTreeError("the tree ends early")
+            stack.append(_Open(tokens[position], {}, None))
+            position += 1
+            continue
         if token == "(":
-            return self.list()
-        if token == "<>":
-            return None
-        return self.scalar(token)
-
-    def node(self) -> Node:
-        node_type = self.next()
-        fields: dict[str, object] = {}
-        while (token := self.next()) != "}":
-            if not token.startswith(":"):
-                raise NodeTreeError(f"expected a field name in {node_type}, got {token!r}")
-            if self.peek() in ("}", None) or (self.peek() or "").startswith(":"):
-                fields[token[1:]] = None  # a field printed with no value (an empty string)
+            kind = tokens[position] if position < count else ")"
+            if kind == "b" or kind in _LIST_KINDS:
+                try:
+                    end = tokens.index(")", position)
+                except ValueError:
+                    raise NodeTreeError("the tree ends early") from None
+                numbers = [int(t) for t in tokens[position + 1 : end]]
+                position = end + 1
+                value = frozenset(numbers) if kind == "b" else numbers
+            else:
+                stack.append(_Open(None, [], None))
                 continue
-            fields[token[1:]] = self.value()
-        return Node(node_type, fields)
+        elif token == "}" or token == ")":
+            if not stack or (stack[-1].type is None) != (token == ")"):
+                raise NodeTreeError(f"unexpected {token!r}")
+            frame = stack.pop()
+            if frame.type is None:
+                value = frame.items
+            else:
+                if frame.key is not None:
+                    frame.items[frame.key] = None  # a field printed with no value (an empty string)
+                value = Node(frame.type, frame.items)
+        elif token[0] == ":" and stack and stack[-1].type is not None:
+            frame = stack[-1]
+            if frame.key is not None:
+                frame.items[frame.key] = None
+            frame.key = token[1:]
+            continue
+        elif token == "<>":
+            value = None
+        else:
+            if position < count and tokens[position] == "[" and _INTEGER.match(token):  # a Datum: length, bytes
+                end = tokens.index("]", position)
+                value = bytes(int(t) & 0xFF for t in tokens[position + 1 : end])
+                position = end + 1
+            else:
+                value = _scalar(token)
+        if not stack:
+            if position != count:
+                raise NodeTreeError(f"unexpected {tokens[position]!r} after the tree")
+            if not isinstance(value, (Node, list)):
+                raise NodeTreeError("not a node tree")
+            return value
+        frame = stack[-1]
+        if frame.type is None:
+            frame.items.append(value)
+        elif frame.key is None:
+            raise NodeTreeError(f"expected a field name in {frame.type}, got {token!r}")
+        else:
+            frame.items[frame.key] = value
+            frame.key = None
+    raise NodeTreeError("the tree ends early")
 
-    def list(self) -> list[object] | frozenset[int]:
-        kind = self.peek()
-        if kind == "b":
-            self.next()
-            members = []
-            while (token := self.next()) != ")":
-                members.append(int(token))
-            return frozenset(members)
-        if kind in _LIST_KINDS:
-            self.next()
-            items: list[object] = []
-            while (token := self.next()) != ")":
-                items.append(int(token))
-            return items
-        values: list[object] = []
-        while self.peek() != ")":
-            values.append(self.value())
-        self.next()
-        return values
 
-    def scalar(self, token: str) -> object:
-        if token.startswith('"') and token.endswith('"') and len(token) >= 2:
-            return _unescape(token[1:-1])
-        if token.startswith("\\"):
-            return _unescape(token)
-        if _INTEGER.match(token):
-            if self.peek() == "[":  # a Datum: its length, then its bytes
-                self.next()
-                data = bytearray()
-                while (byte := self.next()) != "]":
-                    data.append(int(byte) & 0xFF)
-                return bytes(data)
+class _Open:
+    """A node (`type` set, `items` its fields, `key` the field awaiting its value) or a list being read."""
+
+    __slots__ = ("type", "items", "key")
+
+    def __init__(self, type_: str | None, items: Any, key: str | None) -> None:
+        self.type = type_
+        self.items = items
+        self.key = key
+
+
+def _scalar(token: str) -> object:
+    first = token[0]
+    if first == '"' and token.endswith('"') and len(token) >= 2:
+        return _unescape(token[1:-1]) if "\\" in token else token[1:-1]
+    if first == "-" or first.isdigit():
+        try:
             return int(token)
-        if token == "true":
-            return True
-        if token == "false":
-            return False
-        return _unescape(token)
+        except ValueError:
+            pass
+    if token == "true":
+        return True
+    if token == "false":
+        return False
+    return _unescape(token) if "\\" in token else token
 
 
 def _unescape(token: str) -> str:
     # outfuncs.c escapes spaces; its line wrapping may turn an escaped space into an escaped newline.
-    return _ESCAPE.sub(lambda m: " " if m[1] == "\n" else m[1], token)
+    if "\n" in token:
+        return _ESCAPE.sub(lambda m: " " if m[1] == "\n" else m[1], token)
+    return _ESCAPE.sub(r"\1", token)

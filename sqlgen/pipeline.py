@@ -10,11 +10,12 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from sqlgen.cache import DescribeCache, same_relations, save, schema_fingerprint
 from sqlgen.catalog import Catalog, load_catalog
 from sqlgen.config import Config
 from sqlgen.database import DbConnection, apply_schema, open_database
 from sqlgen.describe import describe_materialized_views, describe_queries
-from sqlgen.errors import Diagnostic, SourceText, UserError
+from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
 from sqlgen.infer import TypedQuery, infer_query
 from sqlgen.migrations import read_schema
 from sqlgen.naming import module_name
@@ -92,13 +93,66 @@ def project_database(config: Config, project: Project) -> Iterator[DbConnection]
         yield conn
 
 
+@dataclass(frozen=True)
+class Generated:
+    files: dict[str, str]  # relative path → text
+    described: int  # queries described on a database in this run
+    cached: int  # queries whose description came from the describe cache
+
+
 def generate(config: Config, conn: DbConnection | None = None) -> dict[str, str]:
-    """Generate the output package for `config`; `conn` (schema already applied) skips the database stage."""
-    project = read_project(config)
+    """The output package for `config`; `conn` (schema already applied) is used as it is, without the cache."""
     if conn is None:
-        with project_database(config, project) as database:
-            return _generate(project, database, config)
-    return _generate(project, conn, config)
+        return generate_package(config).files
+    project = read_project(config)
+    catalog = load_catalog(conn)
+    typed, diagnostics = type_queries(conn, catalog, project.queries)
+    return _render(project, catalog, typed, diagnostics, config)
+
+
+def generate_package(config: Config, *, offline: bool = False) -> Generated:
+    """The output package for `config`, describing only the queries the describe cache does not know.
+
+    When the cache knows them all, no database is started; `offline` never starts one, and
+    fails when the cache does not cover the project.
+    """
+    project = read_project(config)
+    schema = schema_fingerprint(project.schema, live=config.database_url is not None)
+    cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
+    cached = {id(q): t for q in project.queries if (t := cache.typed(q, schema, trust_schema=offline)) is not None}
+    missing = [q for q in project.queries if id(q) not in cached]
+    if cache.catalog is not None and (offline or not missing):
+        if missing:
+            raise UserError([_stale(query, config) for query in missing])
+        return Generated(_render(project, cache.catalog, list(cached.values()), [], config), 0, len(cached))
+    if offline:
+        raise UserError([_no_cache(config)])
+    with project_database(config, project) as database:
+        catalog = load_catalog(database)
+        if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
+            cached, missing = {}, project.queries
+        described, diagnostics = type_queries(database, catalog, missing)
+    typed = [*cached.values(), *described]
+    if config.cache is not None:
+        save(config.cache, schema, catalog, typed)
+    return Generated(_render(project, catalog, typed, diagnostics, config), len(missing), len(cached))
+
+
+def _stale(query: QuerySource, config: Config) -> Diagnostic:
+    assert config.cache is not None
+    return query.diagnostic(
+        f"query {query.name} is not in the describe cache {display_path(config.cache)},"
+        " or the schema or sqlgen changed since it was written",
+        hint="run `sqlgen generate` with a database (embedded or --database-url) to refresh the cache",
+    )
+
+
+def _no_cache(config: Config) -> Diagnostic:
+    where = display_path(config.cache) if config.cache else "(cache = false in the config)"
+    return Diagnostic(
+        f"--offline needs the describe cache, and there is none at {where}",
+        hint="run `sqlgen generate` once with a database to write it, and commit it",
+    )
 
 
 def type_queries(
@@ -116,15 +170,19 @@ def type_queries(
     return typed, diagnostics
 
 
-def _generate(project: Project, conn: DbConnection, config: Config) -> dict[str, str]:
-    catalog: Catalog = load_catalog(conn)
-    typed_queries, diagnostics = type_queries(conn, catalog, project.queries)
+def _render(
+    project: Project,
+    catalog: Catalog,
+    typed_queries: Sequence[TypedQuery],
+    diagnostics: list[Diagnostic],
+    config: Config,
+) -> dict[str, str]:
     by_query = {id(t.described.query): t for t in typed_queries}
     files = []
     for module, source_path, queries in project.files:
         typed = [by_query[id(q)] for q in queries if id(q) in by_query]
         files.append(QueryFile(module, source_path, tuple(typed)))
-    diagnostics.extend(project.diagnostics)
+    diagnostics = [*diagnostics, *project.diagnostics]
     try:
         output = render_package(files, build_typemap(catalog, config.overrides), config.channels, config.models)
     except UserError as err:

@@ -88,7 +88,9 @@ def test_errors_exit_1_and_leave_previous_output_untouched(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
     assert "nothing was written" in result.stderr
     assert snapshot(tmp_path / "gen") == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gen", "q.sql", "s.sql"]  # no staging leftovers
+    # No staging leftovers; the describe cache keeps the queries that did check.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sqlgen", "gen", "q.sql", "s.sql"]
+    assert sorted(p.name for p in (tmp_path / ".sqlgen").iterdir()) == ["cache.json"]
 
 
 def test_unreachable_database_exits_2(tmp_path: Path) -> None:

