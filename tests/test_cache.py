@@ -1,0 +1,106 @@
+"""The describe cache: re-runs describe only what changed, and --offline needs no database at all."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from conftest import Project
+
+from sqlgen.errors import UserError
+from sqlgen.pipeline import generate_package
+
+SCHEMA = """
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE TABLE people (id bigint PRIMARY KEY, name text NOT NULL, mood mood, boss_id bigint REFERENCES people);
+"""
+QUERIES = """
+-- name: GetPerson :one
+SELECT * FROM people WHERE id = @id;
+
+-- name: ListWithBoss :many
+SELECT p.name, sqlc.embed(b) FROM people p LEFT JOIN people b ON b.id = p.boss_id;
+
+-- name: Rename :execrows
+UPDATE people SET name = @name WHERE id = @id;
+"""
+
+
+@pytest.fixture
+def cached_project(project: Project) -> Project:
+    project.write("schema.sql", SCHEMA)
+    project.write("queries.sql", QUERIES)
+    return project
+
+
+def test_an_unchanged_rerun_takes_every_query_from_the_cache(cached_project: Project) -> None:
+    config = cached_project.config()
+    first = generate_package(config)
+    assert (first.described, first.cached) == (3, 0)
+    assert config.cache == cached_project.root / ".sqlgen" / "cache.json" and config.cache.is_file()
+    again = generate_package(config)
+    assert (again.described, again.cached) == (0, 3)
+    assert again.files == first.files
+    assert generate_package(config, offline=True).files == first.files
+
+
+def test_a_changed_query_alone_is_described_again(cached_project: Project) -> None:
+    config = cached_project.config()
+    generate_package(config)
+    # A new line above moves every query; only the edited statement is new to the cache.
+    cached_project.write("queries.sql", "-- People.\n\n" + QUERIES.replace("SET name = @name", "SET name = upper(@name)"))
+    changed = generate_package(config)
+    assert (changed.described, changed.cached) == (1, 2)
+    without_cache = generate_package(dataclasses.replace(config, cache=None))
+    assert changed.files == without_cache.files
+    assert '"query GetPerson (queries.sql:4)"' in changed.files["queries.py"]  # error notes name the new lines
+
+
+def test_a_schema_change_describes_everything_again(cached_project: Project) -> None:
+    config = cached_project.config()
+    generate_package(config)
+    cached_project.write("schema.sql", SCHEMA.replace("name text NOT NULL", "name text"))
+    changed = generate_package(config)
+    assert (changed.described, changed.cached) == (3, 0)
+    assert "name: str | None" in changed.files["models.py"]
+
+
+def test_offline_fails_naming_what_the_cache_does_not_cover(cached_project: Project) -> None:
+    config = cached_project.config()
+    with pytest.raises(UserError) as no_cache:
+        generate_package(config, offline=True)
+    assert [d.message for d in no_cache.value.diagnostics] == [
+        "--offline needs the describe cache, and there is none at .sqlgen/cache.json"
+    ]
+    generate_package(config)
+    cached_project.write("queries.sql", QUERIES.replace("WHERE id = @id;", "WHERE id = @id AND name <> '';", 1))
+    with pytest.raises(UserError) as stale:
+        generate_package(config, offline=True)
+    [diagnostic] = stale.value.diagnostics
+    assert str(diagnostic.location) == "queries.sql:1:1"
+    assert diagnostic.message.startswith("query GetPerson is not in the describe cache .sqlgen/cache.json")
+    assert diagnostic.hint == (
+        "run `sqlgen generate` with a database (embedded or --database-url) to refresh the cache"
+    )
+
+
+def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(cached_project: Project) -> None:
+    config = cached_project.config()
+    assert config.cache is not None
+    config.cache.parent.mkdir()
+    for damage in ("not json", json.dumps({"format": 999}), json.dumps({"format": 1, "schema": "x"})):
+        config.cache.write_text(damage)
+        run = generate_package(config)
+        assert (run.described, run.cached) == (3, 0)
+        assert json.loads(config.cache.read_text())["format"] == 1
+
+
+def test_cache_false_writes_no_cache(cached_project: Project) -> None:
+    cached_project.write(
+        "pyproject.toml", '[tool.sqlgen]\nschema = "schema.sql"\nqueries = "queries.sql"\nout = "gen"\ncache = false\n'
+    )
+    config = cached_project.config(schema=None, queries=None)
+    assert config.cache is None
+    assert (generate_package(config).described, generate_package(config).described) == (3, 3)
+    assert not (cached_project.root / ".sqlgen").exists()
