@@ -63,7 +63,11 @@ def queries(n: int) -> str:
         (f"Get{name}", ":one", f"SELECT * FROM {t} WHERE id = @id"),
         (f"List{name}", ":many", f"SELECT * FROM {t} ORDER BY id LIMIT @row_limit OFFSET @row_offset"),
         (f"Get{name}ByName", ":one", f"SELECT id, name, status FROM {t} WHERE name = @name LIMIT 1"),
-        (f"Search{name}", ":many", f"SELECT id, name FROM {t} WHERE name ILIKE '%' || @query::text || '%' ORDER BY name"),
+        (
+            f"Search{name}",
+            ":many",
+            f"SELECT id, name FROM {t} WHERE name ILIKE '%' || @query::text || '%' ORDER BY name",
+        ),
         (f"Count{name}", ":one", f"SELECT count(*) AS total FROM {t}"),
         (f"Count{name}ByStatus", ":many", f"SELECT status, count(*) AS total FROM {t} GROUP BY status ORDER BY status"),
         (f"Create{name}", ":one", f"INSERT INTO {t} (name, status) VALUES (@name, @status) RETURNING *"),
@@ -84,7 +88,8 @@ def queries(n: int) -> str:
         (
             f"Ranked{name}",
             ":many",
-            f"SELECT id, name, rank() OVER (ORDER BY score DESC) AS position FROM {t} ORDER BY position LIMIT @row_limit",
+            f"SELECT id, name, rank() OVER (ORDER BY score DESC) AS position FROM {t} "
+            "ORDER BY position LIMIT @row_limit",
         ),
         (
             f"Recent{name}",

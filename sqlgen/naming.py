@@ -10,14 +10,20 @@
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 from collections.abc import Iterable
 
 import inflection
-from pydantic import BaseModel
 
-_BASEMODEL_NAMES = frozenset(name for name in dir(BaseModel) if not name.startswith("__"))
+
+@functools.cache
+def _basemodel_names() -> frozenset[str]:
+    from pydantic import BaseModel  # only when a name is checked: pydantic takes a while to import
+
+    return frozenset(name for name in dir(BaseModel) if not name.startswith("__"))
+
 
 # What generated modules import as modules, and every name they import or define at module level.
 GENERATED_MODULES = frozenset(
@@ -93,7 +99,7 @@ def identifier(name: str) -> str:
 def field_name(column: str) -> str:
     """A pydantic field name: no leading underscore, nothing BaseModel already defines."""
     name = identifier(column)
-    if name in _BASEMODEL_NAMES or name.startswith("model_"):
+    if name in _basemodel_names() or name.startswith("model_"):
         name += "_"
     return name
 

@@ -10,7 +10,16 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlgen.cache import DescribeCache, same_relations, save, schema_fingerprint
+from sqlgen.cache import (
+    DescribeCache,
+    RunRecord,
+    inputs_fingerprint,
+    output_fingerprint,
+    same_relations,
+    save,
+    schema_fingerprint,
+    unchanged_output,
+)
 from sqlgen.catalog import Catalog, load_catalog
 from sqlgen.config import Config
 from sqlgen.database import DbConnection, apply_schema, open_database
@@ -113,29 +122,43 @@ def generate(config: Config, conn: DbConnection | None = None) -> dict[str, str]
 def generate_package(config: Config, *, offline: bool = False) -> Generated:
     """The output package for `config`, describing only the queries the describe cache does not know.
 
-    When the cache knows them all, no database is started; `offline` never starts one, and
-    fails when the cache does not cover the project.
+    When nothing changed since the last run (sqlgen, config, schema and query files, and the
+    output folder) the output folder is the answer. When the cache knows every query, no
+    database is started; `offline` never starts one, and fails when the cache does not cover
+    the project.
     """
+    cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
+    unchanged = unchanged_output(config, cache)
+    if unchanged is not None:
+        return Generated(unchanged[0], 0, unchanged[1])
+    inputs = inputs_fingerprint(config)
     project = read_project(config)
     schema = schema_fingerprint(project.schema, live=config.database_url is not None)
-    cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
     cached = {id(q): t for q in project.queries if (t := cache.typed(q, schema, trust_schema=offline)) is not None}
     missing = [q for q in project.queries if id(q) not in cached]
     if cache.catalog is not None and (offline or not missing):
         if missing:
             raise UserError([_stale(query, config) for query in missing])
-        return Generated(_render(project, cache.catalog, list(cached.values()), [], config), 0, len(cached))
-    if offline:
+        catalog, typed, diagnostics = cache.catalog, list(cached.values()), list[Diagnostic]()
+    elif offline:
         raise UserError([_no_cache(config)])
-    with project_database(config, project) as database:
-        catalog = load_catalog(database)
-        if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
-            cached, missing = {}, project.queries
-        described, diagnostics = type_queries(database, catalog, missing)
-    typed = [*cached.values(), *described]
-    if config.cache is not None:
-        save(config.cache, schema, catalog, typed)
-    return Generated(_render(project, catalog, typed, diagnostics, config), len(missing), len(cached))
+    else:
+        with project_database(config, project) as database:
+            catalog = load_catalog(database)
+            if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
+                cached, missing = {}, project.queries
+            described, diagnostics = type_queries(database, catalog, missing)
+        typed = [*cached.values(), *described]
+    try:
+        files = _render(project, catalog, typed, diagnostics, config)
+    except UserError:
+        if config.cache is not None and missing:
+            save(config.cache, schema, catalog, typed)  # what did check need not be described again
+        raise
+    if config.cache is not None and not offline:
+        run = None if inputs is None else RunRecord(inputs, output_fingerprint(files), len(project.queries))
+        save(config.cache, schema, catalog, typed, run)
+    return Generated(files, len(missing), len(cached))
 
 
 def _stale(query: QuerySource, config: Config) -> Diagnostic:

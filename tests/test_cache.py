@@ -49,7 +49,9 @@ def test_a_changed_query_alone_is_described_again(cached_project: Project) -> No
     config = cached_project.config()
     generate_package(config)
     # A new line above moves every query; only the edited statement is new to the cache.
-    cached_project.write("queries.sql", "-- People.\n\n" + QUERIES.replace("SET name = @name", "SET name = upper(@name)"))
+    cached_project.write(
+        "queries.sql", "-- People.\n\n" + QUERIES.replace("SET name = @name", "SET name = upper(@name)")
+    )
     changed = generate_package(config)
     assert (changed.described, changed.cached) == (1, 2)
     without_cache = generate_package(dataclasses.replace(config, cache=None))
