@@ -254,7 +254,6 @@ async def test_an_embedded_row_without_not_null_columns_is_none_only_when_all_it
 def test_embedding_a_table_without_a_model_is_an_error(project: Project) -> None:
     project.write("schema.sql", SCHEMA)
     project.write("queries.sql", "-- name: Sys :many\nSELECT sqlc.embed(pg_namespace) FROM pg_namespace;\n")
-    assert (
-        "queries.sql:2:8: error: sqlc.embed(pg_namespace) in query Sys names a table without a generated model"
-        in [e.splitlines()[0] for e in project.errors()]
-    )
+    assert "queries.sql:2:8: error: sqlc.embed(pg_namespace) in query Sys names a table without a generated model" in [
+        e.splitlines()[0] for e in project.errors()
+    ]
