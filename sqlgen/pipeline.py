@@ -19,6 +19,7 @@ from sqlgen.infer import TypedQuery, infer_query
 from sqlgen.naming import module_name
 from sqlgen.render import QueryFile, render_package
 from sqlgen.source import QuerySource, parse_queries, read_source
+from sqlgen.timing import NO_TIMER, Timer
 from sqlgen.typemap import build_typemap
 
 RESERVED_MODULES = frozenset({"models", "__init__"})
@@ -83,41 +84,46 @@ def read_project(config: Config) -> Project:
 
 
 @contextlib.contextmanager
-def project_database(config: Config, project: Project) -> Iterator[DbConnection]:
+def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
     """A connection with the project's schema: a fresh embedded server, or the live database as it is."""
-    with open_database(config.database_url) as conn:
+    with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
         if config.database_url is None:
-            apply_schema(conn, project.schema)
+            with timer.stage("schema"):
+                apply_schema(conn, project.schema)
         yield conn
 
 
-def generate(config: Config, conn: DbConnection | None = None) -> dict[str, str]:
+def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO_TIMER) -> dict[str, str]:
     """Generate the output package for `config`; `conn` (schema already applied) skips the database stage."""
-    project = read_project(config)
+    with timer.stage("read"):
+        project = read_project(config)
     if conn is None:
-        with project_database(config, project) as database:
-            return _generate(project, database, config)
-    return _generate(project, conn, config)
+        with project_database(config, project, timer) as database:
+            return _generate(project, database, config, timer)
+    return _generate(project, conn, config, timer)
 
 
 def type_queries(
-    conn: DbConnection, catalog: Catalog, queries: Sequence[QuerySource]
+    conn: DbConnection, catalog: Catalog, queries: Sequence[QuerySource], timer: Timer = NO_TIMER
 ) -> tuple[list[TypedQuery], list[Diagnostic]]:
     """Describe and infer `queries`: the typed ones PostgreSQL accepts, and a diagnostic for each it rejects."""
-    described, diagnostics = describe_queries(conn, queries)
-    views = describe_materialized_views(conn, catalog) if described else {}
+    with timer.stage("describe"):
+        described, diagnostics = describe_queries(conn, queries)
+        views = describe_materialized_views(conn, catalog) if described else {}
     typed: list[TypedQuery] = []
-    for query in described:
-        try:
-            typed.append(infer_query(query, catalog, views))
-        except UserError as err:
-            diagnostics.extend(err.diagnostics)
+    with timer.stage("infer"):
+        for query in described:
+            try:
+                typed.append(infer_query(query, catalog, views))
+            except UserError as err:
+                diagnostics.extend(err.diagnostics)
     return typed, diagnostics
 
 
-def _generate(project: Project, conn: DbConnection, config: Config) -> dict[str, str]:
-    catalog: Catalog = load_catalog(conn)
-    typed_queries, diagnostics = type_queries(conn, catalog, project.queries)
+def _generate(project: Project, conn: DbConnection, config: Config, timer: Timer) -> dict[str, str]:
+    with timer.stage("catalog"):
+        catalog: Catalog = load_catalog(conn)
+    typed_queries, diagnostics = type_queries(conn, catalog, project.queries, timer)
     by_query = {id(t.described.query): t for t in typed_queries}
     files = []
     for module, source_path, queries in project.files:
@@ -125,7 +131,8 @@ def _generate(project: Project, conn: DbConnection, config: Config) -> dict[str,
         files.append(QueryFile(module, source_path, tuple(typed)))
     diagnostics.extend(project.diagnostics)
     try:
-        output = render_package(files, build_typemap(catalog, config.overrides), config.channels)
+        with timer.stage("render"):
+            output = render_package(files, build_typemap(catalog, config.overrides), config.channels)
     except UserError as err:
         diagnostics.extend(err.diagnostics)
     if diagnostics:
