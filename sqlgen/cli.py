@@ -1,4 +1,4 @@
-"""The command line: `sqlgen generate`, `check` and `explain`.
+"""The command line: `sqlgen init`, `generate`, `check` and `explain`.
 
 Exit codes: 0 success; 1 errors in the user's SQL or config (or, for `check`, stale
 output); 2 sqlgen could not run (database unreachable, server did not start).
@@ -24,6 +24,7 @@ from sqlgen.explain import explain
 from sqlgen.output import read_output, write_output
 from sqlgen.pipeline import generate
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
+from sqlgen.scaffold import init_project
 from sqlgen.timing import Timer
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_TOOL_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -31,6 +32,7 @@ EXIT_OK, EXIT_USER_ERROR, EXIT_TOOL_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 _Command = Callable[[], int]
 
 COMMANDS = {
+    "init": "add [tool.sqlgen] to pyproject.toml, a first schema file and a first query file",
     "generate": "check every query against the schema and write the typed package",
     "check": "fail with a diff when the committed output is stale or a query no longer checks",
     "explain": "show each parameter's and column's inferred type and nullability, and why",
@@ -97,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sqlgen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, text in COMMANDS.items():
+        if name == "init":
+            sub = commands.add_parser(name, help=text, description=text, parents=[output])
+            sub.add_argument("--schema", metavar="PATH", help="schema folder (or .sql file) (default: db/schema)")
+            sub.add_argument("--queries", metavar="PATH", help="query folder (or .sql file) (default: db/queries)")
+            sub.add_argument(
+                "--out", metavar="DIR", help="the generated package (default: <your package>/db, else generated)"
+            )
+            continue
         sub = commands.add_parser(name, help=text, description=text, parents=[output, project])
         if name == "explain":
             sub.add_argument(
@@ -116,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USER_ERROR
+    if args.command == "init":
+        return _outcome(reporter, lambda: init_project(Path.cwd(), args.schema, args.queries, args.out, reporter))
     overrides = Overrides(
         config=args.config,
         schema=tuple(args.schema) if args.schema else None,
