@@ -1,4 +1,4 @@
-"""The command line: `sqlgen init`, `generate`, `check` and `explain`.
+"""The command line: `sqlgen init`, `generate`, `check`, `explain` and `watch`.
 
 Exit codes: 0 success; 1 errors in the user's SQL or config (or, for `check`, stale
 output); 2 sqlgen could not run (database unreachable, server did not start).
@@ -26,6 +26,7 @@ from sqlgen.pipeline import generate
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
 from sqlgen.scaffold import init_project
 from sqlgen.timing import Timer
+from sqlgen.watch import watch
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_TOOL_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -36,6 +37,7 @@ COMMANDS = {
     "generate": "check every query against the schema and write the typed package",
     "check": "fail with a diff when the committed output is stale or a query no longer checks",
     "explain": "show each parameter's and column's inferred type and nullability, and why",
+    "watch": "regenerate whenever a query, schema or config file changes (Ctrl-C stops)",
 }
 
 
@@ -135,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         out=args.out,
         database_url=args.database_url,
     )
+    if args.command == "watch":
+        return watch(overrides, reporter)
     started = time.perf_counter()
     code = _outcome(reporter, lambda: _run(args.command, overrides, getattr(args, "names", []), reporter))
     if code != EXIT_INTERRUPTED:
