@@ -85,12 +85,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="check against this live database instead of an embedded server (default: $DATABASE_URL)",
     )
-    project.add_argument(
-        "--format",
-        choices=[f.value for f in Format],
-        default=Format.TEXT.value,
-        help="diagnostics as text on stderr, one JSON document on stdout, or GitHub Actions annotations",
-    )
 
     parser = argparse.ArgumentParser(
         prog="sqlgen",
@@ -110,9 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
             )
             continue
         sub = commands.add_parser(name, help=text, description=text, parents=[output, project])
-        if name == "explain":
+        if name == "explain":  # its output is for people: no --format
             sub.add_argument(
                 "names", nargs="+", metavar="QUERY", help="query name (GetAuthor) or function (get_author)"
+            )
+        else:
+            sub.add_argument(
+                "--format",
+                choices=[f.value for f in Format],
+                default=Format.TEXT.value,
+                help="diagnostics as text on stderr, one JSON document on stdout, or GitHub Actions annotations",
             )
     return parser
 

@@ -355,3 +355,9 @@ def test_an_output_folder_that_cannot_be_written_is_a_message(tmp_path: Path) ->
     result = run_sqlgen("generate", "--schema", "s.sql", "--queries", "q.sql", "--out", "afile/gen", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == "sqlgen: error: cannot write afile: File exists\n"
+
+
+def test_format_is_offered_where_diagnostics_are_the_output(tmp_path: Path) -> None:
+    for command in ("generate", "check", "watch"):
+        assert "--format {text,json,github}" in run_sqlgen(command, "--help", cwd=tmp_path).stdout
+    assert "--format" not in run_sqlgen("explain", "--help", cwd=tmp_path).stdout  # its output is for people
