@@ -98,12 +98,11 @@ def plan(root: Path, schema: str | None, queries: str | None, out: str | None) -
         document = read_toml(source)
         tool = document.get("tool")
         if isinstance(tool, dict) and "sqlgen" in tool:
-            where = re.search(r"^[ \t]*(\[+[ \t]*tool[ \t]*\.|tool[ \t]*[.=]|sqlgen\b)", source.text, re.M)
             raise UserError(
                 [
                     source.diagnostic(
                         "pyproject.toml already has a [tool.sqlgen] table",
-                        where.start(1) if where else 0,
+                        _table_offset(source.text),
                         hint="sqlgen is set up here: run `sqlgen generate`",
                     )
                 ]
@@ -221,6 +220,19 @@ def _check_out_folder(root: Path, out: Path) -> None:
                 )
             ]
         )
+
+
+def _table_offset(text: str) -> int:
+    """Where the sqlgen table starts: `[tool.sqlgen…]`, `tool.sqlgen.… =`, or `sqlgen =` under `[tool]`."""
+    for pattern in (
+        r"\[+[ \t]*tool[ \t]*\.[ \t]*[\"']?sqlgen\b",
+        r"tool[ \t]*\.[ \t]*[\"']?sqlgen\b",
+        r"[\"']?sqlgen[\"']?[ \t]*=",
+    ):
+        match = re.search(rf"^[ \t]*({pattern})", text, re.M)
+        if match:
+            return match.start(1)
+    return 0
 
 
 def _toml_string(value: str) -> str:

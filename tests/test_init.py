@@ -91,11 +91,16 @@ def test_keeps_windows_line_endings(tmp_path: Path) -> None:
     ("files", "args", "message"),
     [
         (
-            {"pyproject.toml": "[project]\nname = 'x'\n\n[tool.sqlgen.overrides]\n'a.b' = 'int'\n"},
+            {"pyproject.toml": "[project]\nname = 'x'\n\n[tool.ruff]\nfix = true\n\n[tool.sqlgen.channels]\nc = 't'\n"},
             (),
-            "pyproject.toml:4:1: error: pyproject.toml already has a [tool.sqlgen] table",
+            "pyproject.toml:7:1: error: pyproject.toml already has a [tool.sqlgen] table",
         ),
         ({"pyproject.toml": "[project\n"}, (), "pyproject.toml:1:9: error: invalid TOML"),
+        (
+            {"pyproject.toml": "[tool]\nblack = { line-length = 100 }\n  sqlgen = { out = 'gen' }\n"},
+            (),
+            "pyproject.toml:3:3: error: pyproject.toml already has a [tool.sqlgen] table",
+        ),
         (
             {"pyproject.toml": "tool = { black = { line-length = 100 } }\n"},
             (),
