@@ -216,8 +216,6 @@ def watch(overrides: Overrides, reporter: Reporter, poll_seconds: float = POLL_S
     with _sigterm_interrupts():
         try:
             with Session(overrides, reporter) as session:
-                session.cycle(set(Kind))
-                reporter.info("watching for changes; Ctrl-C stops")
                 _poll(session, poll_seconds)
         except KeyboardInterrupt:
             pass
@@ -226,7 +224,11 @@ def watch(overrides: Overrides, reporter: Reporter, poll_seconds: float = POLL_S
 
 
 def _poll(session: Session, interval: float) -> None:
-    seen = session.snapshot()
+    """Generate, then again after each change, until interrupted."""
+    session.reload_config()
+    seen = session.snapshot()  # before generating: an edit made meanwhile is seen on the first tick
+    session.cycle(set(Kind))
+    session.reporter.info("watching for changes; Ctrl-C stops")
     while True:
         time.sleep(interval)
         if session.config is None:  # a broken config is read again each tick until it loads

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import write_files
+from conftest import Databases, write_files
 
 from sqlgen.config import Overrides
 from sqlgen.report import Format, Reporter
@@ -102,6 +102,25 @@ def test_a_query_change_reuses_the_database_and_a_schema_change_replaces_it(
     assert last not in databases_on(server_url)  # closing drops the scratch database
 
 
+def test_a_live_database_is_used_as_it_is(
+    tmp_path: Path, databases: Databases, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path, {"s.sql": SCHEMA, "q.sql": QUERIES})
+    url = databases.create([tmp_path / "s.sql"])
+    environ = {"DATABASE_URL": url}
+    with Session(OVERRIDES, Reporter(), cwd=tmp_path, environ=environ, server_url=databases.server_url) as session:
+        assert session.cycle(set(Kind))
+        assert session.database is None  # no scratch database: the live one is the truth
+        assert "schema files are not applied" in capsys.readouterr().err
+        with psycopg.connect(url, autocommit=True) as conn:  # a migration run outside sqlgen
+            conn.execute("ALTER TABLE authors ADD COLUMN email text")
+        assert session.cycle({Kind.QUERIES})
+        assert "email: str | None" in (tmp_path / "gen/models.py").read_text()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relname = 'authors'").fetchone() == (1,)
+
+
 def test_config_errors_are_reported_once_and_a_fixed_config_regenerates(
     tmp_path: Path, server_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -148,11 +167,11 @@ def postmasters_under(folder: Path) -> set[int]:
     }
 
 
-def wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
+def wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
     while not condition():
-        assert process.poll() is None, f"sqlgen watch exited ({process.returncode}) while waiting for {what}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert process.poll() is None, f"sqlgen watch exited ({process.returncode}) waiting for {what}:\n{read(log)}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}; sqlgen watch said:\n{read(log)}"
         time.sleep(0.1)
 
 
@@ -169,37 +188,37 @@ def test_watch_end_to_end(tmp_path: Path) -> None:
     write_files(project, {"s.sql": SCHEMA, "q.sql": QUERIES})
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     environment["TMPDIR"] = str(scratch)  # the embedded server's data directory goes here, so it can be found
-    stderr_log = tmp_path / "stderr.log"
+    log = tmp_path / "watch.log"
     module, models = project / "gen/q.py", project / "gen/models.py"
-    with stderr_log.open("wb") as stderr:
+    with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sqlgen", "watch", *FLAGS],
+            [sys.executable, "-m", "sqlgen", "watch", "-v", *FLAGS],
             cwd=project,
             env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
+            stdout=output,
+            stderr=output,
             start_new_session=True,  # its own process group, to be sent Ctrl-C as a terminal sends it
         )
     try:
-        wait_for(lambda: "async def get_author(" in read(module), "the first generation", process)
+        wait_for(lambda: "async def get_author(" in read(module), "the first generation", process, log)
         servers = postmasters_under(scratch)
         assert len(servers) == 1
 
         write_files(project, {"q.sql": QUERIES + LIST})
-        wait_for(lambda: "async def list_authors(" in read(module), "a query change", process)
+        wait_for(lambda: "async def list_authors(" in read(module), "a query change", process, log)
 
         write_files(project, {"s.sql": SCHEMA + "ALTER TABLE authors ADD COLUMN email text;\n"})
-        wait_for(lambda: "email: str | None" in read(models), "a schema change", process)
+        wait_for(lambda: "email: str | None" in read(models), "a schema change", process, log)
         assert postmasters_under(scratch) == servers  # the same server, kept warm
 
         good = read(module)
         write_files(project, {"q.sql": QUERIES + LIST + BROKEN})
-        wait_for(lambda: 'column "nme" does not exist' in read(stderr_log), "the error report", process)
+        wait_for(lambda: 'column "nme" does not exist' in read(log), "the error report", process, log)
         assert process.poll() is None
         assert read(module) == good
 
         write_files(project, {"q.sql": QUERIES + "\n-- name: CountAuthors :one\nSELECT count(*) FROM authors;\n"})
-        wait_for(lambda: "async def count_authors(" in read(module), "the fixed query", process)
+        wait_for(lambda: "async def count_authors(" in read(module), "the fixed query", process, log)
 
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(timeout=60) == 0
@@ -209,6 +228,6 @@ def test_watch_end_to_end(tmp_path: Path) -> None:
             process.wait(timeout=60)
     assert postmasters_under(scratch) == set()
     assert list(scratch.glob("sqlgen-pg-*")) == []  # the data directory is gone too
-    log = read(stderr_log)
-    assert "Traceback" not in log
-    assert log.count("error:") == 1
+    said = read(log)
+    assert "Traceback" not in said
+    assert said.count("error:") == 1
