@@ -1,4 +1,4 @@
-"""The command line: `sqlgen generate`, `sqlgen check`, `sqlgen explain`.
+"""The command line: `sqlgen init`, `generate`, `check`, `explain` and `watch`.
 
 Exit codes: 0 success; 1 errors in the user's SQL or config (or, for `check`, stale
 output); 2 sqlgen could not run (database unreachable, server did not start).
@@ -9,122 +9,248 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from itertools import zip_longest
 from pathlib import Path
-
-import psycopg
+from typing import TYPE_CHECKING, TypeGuard
 
 from sqlgen import __version__
 from sqlgen.config import Overrides, load_config
-from sqlgen.errors import ToolError, UserError, display_path
-from sqlgen.explain import explain
+from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, os_failure
 from sqlgen.output import read_output, write_output
-from sqlgen.pipeline import generate
+from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
+from sqlgen.timing import Timer
 
-EXIT_OK, EXIT_USER_ERROR, EXIT_TOOL_ERROR = 0, 1, 2
+if TYPE_CHECKING:
+    import psycopg
+
+# The stages that talk to PostgreSQL (psycopg), render (jinja2) or watch are imported by
+# the commands that use them: a run with nothing to do should not pay for loading them.
+
+EXIT_OK, EXIT_USER_ERROR, EXIT_TOOL_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_Command = Callable[[], int]
+
+COMMANDS = {
+    "init": "add [tool.sqlgen] to pyproject.toml, a first schema file and a first query file",
+    "generate": "check every query against the schema and write the typed package",
+    "check": "fail with a diff when the committed output is stale or a query no longer checks",
+    "explain": "show each parameter's and column's inferred type and nullability, and why",
+    "watch": "regenerate whenever a query, schema or config file changes (Ctrl-C stops)",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # -q/-v/--color work before or after the command: SUPPRESS keeps a subcommand's unset
+    # flag from overwriting the value given before it.
+    output = argparse.ArgumentParser(add_help=False)
+    loudness = output.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=Verbosity.QUIET,
+        default=argparse.SUPPRESS,
+        help="print only errors",
+    )
+    loudness.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=Verbosity.VERBOSE,
+        default=argparse.SUPPRESS,
+        help="also print how long each stage took",
+    )
+    output.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=argparse.SUPPRESS,
+        help="colour diagnostics (default: auto, when stderr is a terminal; NO_COLOR and FORCE_COLOR are honoured)",
+    )
+
+    project = argparse.ArgumentParser(add_help=False)
+    project.add_argument("--config", type=Path, help="TOML file with a [tool.sqlgen] table (default: ./pyproject.toml)")
+    project.add_argument(
+        "--schema",
+        action="append",
+        metavar="PATH",
+        help="schema file, or folder of *.sql or of migrations (up migrations only; repeatable)",
+    )
+    project.add_argument(
+        "--queries", action="append", metavar="PATH", help="query file or folder of *.sql (repeatable)"
+    )
+    project.add_argument("--out", metavar="DIR", help="folder for the generated package")
+    project.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="check against this live database instead of an embedded server (default: $DATABASE_URL)",
+    )
+
     parser = argparse.ArgumentParser(
         prog="sqlgen",
         description="Typed async Python (asyncpg + pydantic) from annotated PostgreSQL queries.",
         epilog="exit codes: 0 ok, 1 errors in your SQL or config, 2 sqlgen could not run",
+        parents=[output],
     )
     parser.add_argument("--version", action="version", version=f"sqlgen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, text in (
-        ("generate", "check every query against the schema and write the typed package"),
-        ("check", "fail with a diff when the committed output is stale or a query no longer checks"),
-        ("explain", "show each parameter's and column's inferred type and nullability, and why"),
-    ):
-        sub = commands.add_parser(name, help=text, description=text)
-        if name == "explain":
+    for name, text in COMMANDS.items():
+        if name == "init":
+            sub = commands.add_parser(name, help=text, description=text, parents=[output])
+            sub.add_argument("--schema", metavar="PATH", help="schema folder (or .sql file) (default: db/schema)")
+            sub.add_argument("--queries", metavar="PATH", help="query folder (or .sql file) (default: db/queries)")
+            sub.add_argument(
+                "--out", metavar="DIR", help="the generated package (default: <your package>/db, else generated)"
+            )
+            continue
+        sub = commands.add_parser(name, help=text, description=text, parents=[output, project])
+        if name == "explain":  # its output is for people: no --format
             sub.add_argument(
                 "names", nargs="+", metavar="QUERY", help="query name (GetAuthor) or function (get_author)"
             )
-        sub.add_argument("--config", type=Path, help="TOML file with a [tool.sqlgen] table (default: ./pyproject.toml)")
-        sub.add_argument(
-            "--schema",
-            action="append",
-            metavar="PATH",
-            help="schema file, or folder of *.sql or of migrations (up migrations only; repeatable)",
-        )
-        sub.add_argument(
-            "--queries", action="append", metavar="PATH", help="query file or folder of *.sql (repeatable)"
-        )
-        sub.add_argument("--out", metavar="DIR", help="folder for the generated package")
-        sub.add_argument(
-            "--database-url",
-            metavar="URL",
-            help="check against this live database instead of an embedded server (default: $DATABASE_URL)",
-        )
+        else:
+            if name in ("generate", "check"):
+                sub.add_argument(
+                    "--offline",
+                    action="store_true",
+                    help="use the describe cache alone, with no database; fail if it does not cover every query",
+                )
+            sub.add_argument(
+                "--format",
+                choices=[f.value for f in Format],
+                default=Format.TEXT.value,
+                help="diagnostics as text on stderr, one JSON document on stdout, or GitHub Actions annotations",
+            )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    reporter = Reporter(
+        Format(getattr(args, "format", Format.TEXT)),
+        getattr(args, "verbosity", Verbosity.NORMAL),
+        colour_wanted(getattr(args, "color", "auto"), sys.stderr),
+    )
     if args.command is None:
         parser.print_help()
         return EXIT_USER_ERROR
+    if args.command == "init":
+        from sqlgen.scaffold import init_project
+
+        return _outcome(reporter, lambda: init_project(Path.cwd(), args.schema, args.queries, args.out, reporter))
+    overrides = Overrides(
+        config=args.config,
+        schema=tuple(args.schema) if args.schema else None,
+        queries=tuple(args.queries) if args.queries else None,
+        out=args.out,
+        database_url=args.database_url,
+    )
+    if args.command == "watch":
+        from sqlgen.watch import watch
+
+        return watch(overrides, reporter)
+    started = time.perf_counter()
+    offline = getattr(args, "offline", False)
+    code = _outcome(reporter, lambda: _run(args.command, overrides, getattr(args, "names", []), offline, reporter))
+    if code != EXIT_INTERRUPTED:
+        reporter.stage("total", time.perf_counter() - started)
+    return code
+
+
+def _outcome(reporter: Reporter, command: _Command) -> int:
+    """Run `command`, turning every failure the user can act on into messages and an exit code."""
     try:
-        config = load_config(
-            Overrides(
-                config=args.config,
-                schema=tuple(args.schema) if args.schema else None,
-                queries=tuple(args.queries) if args.queries else None,
-                out=args.out,
-                database_url=args.database_url,
-            )
-        )
-        if config.database_url and config.schema:
-            print("sqlgen: note: checking against the live database; schema files are not applied", file=sys.stderr)
-        if args.command == "explain":
-            sys.stdout.write(explain(config, args.names))
-            return EXIT_OK
-        files = generate(config)
-        if args.command == "check":
-            return _check(config.out, files)
-        changed = write_output(config.out, files)
+        code = command()
     except UserError as err:
-        for diagnostic in err.diagnostics:
-            print(diagnostic.render(), file=sys.stderr)
-        count = len(err.diagnostics)
-        print(f"sqlgen: {count} error{'s' if count != 1 else ''}; nothing was written", file=sys.stderr)
-        return EXIT_USER_ERROR
+        reporter.user_error(err)
+        code = EXIT_USER_ERROR
     except ToolError as err:
-        print(f"sqlgen: error: {err.message}", file=sys.stderr)
-        if err.hint:
-            print(f"  hint: {err.hint}", file=sys.stderr)
-        return EXIT_TOOL_ERROR
-    except psycopg.Error as err:  # the server went away mid-run
-        print(f"sqlgen: error: lost the database connection: {str(err).strip() or type(err).__name__}", file=sys.stderr)
-        return EXIT_TOOL_ERROR
+        reporter.tool_error(err)
+        code = EXIT_TOOL_ERROR
+    except OSError as err:  # an output folder that cannot be written
+        reporter.tool_error(os_failure(err))
+        code = EXIT_TOOL_ERROR
     except KeyboardInterrupt:
-        print("sqlgen: interrupted; nothing was written", file=sys.stderr)
-        return 130
-    queries = sum(text.count("\nasync def ") for name, text in files.items() if name != "__init__.py")
-    state = "generated" if changed else "up to date:"
-    print(f"sqlgen: {state} {display_path(config.out)} ({len(files)} files, {queries} queries)")
+        print("sqlgen: interrupted; nothing was written", file=reporter.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:
+        if not _lost_database(err):
+            raise
+        from sqlgen.database import lost_connection
+
+        reporter.tool_error(lost_connection(err))
+        code = EXIT_TOOL_ERROR
+    reporter.finish()
+    return code
+
+
+def _lost_database(error: Exception) -> TypeGuard[psycopg.Error]:
+    """Whether `error` is psycopg's (the server went away mid-run); psycopg is loaded if it raised it."""
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(error, psycopg.Error)
+
+
+def _run(command: str, overrides: Overrides, names: list[str], offline: bool, reporter: Reporter) -> int:
+    timer = Timer(reporter.stage)
+    config = load_config(overrides)
+    if config.database_url and config.schema and not offline:
+        reporter.note("checking against the live database; schema files are not applied")
+    if command == "explain":
+        from sqlgen.explain import explain
+
+        reporter.stdout.write(explain(config, names, timer))
+        return EXIT_OK
+    from sqlgen.pipeline import generate_package
+
+    result = generate_package(config, offline=offline, timer=timer)
+    if command == "check":
+        return _check(config.out, result.files, reporter)
+    with timer.stage("write"):
+        changed = write_output(config.out, result.files)
+    reporter.info(generated_summary(config.out, result.files, changed, result.cached))
     return EXIT_OK
 
 
-def _check(out: Path, files: dict[str, str]) -> int:
+def _check(out: Path, files: dict[str, str], reporter: Reporter) -> int:
     current = read_output(out)
     if current == files:
-        print(f"sqlgen: {display_path(out)} is up to date")
+        reporter.info(f"{display_path(out)} is up to date")
         return EXIT_OK
-    for name in sorted(set(current) | set(files)):
-        before = current.get(name, "").splitlines(keepends=True)
-        after = files.get(name, "").splitlines(keepends=True)
-        path = f"{display_path(out)}/{name}"
-        sys.stdout.writelines(difflib.unified_diff(before, after, f"a/{path}", f"b/{path}"))
-    print(f"sqlgen: {display_path(out)} is stale; run `sqlgen generate`", file=sys.stderr)
+    stale = [name for name in sorted(set(current) | set(files)) if current.get(name) != files.get(name)]
+    if reporter.format is not Format.JSON:
+        for name in stale:
+            before = current.get(name, "").splitlines(keepends=True)
+            after = files.get(name, "").splitlines(keepends=True)
+            path = f"{display_path(out)}/{name}"
+            reporter.stdout.writelines(difflib.unified_diff(before, after, f"a/{path}", f"b/{path}"))
+    diagnostics = [_stale_file(out, name, current.get(name), files.get(name)) for name in stale]
+    summary = f"{display_path(out)} is stale; run `sqlgen generate`"
+    reporter.diagnostics([] if reporter.format is Format.TEXT else diagnostics, summary)  # text: the diff says it
     return EXIT_USER_ERROR
 
 
+def _stale_file(out: Path, name: str, committed: str | None, generated: str | None) -> Diagnostic:
+    """A stale output file, located at its first line that differs: a CI annotation on the file."""
+    path = f"{display_path(out)}/{name}"
+    hint = "run `sqlgen generate` and commit the result"
+    if committed is None:
+        return Diagnostic(f"{path} is missing", Location(path, 1, 1), hint=hint)
+    if generated is None:
+        return Diagnostic(f"{path} is no longer generated", Location(path, 1, 1), hint=hint)
+    old, new = committed.splitlines(), generated.splitlines()
+    first = next(i for i, (a, b) in enumerate(zip_longest(old, new), 1) if a != b) if old != new else len(old)
+    line = max(1, min(first, len(old)))
+    text = old[line - 1] if old else None
+    message = f"{path} is stale: it is not what the queries and schema generate"
+    return Diagnostic(message, Location(path, line, 1), text, hint=hint)
+
+
 def run() -> None:
-    sys.exit(main())
+    raise SystemExit(main())
 
 
 if __name__ == "__main__":

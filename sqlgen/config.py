@@ -16,6 +16,7 @@ from typing import Any
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.layout import ModelOptions
 from sqlgen.migrations import natural_key, schema_layout
+from sqlgen.source import read_source
 from sqlgen.typemap import TypeOverride, python_annotation
 
 KEYS = ("schema", "queries", "out", "database_url", "cache", "validate", "frozen", "overrides", "channels")
@@ -89,7 +90,7 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
     source: SourceText | None = None
     root = cwd
     if config_file is not None:
-        source = SourceText(display_path(config_file), config_file.read_text(encoding="utf-8"))
+        source = read_source(config_file)
         table = _read_table(source, config_file)
         root = config_file.parent
 
@@ -158,19 +159,24 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
         raise UserError([located("cache", "cache must be a file path, or false for no cache")])
     cache = None if cache_value is False else root / (DEFAULT_CACHE if cache_value is True else cache_value)
     config = Config(root, schema, queries, out, url or None, config_file, type_overrides, channels, models, cache)
-    _check_out(config)
+    check_out(config)
     return config
 
 
-def _read_table(source: SourceText, path: Path) -> dict[str, Any]:
+def read_toml(source: SourceText) -> dict[str, Any]:
+    """Parse a TOML file; invalid TOML is a UserError at its position."""
     try:
-        document = tomllib.loads(source.text)
+        return tomllib.loads(source.text)
     except tomllib.TOMLDecodeError as err:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(err))
         line, column = (int(where[1]), int(where[2])) if where else (1, 1)
         message = f"invalid TOML: {str(err).split(' (at ')[0]}"
         line = min(line, source.text.count("\n") + 1)
         raise UserError([Diagnostic(message, Location(source.path, line, column), source.line_text(line))]) from None
+
+
+def _read_table(source: SourceText, path: Path) -> dict[str, Any]:
+    document = read_toml(source)
     tool = document.get("tool", {})
     if isinstance(tool, dict) and "sqlgen" in tool:
         table = tool["sqlgen"]
@@ -262,7 +268,8 @@ def _sql_files(paths: tuple[Path, ...]) -> list[Path]:
     return unique
 
 
-def _check_out(config: Config) -> None:
+def check_out(config: Config) -> None:
+    """Refuse an output folder that is, or holds, the project root, the working directory or a source folder."""
     out = config.out.resolve()
     protected = {config.root.resolve(), Path.cwd().resolve()}
     protected.update(p.resolve() if p.is_dir() else p.resolve().parent for p in (*config.schema, *config.queries))

@@ -119,6 +119,11 @@ def connect(url: str) -> DbConnection:
         ) from None
 
 
+def lost_connection(err: psycopg.Error) -> ToolError:
+    """The ToolError for a server that went away mid-run."""
+    return ToolError(f"lost the database connection: {str(err).strip() or type(err).__name__}")
+
+
 @contextlib.contextmanager
 def server_url(database_url: str | None) -> Iterator[str]:
     """`database_url` when given, else the URL of a fresh embedded server that stops on exit."""

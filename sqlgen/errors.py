@@ -14,8 +14,18 @@ q.sql:2:10: error: syntax error at or near "FORM"
 from __future__ import annotations
 
 import bisect
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+Role = Literal["location", "error", "message", "caret", "label"]
+Paint = Callable[[Role, str], str]  # styles a part of a rendered diagnostic: colour on terminals
+
+
+def plain(role: Role, text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True, order=True)
@@ -44,17 +54,17 @@ class Diagnostic:
             return ("", 0, 0, self.message)
         return (self.location.path, self.location.line, self.location.column, self.message)
 
-    def render(self) -> str:
-        where = f"{self.location}: " if self.location else ""
-        lines = [f"{where}error: {self.message}"]
+    def render(self, paint: Paint = plain) -> str:
+        where = paint("location", f"{self.location}:") + " " if self.location else ""
+        lines = [f"{where}{paint('error', 'error:')} {paint('message', self.message)}"]
         if self.source_line is not None and self.location is not None:
             text = self.source_line.expandtabs(1)
             lines.append(f"    {text}")
-            lines.append("    " + " " * (self.location.column - 1) + "^")
+            lines.append("    " + " " * (self.location.column - 1) + paint("caret", "^"))
         if self.detail:
-            lines.append(f"  detail: {self.detail}")
+            lines.append(f"  {paint('label', 'detail:')} {self.detail}")
         if self.hint:
-            lines.append(f"  hint: {self.hint}")
+            lines.append(f"  {paint('label', 'hint:')} {self.hint}")
         return "\n".join(lines)
 
 
@@ -109,3 +119,9 @@ class ToolError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+def os_failure(err: OSError) -> ToolError:
+    """A file sqlgen needed to write could not be: a ToolError naming it."""
+    what = display_path(Path(os.fsdecode(err.filename))) if err.filename else "the output"
+    return ToolError(f"cannot write {what}: {err.strerror or err}")

@@ -18,12 +18,14 @@ from sqlgen.infer import TypedQuery
 from sqlgen.naming import snake_case
 from sqlgen.pipeline import project_database, read_project, type_queries
 from sqlgen.source import QuerySource
+from sqlgen.timing import NO_TIMER, Timer
 from sqlgen.typemap import TypeMap, UnsupportedType, build_typemap
 
 
-def explain(config: Config, names: Sequence[str]) -> str:
+def explain(config: Config, names: Sequence[str], timer: Timer = NO_TIMER) -> str:
     """The explanation of each query named (by its annotation name or its function name)."""
-    project = read_project(config)
+    with timer.stage("read"):
+        project = read_project(config)
     queries = project.queries
     selected = [q for q in queries if q.name in names or snake_case(q.name) in names]
     unknown = [n for n in names if not any(n in (q.name, snake_case(q.name)) for q in queries)]
@@ -40,9 +42,10 @@ def explain(config: Config, names: Sequence[str]) -> str:
                 for name, match in zip(unknown, hints, strict=True)
             ]
         )
-    with project_database(config, project) as conn:
-        catalog = load_catalog(conn)
-        typed, diagnostics = type_queries(conn, catalog, selected)
+    with project_database(config, project, timer) as conn:
+        with timer.stage("catalog"):
+            catalog = load_catalog(conn)
+        typed, diagnostics = type_queries(conn, catalog, selected, timer)
     if diagnostics:
         raise UserError(diagnostics)
     typemap = build_typemap(catalog, config.overrides)

@@ -30,6 +30,7 @@ from sqlgen.migrations import read_schema
 from sqlgen.naming import module_name
 from sqlgen.render import QueryFile, render_package
 from sqlgen.source import QuerySource, parse_queries, read_source
+from sqlgen.timing import NO_TIMER, Timer
 from sqlgen.typemap import build_typemap
 
 RESERVED_MODULES = frozenset({"models", "__init__"})
@@ -94,11 +95,12 @@ def read_project(config: Config) -> Project:
 
 
 @contextlib.contextmanager
-def project_database(config: Config, project: Project) -> Iterator[DbConnection]:
+def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
     """A connection with the project's schema: a fresh embedded server, or the live database as it is."""
-    with open_database(config.database_url) as conn:
+    with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
         if config.database_url is None:
-            apply_schema(conn, project.schema)
+            with timer.stage("schema"):
+                apply_schema(conn, project.schema)
         yield conn
 
 
@@ -109,17 +111,19 @@ class Generated:
     cached: int  # queries whose description came from the describe cache
 
 
-def generate(config: Config, conn: DbConnection | None = None) -> dict[str, str]:
+def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO_TIMER) -> dict[str, str]:
     """The output package for `config`; `conn` (schema already applied) is used as it is, without the cache."""
     if conn is None:
-        return generate_package(config).files
-    project = read_project(config)
-    catalog = load_catalog(conn)
-    typed, diagnostics = type_queries(conn, catalog, project.queries)
-    return _render(project, catalog, typed, diagnostics, config)
+        return generate_package(config, timer=timer).files
+    with timer.stage("read"):
+        project = read_project(config)
+    with timer.stage("catalog"):
+        catalog = load_catalog(conn)
+    typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
+    return _render(project, catalog, typed, diagnostics, config, timer)
 
 
-def generate_package(config: Config, *, offline: bool = False) -> Generated:
+def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO_TIMER) -> Generated:
     """The output package for `config`, describing only the queries the describe cache does not know.
 
     When nothing changed since the last run (sqlgen, config, schema and query files, and the
@@ -127,14 +131,17 @@ def generate_package(config: Config, *, offline: bool = False) -> Generated:
     database is started; `offline` never starts one, and fails when the cache does not cover
     the project.
     """
-    cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
-    unchanged = unchanged_output(config, cache)
-    if unchanged is not None:
-        return Generated(unchanged[0], 0, unchanged[1])
-    inputs = inputs_fingerprint(config)
-    project = read_project(config)
-    schema = schema_fingerprint(project.schema, live=config.database_url is not None)
-    cached = {id(q): t for q in project.queries if (t := cache.typed(q, schema, trust_schema=offline)) is not None}
+    with timer.stage("cache check"):
+        cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
+        unchanged = unchanged_output(config, cache)
+        if unchanged is not None:
+            return Generated(unchanged[0], 0, unchanged[1])
+        inputs = inputs_fingerprint(config)
+    with timer.stage("read"):
+        project = read_project(config)
+    with timer.stage("cache lookup"):
+        schema = schema_fingerprint(project.schema, live=config.database_url is not None)
+        cached = {id(q): t for q in project.queries if (t := cache.typed(q, schema, trust_schema=offline)) is not None}
     missing = [q for q in project.queries if id(q) not in cached]
     if cache.catalog is not None and (offline or not missing):
         if missing:
@@ -143,21 +150,23 @@ def generate_package(config: Config, *, offline: bool = False) -> Generated:
     elif offline:
         raise UserError([_no_cache(config)])
     else:
-        with project_database(config, project) as database:
-            catalog = load_catalog(database)
+        with project_database(config, project, timer) as database:
+            with timer.stage("catalog"):
+                catalog = load_catalog(database)
             if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
                 cached, missing = {}, project.queries
-            described, diagnostics = type_queries(database, catalog, missing)
+            described, diagnostics = type_queries(database, catalog, missing, timer)
         typed = [*cached.values(), *described]
     try:
-        files = _render(project, catalog, typed, diagnostics, config)
+        files = _render(project, catalog, typed, diagnostics, config, timer)
     except UserError:
         if config.cache is not None and missing:
             save(config.cache, schema, catalog, typed)  # what did check need not be described again
         raise
     if config.cache is not None and not offline:
-        run = None if inputs is None else RunRecord(inputs, output_fingerprint(files), len(project.queries))
-        save(config.cache, schema, catalog, typed, run)
+        with timer.stage("cache write"):
+            run = None if inputs is None else RunRecord(inputs, output_fingerprint(files), len(project.queries))
+            save(config.cache, schema, catalog, typed, run)
     return Generated(files, len(missing), len(cached))
 
 
@@ -179,17 +188,19 @@ def _no_cache(config: Config) -> Diagnostic:
 
 
 def type_queries(
-    conn: DbConnection, catalog: Catalog, queries: Sequence[QuerySource]
+    conn: DbConnection, catalog: Catalog, queries: Sequence[QuerySource], timer: Timer = NO_TIMER
 ) -> tuple[list[TypedQuery], list[Diagnostic]]:
     """Describe and infer `queries`: the typed ones PostgreSQL accepts, and a diagnostic for each it rejects."""
-    described, diagnostics = describe_queries(conn, queries)
-    views = describe_materialized_views(conn, catalog) if described else {}
+    with timer.stage("describe"):
+        described, diagnostics = describe_queries(conn, queries)
+        views = describe_materialized_views(conn, catalog) if described else {}
     typed: list[TypedQuery] = []
-    for query in described:
-        try:
-            typed.append(infer_query(query, catalog, views))
-        except UserError as err:
-            diagnostics.extend(err.diagnostics)
+    with timer.stage("infer"):
+        for query in described:
+            try:
+                typed.append(infer_query(query, catalog, views))
+            except UserError as err:
+                diagnostics.extend(err.diagnostics)
     return typed, diagnostics
 
 
@@ -199,6 +210,7 @@ def _render(
     typed_queries: Sequence[TypedQuery],
     diagnostics: list[Diagnostic],
     config: Config,
+    timer: Timer = NO_TIMER,
 ) -> dict[str, str]:
     by_query = {id(t.described.query): t for t in typed_queries}
     files = []
@@ -207,7 +219,8 @@ def _render(
         files.append(QueryFile(module, source_path, tuple(typed)))
     diagnostics = [*diagnostics, *project.diagnostics]
     try:
-        output = render_package(files, build_typemap(catalog, config.overrides), config.channels, config.models)
+        with timer.stage("render"):
+            output = render_package(files, build_typemap(catalog, config.overrides), config.channels, config.models)
     except UserError as err:
         diagnostics.extend(err.diagnostics)
     if diagnostics:

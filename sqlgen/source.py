@@ -118,7 +118,10 @@ class QuerySource:
 def read_source(path: Path) -> SourceText:
     """Read a SQL file as text: UTF-8 (a BOM is dropped), newlines normalised to \\n."""
     shown = display_path(path)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:  # removed since the config was read, a folder, no permission
+        raise UserError([Diagnostic(f"cannot read {shown}: {err.strerror or err}")]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import Databases, run_sqlgen, write_files
+import yaml
+from conftest import ROOT, Databases, run_sqlgen, write_files
 
 from sqlgen import __version__
 
@@ -223,3 +228,138 @@ def test_explain_prints_types_nullability_and_reasons(tmp_path: Path) -> None:
     missing = run_sqlgen("explain", "GetAuthr", *FLAGS, cwd=tmp_path)
     assert missing.returncode == 1
     assert "no query named 'GetAuthr'" in missing.stderr and "did you mean 'GetAuthor'?" in missing.stderr
+
+
+def test_json_format_puts_one_document_on_stdout(tmp_path: Path) -> None:
+    write_files(tmp_path, {"s.sql": SCHEMA, "q.sql": QUERIES + "\n-- name: Broken :many\nSELECT nme FROM authors;\n"})
+    result = run_sqlgen("generate", *FLAGS, "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1
+    [diagnostic] = json.loads(result.stdout)["diagnostics"]
+    assert diagnostic == {
+        "path": "q.sql",
+        "line": 8,
+        "column": 8,
+        "end": {"line": 8, "column": 11},
+        "severity": "error",
+        "message": 'column "nme" does not exist',
+        "detail": None,
+        "hint": 'Perhaps you meant to reference the column "authors.name".',
+        "sqlstate": "42703",
+        "source_line": "SELECT nme FROM authors;",
+    }
+    assert result.stderr == "sqlgen: 1 error; nothing was written\n"
+    unreachable = run_sqlgen(
+        "generate", *FLAGS, "--format", "json", "--database-url", "postgresql://x@127.0.0.1:1/db", cwd=tmp_path
+    )
+    assert unreachable.returncode == 2
+    [tool_error] = json.loads(unreachable.stdout)["diagnostics"]
+    assert tool_error["path"] is None and tool_error["message"].startswith("could not connect to the database")
+
+
+def test_github_format_annotates_and_check_locates_stale_files(tmp_path: Path) -> None:
+    write_files(tmp_path, {"s.sql": SCHEMA, "q.sql": QUERIES})
+    assert run_sqlgen("generate", *FLAGS, cwd=tmp_path).returncode == 0
+    write_files(tmp_path, {"q.sql": QUERIES.replace("GetAuthor", "FetchAuthor")})
+    stale = run_sqlgen("check", *FLAGS, "--format", "json", cwd=tmp_path)
+    assert stale.returncode == 1
+    [diagnostic] = json.loads(stale.stdout)["diagnostics"]  # no diff: stdout is the document
+    committed = (tmp_path / "gen/q.py").read_text().splitlines()
+    assert diagnostic["path"] == "gen/q.py" and "is stale" in diagnostic["message"]
+    assert committed[diagnostic["line"] - 1] == diagnostic["source_line"]
+    assert "GET_AUTHOR" in diagnostic["source_line"]  # the first line that the rename changes
+
+    write_files(tmp_path, {"q.sql": QUERIES + "\n-- name: Broken :many\nSELECT nme FROM authors;\n"})
+    result = run_sqlgen("generate", *FLAGS, "--format", "github", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        '::error file=q.sql,line=8,col=8,title=sqlgen::column "nme" does not exist'
+        '%0Ahint: Perhaps you meant to reference the column "authors.name".'
+    ]
+    assert result.stderr.startswith('q.sql:8:8: error: column "nme" does not exist\n')
+
+
+def test_quiet_and_verbose_before_or_after_the_command(tmp_path: Path) -> None:
+    write_files(tmp_path, {"s.sql": SCHEMA, "q.sql": QUERIES})
+    quiet = run_sqlgen("-q", "generate", *FLAGS, cwd=tmp_path)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert (tmp_path / "gen/q.py").is_file()
+    verbose = run_sqlgen("generate", *FLAGS, "-v", "--out", "gen2", cwd=tmp_path)
+    assert verbose.returncode == 0 and "generated gen2" in verbose.stdout
+    stages = [line.split()[1:-2] for line in verbose.stderr.splitlines()]
+    assert [" ".join(s) for s in stages] == [
+        "read",
+        "database start",
+        "schema",
+        "catalog",
+        "describe",
+        "infer",
+        "render",
+        "database stop",
+        "write",
+        "total",
+    ]
+    write_files(tmp_path, {"q.sql": "-- name: Broken :many\nSELECT nme FROM authors;\n"})
+    failed = run_sqlgen("generate", "--quiet", *FLAGS, cwd=tmp_path)
+    assert failed.returncode == 1 and 'error: column "nme" does not exist' in failed.stderr  # errors still show
+    both = run_sqlgen("generate", "-q", "-v", *FLAGS, cwd=tmp_path)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
+def run_in_terminal(*args: str, cwd: Path, env: dict[str, str]) -> str:
+    """Run sqlgen with stderr on a pseudo-terminal, as in an interactive shell; returns what it wrote there."""
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NO_COLOR", "FORCE_COLOR")}
+    environment.update(env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sqlgen", *args], cwd=cwd, env=environment, stdout=subprocess.DEVNULL, stderr=follower
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+def test_colour_only_on_a_terminal_and_as_no_color_and_force_color_say(tmp_path: Path) -> None:
+    write_files(tmp_path, {"pyproject.toml": '[tool.sqlgen]\nqueries = "q.sql"\nout = "gen"\nschemas = "s.sql"\n'})
+    write_files(tmp_path, {"q.sql": QUERIES})
+    red = "\033[1;31merror:\033[0m"
+    assert red in run_in_terminal("generate", cwd=tmp_path, env={"TERM": "xterm"})
+    assert red not in run_in_terminal("generate", cwd=tmp_path, env={"TERM": "xterm", "NO_COLOR": "1"})
+    assert red not in run_in_terminal("generate", "--color", "never", cwd=tmp_path, env={"TERM": "xterm"})
+    assert red not in run_sqlgen("generate", cwd=tmp_path).stderr  # a pipe
+    forced = run_sqlgen("generate", cwd=tmp_path, env={"FORCE_COLOR": "1"})
+    assert forced.stderr.startswith(f"\033[1mpyproject.toml:4:1:\033[0m {red}")
+
+
+def test_pre_commit_hook_runs_check_on_sql_and_config_changes() -> None:
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "sqlgen-check"
+    assert (hook["entry"], hook["language"], hook["pass_filenames"]) == ("sqlgen check", "python", False)
+    files = re.compile(hook["files"])
+    for path in ("queries/authors.sql", "db/schema/001_init.sql", "pyproject.toml", "sub/pyproject.toml"):
+        assert files.search(path), path
+    for path in ("README.md", "app/models.py", "pyproject.toml.bak", "notsql"):
+        assert not files.search(path), path
+    assert "sqlgen-check" in (ROOT / "docs/cli.md").read_text()
+
+
+def test_an_output_folder_that_cannot_be_written_is_a_message(tmp_path: Path) -> None:
+    write_files(tmp_path, {"s.sql": SCHEMA, "q.sql": QUERIES, "afile": "x"})
+    result = run_sqlgen("generate", "--schema", "s.sql", "--queries", "q.sql", "--out", "afile/gen", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "sqlgen: error: cannot write afile: File exists\n"
+
+
+def test_format_is_offered_where_diagnostics_are_the_output(tmp_path: Path) -> None:
+    for command in ("generate", "check", "watch"):
+        assert "--format {text,json,github}" in run_sqlgen(command, "--help", cwd=tmp_path).stdout
+    assert "--format" not in run_sqlgen("explain", "--help", cwd=tmp_path).stdout  # its output is for people

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
 
 from sqlgen.config import python_annotation
+from sqlgen.errors import Diagnostic, Location
+from sqlgen.report import as_json
 
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
 
@@ -55,3 +59,14 @@ def test_explain_output_in_the_cli_page_is_what_explain_prints() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == shown[1]
+
+
+def test_the_json_diagnostics_example_has_the_fields_sqlgen_writes() -> None:
+    [(_, example)] = [(page, code) for page, code in blocks("json") if page.name == "cli.md"]
+    [documented] = json.loads(example)["diagnostics"]
+    diagnostic = Diagnostic(documented["message"], Location(documented["path"], 7, 8), documented["source_line"])
+    written = as_json(replace(diagnostic, hint=documented["hint"], sqlstate=documented["sqlstate"]))
+    assert written == documented
+    page = (ROOT / "docs" / "cli.md").read_text()
+    for field in written:
+        assert f"| `{field}`" in page or f"`, `{field}`" in page, field  # each field is described

@@ -1,0 +1,199 @@
+"""Telling the user how a run went: diagnostics as text, JSON or GitHub annotations, and progress lines.
+
+Text goes to stderr, coloured like a compiler's when stderr is a terminal. `--format json`
+puts one JSON document on stdout per run (one line per cycle under `watch`);
+`--format github` adds workflow-command annotations on stdout to the text on stderr.
+
+>>> d = Diagnostic('column "nme" does not exist', Location("q.sql", 2, 8), "SELECT nme FROM authors;", sqlstate="42703")
+>>> as_json(d)["end"]
+{'line': 2, 'column': 11}
+>>> print(github_annotation(d))
+::error file=q.sql,line=2,col=8,title=sqlgen::column "nme" does not exist
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlgen.errors import Diagnostic, Location, Role, ToolError, UserError, display_path, plain
+from sqlgen.sqllex import Kind, LexError, tokenize
+
+JSON_VERSION = 1
+
+
+class Format(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+
+
+class Verbosity(enum.IntEnum):
+    QUIET = -1  # errors only
+    NORMAL = 0
+    VERBOSE = 1  # and stage timings
+
+
+def colour_wanted(choice: str, stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """`--color always|never|auto`; auto follows NO_COLOR, then FORCE_COLOR, then whether `stream` is a terminal."""
+    if choice != "auto":
+        return choice == "always"
+    environ = os.environ if environ is None else environ
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty() and environ.get("TERM") != "dumb"
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
+
+
+_ANSI: dict[Role, str] = {"location": "1", "error": "1;31", "message": "1", "caret": "1;32", "label": "1;36"}
+
+
+def ansi(role: Role, text: str) -> str:
+    return f"\033[{_ANSI[role]}m{text}\033[0m"
+
+
+class Reporter:
+    """Everything a command says, shaped by `--format`, `-q`/`-v` and colour."""
+
+    def __init__(
+        self,
+        format: Format = Format.TEXT,
+        verbosity: Verbosity = Verbosity.NORMAL,
+        colour: bool = False,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.format = format
+        self.verbosity = verbosity
+        self.colour = colour
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self._collected: list[Diagnostic] = []
+
+    def info(self, message: str) -> None:
+        """A line about what happened ("generated …"): stdout, or stderr when stdout carries JSON."""
+        if self.verbosity >= Verbosity.NORMAL:
+            self._line(self.stderr if self.format is Format.JSON else self.stdout, f"sqlgen: {message}")
+
+    def paragraph(self, text: str) -> None:
+        """Free text for the user to read (next steps), on stdout."""
+        if self.verbosity >= Verbosity.NORMAL:
+            self._line(self.stderr if self.format is Format.JSON else self.stdout, text)
+
+    def note(self, message: str) -> None:
+        if self.verbosity >= Verbosity.NORMAL:
+            self._line(self.stderr, f"sqlgen: note: {message}")
+
+    def stage(self, name: str, seconds: float) -> None:
+        if self.verbosity >= Verbosity.VERBOSE:
+            self._line(self.stderr, f"sqlgen: {name:<15} {seconds * 1000:7.0f} ms")
+
+    def diagnostics(self, diagnostics: list[Diagnostic], summary: str) -> None:
+        """Errors about the user's files, all at once, then a one-line summary."""
+        if self.format is Format.JSON:
+            self._collected.extend(diagnostics)
+        else:
+            for diagnostic in diagnostics:
+                self._line(self.stderr, diagnostic.render(ansi if self.colour else plain))
+            if self.format is Format.GITHUB:
+                for diagnostic in diagnostics:
+                    self._line(self.stdout, github_annotation(diagnostic))
+        self._line(self.stderr, f"sqlgen: {summary}")
+
+    def user_error(self, err: UserError, consequence: str = "nothing was written") -> None:
+        count = len(err.diagnostics)
+        self.diagnostics(err.diagnostics, f"{count} error{'s' if count != 1 else ''}; {consequence}")
+
+    def tool_error(self, err: ToolError) -> None:
+        """sqlgen could not run: not about the user's files, so no location."""
+        if self.format is Format.JSON:
+            self._collected.append(Diagnostic(err.message, hint=err.hint))
+        if self.format is Format.GITHUB:
+            self._line(self.stdout, github_annotation(Diagnostic(err.message, hint=err.hint)))
+        label = ansi("error", "error:") if self.colour else "error:"
+        self._line(self.stderr, f"sqlgen: {label} {err.message}")
+        if err.hint:
+            self._line(self.stderr, f"  hint: {err.hint}")
+
+    def finish(self) -> None:
+        """End of a run (or of a `watch` cycle): the JSON document, when that is the format."""
+        if self.format is Format.JSON:
+            document = {"version": JSON_VERSION, "diagnostics": [as_json(d) for d in self._collected]}
+            self._line(self.stdout, json.dumps(document))
+            self._collected = []
+
+    def _line(self, stream: TextIO, text: str) -> None:
+        print(text, file=stream, flush=True)
+
+
+def generated_summary(out: Path, files: dict[str, str], changed: bool, cached: int = 0) -> str:
+    """What a successful run says: `generated gen (3 files, 2 queries)`, and how many came from the cache."""
+    queries = sum(text.count("\nasync def ") for name, text in files.items() if name != "__init__.py")
+    state = "generated" if changed else "up to date:"
+    from_cache = f"; {cached} from the describe cache" if cached else ""
+    return f"{state} {display_path(out)} ({len(files)} files, {queries} queries{from_cache})"
+
+
+def as_json(diagnostic: Diagnostic) -> dict[str, Any]:
+    """One diagnostic as the JSON format documents it (docs/cli.md)."""
+    location = diagnostic.location
+    end = token_end(diagnostic)
+    return {
+        "path": location.path if location else None,
+        "line": location.line if location else None,
+        "column": location.column if location else None,
+        "end": {"line": end.line, "column": end.column} if end else None,
+        "severity": "error",
+        "message": diagnostic.message,
+        "detail": diagnostic.detail,
+        "hint": diagnostic.hint,
+        "sqlstate": diagnostic.sqlstate,
+        "source_line": diagnostic.source_line,
+    }
+
+
+def token_end(diagnostic: Diagnostic) -> Location | None:
+    """Just past the SQL token a diagnostic points at (exclusive), when it is one on that line."""
+    location, line = diagnostic.location, diagnostic.source_line
+    if location is None or line is None or not location.path.endswith(".sql"):
+        return None
+    try:
+        tokens = tokenize(line[location.column - 1 :])
+    except LexError:  # a string or comment running on past this line
+        return None
+    if not tokens or tokens[0].kind is Kind.SPACE:
+        return None
+    return Location(location.path, location.line, location.column + len(tokens[0].text))
+
+
+def github_annotation(diagnostic: Diagnostic) -> str:
+    """A GitHub Actions `::error` workflow command: shown on the file's line in the pull request."""
+    properties = []
+    if diagnostic.location is not None:
+        location = diagnostic.location
+        properties += [f"file={location.path}", f"line={location.line}", f"col={location.column}"]
+    properties.append("title=sqlgen")
+    text = diagnostic.message
+    for label, extra in (("detail", diagnostic.detail), ("hint", diagnostic.hint)):
+        if extra:
+            text += f"\n{label}: {extra}"
+    escaped = ",".join(_escape_property(p) for p in properties)
+    return f"::error {escaped}::{_escape_data(text)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(pair: str) -> str:
+    key, value = pair.split("=", 1)
+    return f"{key}={_escape_data(value).replace(':', '%3A').replace(',', '%2C')}"
