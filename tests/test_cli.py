@@ -283,26 +283,41 @@ def test_quiet_and_verbose_before_or_after_the_command(tmp_path: Path) -> None:
     quiet = run_sqlgen("-q", "generate", *FLAGS, cwd=tmp_path)
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     assert (tmp_path / "gen/q.py").is_file()
+    (tmp_path / ".sqlgen/cache.json").unlink()  # a cold run: every stage
     verbose = run_sqlgen("generate", *FLAGS, "-v", "--out", "gen2", cwd=tmp_path)
     assert verbose.returncode == 0 and "generated gen2" in verbose.stdout
-    stages = [line.split()[1:-2] for line in verbose.stderr.splitlines()]
-    assert [" ".join(s) for s in stages] == [
+    assert _stages(verbose.stderr) == [
+        "cache check",
         "read",
+        "cache lookup",
         "database start",
         "schema",
         "catalog",
         "describe",
         "infer",
-        "render",
         "database stop",
+        "render",
+        "cache write",
         "write",
         "total",
     ]
+    # Another output folder: the queries come from the describe cache, and no database starts.
+    cached = run_sqlgen("generate", *FLAGS, "-v", "--out", "gen3", cwd=tmp_path)
+    assert "generated gen3 (3 files, 2 queries; 2 from the describe cache)" in cached.stdout
+    assert _stages(cached.stderr) == ["cache check", "read", "cache lookup", "render", "cache write", "write", "total"]
+    # Nothing changed: nothing is read again.
+    again = run_sqlgen("generate", *FLAGS, "-v", "--out", "gen3", cwd=tmp_path)
+    assert "up to date: gen3" in again.stdout
+    assert _stages(again.stderr) == ["cache check", "write", "total"]
     write_files(tmp_path, {"q.sql": "-- name: Broken :many\nSELECT nme FROM authors;\n"})
     failed = run_sqlgen("generate", "--quiet", *FLAGS, cwd=tmp_path)
     assert failed.returncode == 1 and 'error: column "nme" does not exist' in failed.stderr  # errors still show
     both = run_sqlgen("generate", "-q", "-v", *FLAGS, cwd=tmp_path)
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
+
+
+def _stages(stderr: str) -> list[str]:
+    return [" ".join(line.split()[1:-2]) for line in stderr.splitlines()]
 
 
 def run_in_terminal(*args: str, cwd: Path, env: dict[str, str]) -> str:
