@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import pytest
-from conftest import Project
+from conftest import Project, run_sqlgen
 
 from sqlgen.errors import UserError
 from sqlgen.output import read_output, write_output
@@ -124,3 +125,19 @@ def test_nothing_is_read_again_while_inputs_and_output_are_unchanged(cached_proj
     repaired = generate_package(config)
     assert (repaired.described, repaired.cached) == (3, 0)
     assert repaired.files == unchanged.files
+
+
+def test_offline_from_the_command_line_touches_no_database(cached_project: Project) -> None:
+    root = cached_project.root
+    flags = ("--schema", "schema.sql", "--queries", "queries.sql", "--out", "gen")
+    assert run_sqlgen("generate", *flags, cwd=root).returncode == 0
+    generated = read_output(root / "gen")
+    shutil.rmtree(root / "gen")
+    unreachable = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"}  # any attempt to connect fails
+    offline = run_sqlgen("generate", "--offline", *flags, cwd=root, env=unreachable)
+    assert offline.returncode == 0, offline.stderr
+    assert "3 from the describe cache" in offline.stdout
+    assert read_output(root / "gen") == generated
+    assert run_sqlgen("check", "--offline", *flags, cwd=root, env=unreachable).returncode == 0
+    online = run_sqlgen("generate", *flags, cwd=root, env=unreachable)  # without --offline it must connect
+    assert online.returncode == 2 and "could not connect to the database" in online.stderr
