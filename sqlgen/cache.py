@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,13 +112,22 @@ def query_key(query: QuerySource) -> str:
 @dataclass(frozen=True)
 class DescribeCache:
     schema: str | None  # the schema fingerprint the entries were made under
-    catalog: Catalog | None
+    catalog_data: dict[str, Any] | None  # the catalog as JSON data: decoded when it is needed
     queries: dict[str, dict[str, Any]]  # query key → typed description, as JSON data
     run: RunRecord | None = None
 
     @classmethod
     def empty(cls) -> DescribeCache:
         return cls(None, None, {})
+
+    @cached_property
+    def catalog(self) -> Catalog | None:
+        if self.catalog_data is None:
+            return None
+        try:
+            return _decode_catalog(self.catalog_data)
+        except (ValueError, KeyError, TypeError):
+            return None
 
     @classmethod
     def load(cls, path: Path) -> DescribeCache:
@@ -128,7 +137,7 @@ class DescribeCache:
             if data.get("format") != FORMAT:
                 return cls.empty()
             run = RunRecord(**data["run"]) if data.get("run") else None
-            return cls(data["schema"], _decode_catalog(data["catalog"]), data["queries"], run)
+            return cls(data["schema"], data["catalog"], data["queries"], run)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls.empty()
 

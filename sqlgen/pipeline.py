@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlgen.cache import (
     DescribeCache,
@@ -22,16 +23,18 @@ from sqlgen.cache import (
 )
 from sqlgen.catalog import Catalog, load_catalog
 from sqlgen.config import Config
-from sqlgen.database import DbConnection, apply_schema, open_database
-from sqlgen.describe import describe_materialized_views, describe_queries
 from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
-from sqlgen.infer import TypedQuery, infer_query
 from sqlgen.migrations import read_schema
 from sqlgen.naming import module_name
-from sqlgen.render import QueryFile, render_package
 from sqlgen.source import QuerySource, parse_queries, read_source
 from sqlgen.timing import NO_TIMER, Timer
-from sqlgen.typemap import build_typemap
+
+# The database, describe, infer and render stages load psycopg and jinja2, a fifth of a
+# second: they are imported by the functions using them, so that a run with nothing to do
+# (see `unchanged_output`) never loads them.
+if TYPE_CHECKING:
+    from sqlgen.database import DbConnection
+    from sqlgen.infer import TypedQuery
 
 RESERVED_MODULES = frozenset({"models", "__init__"})
 
@@ -97,6 +100,8 @@ def read_project(config: Config) -> Project:
 @contextlib.contextmanager
 def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
     """A connection with the project's schema: a fresh embedded server, or the live database as it is."""
+    from sqlgen.database import apply_schema, open_database
+
     with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
         if config.database_url is None:
             with timer.stage("schema"):
@@ -191,6 +196,9 @@ def type_queries(
     conn: DbConnection, catalog: Catalog, queries: Sequence[QuerySource], timer: Timer = NO_TIMER
 ) -> tuple[list[TypedQuery], list[Diagnostic]]:
     """Describe and infer `queries`: the typed ones PostgreSQL accepts, and a diagnostic for each it rejects."""
+    from sqlgen.describe import describe_materialized_views, describe_queries
+    from sqlgen.infer import infer_query
+
     with timer.stage("describe"):
         described, diagnostics = describe_queries(conn, queries)
         views = describe_materialized_views(conn, catalog) if described else {}
@@ -212,6 +220,9 @@ def _render(
     config: Config,
     timer: Timer = NO_TIMER,
 ) -> dict[str, str]:
+    from sqlgen.render import QueryFile, render_package
+    from sqlgen.typemap import build_typemap
+
     by_query = {id(t.described.query): t for t in typed_queries}
     files = []
     for module, source_path, queries in project.files:
