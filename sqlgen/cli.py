@@ -195,7 +195,7 @@ def _lost_database(error: Exception) -> TypeGuard[psycopg.Error]:
 
 
 def _run(command: str, overrides: Overrides, names: list[str], offline: bool, reporter: Reporter) -> int:
-    timer = Timer(reporter.stage)
+    timer = Timer(reporter.stage, reporter.progress)
     config = load_config(overrides)
     if config.database_url and config.schema and not offline:
         reporter.note("checking against the live database; schema files are not applied")

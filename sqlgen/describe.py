@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -55,7 +55,9 @@ _PARAMETER_IN_MESSAGE = re.compile(r"parameter \$(\d+)")
 _PIPELINE_CHUNK = 100  # queries sent before their results are read: a few tens of KB, so sending never blocks
 
 
-def describe_queries(conn: DbConnection, queries: Sequence[QuerySource]) -> tuple[list[Described], list[Diagnostic]]:
+def describe_queries(
+    conn: DbConnection, queries: Sequence[QuerySource], progress: Callable[[int], None] | None = None
+) -> tuple[list[Described], list[Diagnostic]]:
     """Describe every query: those PostgreSQL accepts, and a diagnostic for each it rejects.
 
     Queries go out in libpq pipeline mode, each followed by a sync point, so a round trip is
@@ -92,6 +94,8 @@ def describe_queries(conn: DbConnection, queries: Sequence[QuerySource]) -> tupl
                     except UserError as err:
                         diagnostics.extend(err.diagnostics)
                     position += count
+                if progress is not None:
+                    progress(first + len(chunk))
         finally:
             pgconn.exit_pipeline_mode()
     return described, diagnostics

@@ -200,7 +200,9 @@ def type_queries(
     from sqlgen.infer import infer_query
 
     with timer.stage("describe"):
-        described, diagnostics = describe_queries(conn, queries)
+        described, diagnostics = describe_queries(
+            conn, queries, lambda done: timer.progress("described", done, len(queries))
+        )
         views = describe_materialized_views(conn, catalog) if described else {}
     typed: list[TypedQuery] = []
     with timer.stage("infer"):

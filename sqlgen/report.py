@@ -61,6 +61,9 @@ def ansi(role: Role, text: str) -> str:
     return f"\033[{_ANSI[role]}m{text}\033[0m"
 
 
+PROGRESS_FROM = 200  # queries: smaller runs finish before a progress line could be read
+
+
 class Reporter:
     """Everything a command says, shaped by `--format`, `-q`/`-v` and colour."""
 
@@ -92,6 +95,17 @@ class Reporter:
     def note(self, message: str) -> None:
         if self.verbosity >= Verbosity.NORMAL:
             self._line(self.stderr, f"sqlgen: note: {message}")
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """`sqlgen: described 300/1000 queries`, rewritten in place: only for people watching a terminal,
+        and only for runs long enough to need it."""
+        if total < PROGRESS_FROM or self.verbosity is not Verbosity.NORMAL or self.format is not Format.TEXT:
+            return
+        if not self.stderr.isatty():
+            return
+        end = "\r\033[K" if done >= total else ""  # the line is cleared once the stage is over
+        self.stderr.write(f"\r\033[Ksqlgen: {what} {done}/{total} queries{end}")
+        self.stderr.flush()
 
     def stage(self, name: str, seconds: float) -> None:
         if self.verbosity >= Verbosity.VERBOSE:

@@ -21,13 +21,20 @@ from typing import TypeVar
 T = TypeVar("T")
 
 StageReport = Callable[[str, float], None]  # (stage name, seconds)
+ProgressReport = Callable[[str, int, int], None]  # (what is being done, done so far, total)
 
 
 class Timer:
     """Reports how long each named stage took, as it ends; without a report it only runs them."""
 
-    def __init__(self, report: StageReport | None = None) -> None:
+    def __init__(self, report: StageReport | None = None, progress: ProgressReport | None = None) -> None:
         self._report = report
+        self._progress = progress
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """How far a long stage has got (`done` of `total`); `done == total` ends it."""
+        if self._progress is not None:
+            self._progress(what, done, total)
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:

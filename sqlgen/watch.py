@@ -153,7 +153,7 @@ class Session:
     def _regenerate(self, fresh: bool) -> bool:
         assert self.config is not None
         config = self.config
-        timer = Timer(self.reporter.stage)
+        timer = Timer(self.reporter.stage, self.reporter.progress)
         ok = False
         try:
             conn = self._database(config, fresh, timer)

@@ -378,3 +378,15 @@ def test_format_is_offered_where_diagnostics_are_the_output(tmp_path: Path) -> N
     for command in ("generate", "check", "watch"):
         assert "--format {text,json,github}" in run_sqlgen(command, "--help", cwd=tmp_path).stdout
     assert "--format" not in run_sqlgen("explain", "--help", cwd=tmp_path).stdout  # its output is for people
+
+
+def test_progress_shows_on_a_terminal_for_long_runs_and_nowhere_else(tmp_path: Path) -> None:
+    many = "".join(f"-- name: Get{i} :one\nSELECT name FROM authors WHERE id = @id + {i};\n" for i in range(250))
+    write_files(tmp_path, {"s.sql": SCHEMA, "q.sql": many})
+    shown = run_in_terminal("generate", *FLAGS, "--out", "gen1", cwd=tmp_path, env={"TERM": "xterm"})
+    assert "sqlgen: described 100/250 queries" in shown and "sqlgen: described 250/250 queries\r\033[K" in shown
+    assert shown.endswith("\r\033[K")  # the progress line is cleared when the stage ends
+    (tmp_path / ".sqlgen/cache.json").unlink()
+    assert "described" not in run_in_terminal("generate", *FLAGS, "-q", "--out", "gen2", cwd=tmp_path, env={})
+    (tmp_path / ".sqlgen/cache.json").unlink()
+    assert "described" not in run_sqlgen("generate", *FLAGS, "--out", "gen3", cwd=tmp_path).stderr  # a pipe: CI
