@@ -1,10 +1,11 @@
 """The describe cache: what the database said about the schema and each query, kept on disk.
 
-After a successful run, `generate` writes the catalog and every query's typed description
-to one JSON file (`.sqlgen/cache.json` by default). The next run with the same schema
-files, the same query text and the same sqlgen needs no database at all; a run where only
-some queries changed starts the database and describes just those. `--offline` uses the
-file alone (commit it, like sqlx's `.sqlx`) and fails, naming the queries, when it is stale.
+Each run that used a database writes the catalog and the typed description of every query
+that checked to one JSON file (`.sqlgen/cache.json` by default), with a record of the run's
+inputs and output when it succeeded. The next run with nothing changed does nothing; one
+with the same schema files and sqlgen needs no database for the queries it knows, and
+describes just the others. `--offline` uses the file alone (commit it, like sqlx's
+`.sqlx`) and fails, naming the queries, when it is stale.
 
 Keys: the schema fingerprint hashes sqlgen's own code, the embedded PostgreSQL's version
 and every schema file (path and text); a query's key hashes its rewritten SQL, command and
