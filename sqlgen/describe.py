@@ -52,7 +52,7 @@ _TREE_TITLE = "rewritten parse tree:"
 _PARAMETER_IN_MESSAGE = re.compile(r"parameter \$(\d+)")
 
 
-_PIPELINE_CHUNK = 100  # queries sent before their results are read: a few tens of KB, so sending never blocks
+_PIPELINE_CHUNK = 100  # queries sent before their results are read
 
 
 def describe_queries(
@@ -66,39 +66,50 @@ def describe_queries(
     described: list[Described] = []
     diagnostics: list[Diagnostic] = []
     pgconn = conn.pgconn
+    chunks = [queries[first : first + _PIPELINE_CHUNK] for first in range(0, len(queries), _PIPELINE_CHUNK)]
+    done = 0
     with capturing_trees(conn) as trees:
         pgconn.enter_pipeline_mode()
         try:
-            for first in range(0, len(queries), _PIPELINE_CHUNK):
-                chunk = queries[first : first + _PIPELINE_CHUNK]
-                for query in chunk:
-                    for sql in _statements(query):
-                        pgconn.send_prepare(b"", sql.encode())
-                        if sql is query.sql:
-                            pgconn.send_describe_prepared(b"")
-                    pgconn.pipeline_sync()
-                trees.clear()
+            if chunks:
+                _send(pgconn, chunks[0])
+            for index, chunk in enumerate(chunks):
                 results = [_results_to_sync(pgconn) for _ in chunk]
-                # Each statement the server analyses sends its tree, in order (libpq may read notices
-                # ahead of results, so they are matched by count, not by when they arrive).
+                if index + 1 < len(chunks):
+                    _send(pgconn, chunks[index + 1])  # the server works on it while this one is read
+                # Each statement the server analyses sends its tree, in order. libpq may read notices
+                # ahead of results, so trees are matched to statements by count, not by arrival.
                 analysed = [
                     sum(r.status == pq.ExecStatus.COMMAND_OK for r in _prepares(q, rs))
                     for q, rs in zip(chunk, results, strict=True)
                 ]
-                if sum(analysed) != len(trees):
+                if sum(analysed) > len(trees):
                     raise RuntimeError(f"expected {sum(analysed)} query trees from the server, got {len(trees)}")
-                position = 0
                 for query, steps, count in zip(chunk, results, analysed, strict=True):
+                    mine = trees[:count]
+                    del trees[:count]
                     try:
-                        described.append(_described(query, steps, trees[position : position + count]))
+                        described.append(_described(query, steps, mine))
                     except UserError as err:
                         diagnostics.extend(err.diagnostics)
-                    position += count
+                done += len(chunk)
                 if progress is not None:
-                    progress(first + len(chunk))
+                    progress(done)
         finally:
             pgconn.exit_pipeline_mode()
+    if trees:
+        raise RuntimeError(f"{len(trees)} query trees from the server were not matched to a statement")
     return described, diagnostics
+
+
+def _send(pgconn: pq.abc.PGconn, chunk: Sequence[QuerySource]) -> None:
+    """Queue each query's steps and a sync point after them (a few hundred bytes a query: sending never blocks)."""
+    for query in chunk:
+        for sql in _statements(query):
+            pgconn.send_prepare(b"", sql.encode())
+            if sql is query.sql:
+                pgconn.send_describe_prepared(b"")
+        pgconn.pipeline_sync()
 
 
 def _statements(query: QuerySource) -> list[str]:
