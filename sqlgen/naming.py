@@ -45,6 +45,7 @@ GENERATED_NAMES = GENERATED_MODULES | {
     "Sequence",
     "StrEnum",
     "TypeAdapter",
+    "_trusted",
 }
 
 
