@@ -213,9 +213,11 @@ async def example_pool(dsn: str) -> AsyncIterator[Any]:
     pool = await generated.create_pool(dsn, min_size=1, max_size=4)
     try:
         yield pool
-    finally:
-        # An example that leaves a connection acquired (a listener still running) is a wrong example.
-        await asyncio.wait_for(pool.close(), timeout=10)
+    except BaseException:
+        pool.terminate()  # the example's own error is the one to see
+        raise
+    # An example that leaves a connection acquired (a listener still running) is a wrong example.
+    await asyncio.wait_for(pool.close(), timeout=10)
 
 
 async def run(example: Example, namespace: dict[str, Any]) -> None:
