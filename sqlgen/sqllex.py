@@ -55,10 +55,14 @@ _OPERATOR_CHARS = frozenset("+-*/<>=~!@#%^&|`?")
 # (Written as "not these ASCII characters": a class spelling out U+0080-U+10FFFF takes 20 ms to compile.)
 _IDENT_START = re.compile(r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]")
 _IDENT = re.compile(r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f][^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*")
-_NUMBER = re.compile(r"(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?|0[xXoObB][0-9a-fA-F_]+")
-_POSITIONAL = re.compile(r"\$(\d+)")
+# ASCII digits only: PostgreSQL reads `٣` or `²` as identifier characters, never as numbers.
+_NUMBER = re.compile(r"(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?|0[xXoObB][0-9a-fA-F_]+", re.ASCII)
+_POSITIONAL = re.compile(r"\$(\d+)", re.ASCII)
+_DIGITS = frozenset("0123456789")
 _DOLLAR_TAG = re.compile(r"\$(?:[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f][^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
-_SPACE = re.compile(r"\s+")
+# PostgreSQL's whitespace; any other character (a no-break space) is part of a token, as there.
+_WHITESPACE = frozenset(" \t\n\r\f\v")
+_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _PUNCT = frozenset("(),;[].:")
 _NO_PARAM_AFTER = frozenset({"<@", "@@"})
 
@@ -72,7 +76,7 @@ def tokenize(text: str) -> list[Token]:
         start = pos
         ch = text[pos]
         nxt = text[pos + 1] if pos + 1 < n else ""
-        if ch.isspace():
+        if ch in _WHITESPACE:
             m = _SPACE.match(text, pos)
             assert m is not None
             pos = m.end()
@@ -121,7 +125,7 @@ def tokenize(text: str) -> list[Token]:
             assert m is not None
             pos = m.end()
             kind = Kind.IDENT
-        elif ch.isdigit() or (ch == "." and nxt.isdigit()):
+        elif ch in _DIGITS or (ch == "." and nxt in _DIGITS):
             m = _NUMBER.match(text, pos)
             assert m is not None
             pos = m.end()
