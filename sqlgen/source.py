@@ -12,6 +12,7 @@ replaced; every replacement is recorded so server error positions map back to th
 
 from __future__ import annotations
 
+import codecs
 import enum
 import re
 from dataclasses import dataclass
@@ -122,14 +123,34 @@ def read_source(path: Path) -> SourceText:
         data = path.read_bytes()
     except OSError as err:  # removed since the config was read, a folder, no permission
         raise UserError([Diagnostic(f"cannot read {shown}: {err.strerror or err}")]) from None
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        prefix = data[: err.start].decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-        bad = SourceText(shown, prefix)
-        location = bad.location(len(prefix))
-        raise UserError([Diagnostic("file is not valid UTF-8", location, hint="save the file as UTF-8")]) from None
-    return SourceText(shown, text.replace("\r\n", "\n").replace("\r", "\n"))
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as err:  # err.start counts from after the BOM
+        prefix = _normalise_newlines(data[bom : bom + err.start].decode("utf-8"))
+        location = SourceText(shown, prefix).location(len(prefix))
+        byte = data[bom + err.start]
+        raise UserError(
+            [
+                Diagnostic(
+                    "file is not valid UTF-8",
+                    location,
+                    detail=f"byte 0x{byte:02x} at byte offset {bom + err.start}",
+                    hint="save the file as UTF-8",
+                )
+            ]
+        ) from None
+    source = SourceText(shown, _normalise_newlines(text))
+    nul = source.text.find("\0")
+    if nul >= 0:  # libpq would cut the SQL short there, silently
+        location = source.location(nul)
+        shown_line = source.line_text(location.line).replace("\0", "\u2400")  # ␀: visible, one column wide
+        raise UserError([Diagnostic("file contains a NUL character", location, shown_line, hint="delete it")])
+    return source
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_queries(file: SourceText) -> tuple[list[QuerySource], list[Diagnostic]]:
