@@ -49,6 +49,9 @@ _ANNOTATION = re.compile(r"--\s*name\s*:")
 _ANNOTATION_PARTS = re.compile(r"--\s*name\s*:\s*(?P<name>\S*)\s*(?P<command>\S*)\s*(?P<rest>.*)$")
 _QUERY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SQLC_MACROS = {"arg", "narg", "slice", "embed"}
+MAX_PARAMETERS = 65535  # the protocol counts a statement's parameters in 16 bits
+# Characters that continue an identifier or a `$n`: a placeholder written next to one would merge with it.
+_GLUES = re.compile(r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]")
 
 
 @dataclass(frozen=True)
@@ -359,9 +362,19 @@ def _rewrite_parameters(
             key = token.text[1:]
             named_seen = named_seen or token
         elif token.kind is Kind.POSITIONAL:
-            key = int(token.text[1:])
-            if key == 0:
+            digits = token.text[1:].lstrip("0")
+            if not digits:
                 raise UserError([file.diagnostic("parameters are numbered from $1", token.start)])
+            if len(digits) > len(str(MAX_PARAMETERS)) or int(digits) > MAX_PARAMETERS:
+                raise UserError(
+                    [
+                        file.diagnostic(
+                            f"parameter number too large: a statement takes at most {MAX_PARAMETERS} parameters",
+                            token.start,
+                        )
+                    ]
+                )
+            key = int(digits)
             positional_seen = positional_seen or token
         if key is not None:
             found = by_key.get(key)
@@ -395,18 +408,24 @@ def _rewrite_parameters(
     embeds: list[Embed] = []
     length = 0
     cursor = 0
+    tail = ""  # the last character written
     for start, end, key, template in replacements:
         chunk = "".join(t.text for t in tokens[cursor:start])
         sql_parts.append(chunk)
         length += len(chunk)
+        tail = chunk[-1:] or tail
         if key is None:  # an embed: the template is its table's name
             new = f"{template}.*"
             embeds.append(Embed(template, length, tokens[start].start))
         else:
             new = template.format(f"${numbers[key]}")
+            if tokens[start].kind is not Kind.POSITIONAL:  # `$n` as written stays as written
+                after = tokens[end].text[:1] if end < len(tokens) else ""
+                new = _separated(new, tail, after)
         edits.append(Edit(length, length + len(new), tokens[start].start, tokens[end - 1].end))
         sql_parts.append(new)
         length += len(new)
+        tail = new[-1]
         cursor = end
     sql_parts.append("".join(t.text for t in tokens[cursor:]))
     sql = "".join(sql_parts)
@@ -417,6 +436,15 @@ def _rewrite_parameters(
     ]
     params.sort(key=lambda p: p.number)
     return sql, edits, params, embeds
+
+
+def _separated(new: str, before: str, after: str) -> str:
+    """`new` with a space on a side where it would run into an identifier: `a@b` → `a $1`, not the name `a$1`."""
+    if _GLUES.match(before) and _GLUES.match(new[0]):
+        new = " " + new
+    if _GLUES.match(after) and _GLUES.match(new[-1]):
+        new += " "
+    return new
 
 
 def _embed_name(file: SourceText, tokens: list[Token], start: int, end: int) -> str:
