@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import enum
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -463,7 +464,7 @@ def _embed_name(file: SourceText, tokens: list[Token], start: int, end: int) -> 
 
 def _slice_span(tokens: list[Token], start: int, end: int) -> tuple[int, int, str]:
     """`[NOT] IN (sqlc.slice(ids))` becomes `= ANY($n)` / `<> ALL($n)`, one array parameter; elsewhere `$n`."""
-    before = [j for j in range(start - 1, -1, -1) if tokens[j].significant][:3]
+    before = list(itertools.islice((j for j in range(start - 1, -1, -1) if tokens[j].significant), 3))
     after = next((j for j in range(end, len(tokens)) if tokens[j].significant), None)
     words = [tokens[j].text.upper() for j in before]
     if len(words) >= 2 and words[0] == "(" and words[1] == "IN" and after is not None and tokens[after].text == ")":
