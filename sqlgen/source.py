@@ -478,7 +478,7 @@ def _match_macro(tokens: list[Token], i: int) -> tuple[str, str | None, int] | N
     """Recognise `sqlc.arg(name)` (and narg/slice/embed) starting at token i."""
     if tokens[i].kind is not Kind.IDENT or tokens[i].text.lower() != "sqlc":
         return None
-    sig = [j for j in range(i, min(len(tokens), i + 12)) if tokens[j].significant]
+    sig = list(itertools.islice((j for j in range(i, len(tokens)) if tokens[j].significant), 6))
     texts = [tokens[j].text for j in sig]
     if len(sig) < 5 or texts[1] != "." or texts[2].lower() not in _SQLC_MACROS or texts[3] != "(":
         return None
@@ -491,7 +491,8 @@ def _match_macro(tokens: list[Token], i: int) -> tuple[str, str | None, int] | N
     if name_token.kind is Kind.IDENT:
         name = name_token.text.lower()
     elif name_token.kind in (Kind.QUOTED_IDENT, Kind.STRING) and name_token.text[0] in "'\"":
-        name = name_token.text[1:-1]
+        quote = name_token.text[0]
+        name = name_token.text[1:-1].replace(quote * 2, quote)
     else:
         return None
     return kind, name, sig[5] + 1
