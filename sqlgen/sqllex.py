@@ -155,38 +155,38 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+_COMMENT_MARK = re.compile(r"/\*|\*/")
+_QUOTE_OR_BACKSLASH = {"'": re.compile(r"['\\]"), '"': re.compile(r'["\\]')}
+
+
 def _block_comment_end(text: str, pos: int) -> int:
     depth = 0
-    i = pos
-    while i < len(text):
-        pair = text[i : i + 2]
-        if pair == "/*":
-            depth += 1
-            i += 2
-        elif pair == "*/":
-            depth -= 1
-            i += 2
-            if depth == 0:
-                return i
-        else:
-            i += 1
+    mark = _COMMENT_MARK.search(text, pos)
+    while mark is not None:
+        depth += 1 if mark.group() == "/*" else -1
+        if depth == 0:
+            return mark.end()
+        mark = _COMMENT_MARK.search(text, mark.end())
     raise LexError("unterminated /* comment", pos)
 
 
 def _quoted_end(text: str, pos: int, quote: str, *, backslash: bool) -> int:
     """`pos` is at the opening quote; returns the offset just past the closing one."""
     i = pos + 1
-    while i < len(text):
-        ch = text[i]
-        if backslash and ch == "\\":
-            i += 2
-        elif ch == quote:
-            if text[i + 1 : i + 2] == quote:
-                i += 2
-            else:
-                return i + 1
+    while True:
+        if backslash:
+            found = _QUOTE_OR_BACKSLASH[quote].search(text, i)
+            j = found.start() if found is not None else -1
         else:
-            i += 1
+            j = text.find(quote, i)
+        if j < 0:
+            break
+        if text[j] == "\\":
+            i = j + 2
+        elif text[j + 1 : j + 2] == quote:
+            i = j + 2
+        else:
+            return j + 1
     what = "quoted identifier" if quote == '"' else "string literal"
     raise LexError(f"unterminated {what}", pos)
 
