@@ -12,7 +12,9 @@ replaced; every replacement is recorded so server error positions map back to th
 
 from __future__ import annotations
 
+import codecs
 import enum
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,9 @@ _ANNOTATION = re.compile(r"--\s*name\s*:")
 _ANNOTATION_PARTS = re.compile(r"--\s*name\s*:\s*(?P<name>\S*)\s*(?P<command>\S*)\s*(?P<rest>.*)$")
 _QUERY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SQLC_MACROS = {"arg", "narg", "slice", "embed"}
+MAX_PARAMETERS = 65535  # the protocol counts a statement's parameters in 16 bits
+# Characters that continue an identifier or a `$n`: a placeholder written next to one would merge with it.
+_GLUES = re.compile(r"[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]")
 
 
 @dataclass(frozen=True)
@@ -122,14 +127,34 @@ def read_source(path: Path) -> SourceText:
         data = path.read_bytes()
     except OSError as err:  # removed since the config was read, a folder, no permission
         raise UserError([Diagnostic(f"cannot read {shown}: {err.strerror or err}")]) from None
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        prefix = data[: err.start].decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
-        bad = SourceText(shown, prefix)
-        location = bad.location(len(prefix))
-        raise UserError([Diagnostic("file is not valid UTF-8", location, hint="save the file as UTF-8")]) from None
-    return SourceText(shown, text.replace("\r\n", "\n").replace("\r", "\n"))
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as err:  # err.start counts from after the BOM
+        prefix = _normalise_newlines(data[bom : bom + err.start].decode("utf-8"))
+        location = SourceText(shown, prefix).location(len(prefix))
+        byte = data[bom + err.start]
+        raise UserError(
+            [
+                Diagnostic(
+                    "file is not valid UTF-8",
+                    location,
+                    detail=f"byte 0x{byte:02x} at byte offset {bom + err.start}",
+                    hint="save the file as UTF-8",
+                )
+            ]
+        ) from None
+    source = SourceText(shown, _normalise_newlines(text))
+    nul = source.text.find("\0")
+    if nul >= 0:  # libpq would cut the SQL short there, silently
+        location = source.location(nul)
+        shown_line = source.line_text(location.line).replace("\0", "\u2400")  # ␀: visible, one column wide
+        raise UserError([Diagnostic("file contains a NUL character", location, shown_line, hint="delete it")])
+    return source
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_queries(file: SourceText) -> tuple[list[QuerySource], list[Diagnostic]]:
@@ -338,9 +363,19 @@ def _rewrite_parameters(
             key = token.text[1:]
             named_seen = named_seen or token
         elif token.kind is Kind.POSITIONAL:
-            key = int(token.text[1:])
-            if key == 0:
+            digits = token.text[1:].lstrip("0")
+            if not digits:
                 raise UserError([file.diagnostic("parameters are numbered from $1", token.start)])
+            if len(digits) > len(str(MAX_PARAMETERS)) or int(digits) > MAX_PARAMETERS:
+                raise UserError(
+                    [
+                        file.diagnostic(
+                            f"parameter number too large: a statement takes at most {MAX_PARAMETERS} parameters",
+                            token.start,
+                        )
+                    ]
+                )
+            key = int(digits)
             positional_seen = positional_seen or token
         if key is not None:
             found = by_key.get(key)
@@ -374,18 +409,24 @@ def _rewrite_parameters(
     embeds: list[Embed] = []
     length = 0
     cursor = 0
+    tail = ""  # the last character written
     for start, end, key, template in replacements:
         chunk = "".join(t.text for t in tokens[cursor:start])
         sql_parts.append(chunk)
         length += len(chunk)
+        tail = chunk[-1:] or tail
         if key is None:  # an embed: the template is its table's name
             new = f"{template}.*"
             embeds.append(Embed(template, length, tokens[start].start))
         else:
             new = template.format(f"${numbers[key]}")
+            if tokens[start].kind is not Kind.POSITIONAL:  # `$n` as written stays as written
+                after = tokens[end].text[:1] if end < len(tokens) else ""
+                new = _separated(new, tail, after)
         edits.append(Edit(length, length + len(new), tokens[start].start, tokens[end - 1].end))
         sql_parts.append(new)
         length += len(new)
+        tail = new[-1]
         cursor = end
     sql_parts.append("".join(t.text for t in tokens[cursor:]))
     sql = "".join(sql_parts)
@@ -396,6 +437,15 @@ def _rewrite_parameters(
     ]
     params.sort(key=lambda p: p.number)
     return sql, edits, params, embeds
+
+
+def _separated(new: str, before: str, after: str) -> str:
+    """`new` with a space on a side where it would run into an identifier: `a@b` → `a $1`, not the name `a$1`."""
+    if _GLUES.match(before) and _GLUES.match(new[0]):
+        new = " " + new
+    if _GLUES.match(after) and _GLUES.match(new[-1]):
+        new += " "
+    return new
 
 
 def _embed_name(file: SourceText, tokens: list[Token], start: int, end: int) -> str:
@@ -414,7 +464,7 @@ def _embed_name(file: SourceText, tokens: list[Token], start: int, end: int) -> 
 
 def _slice_span(tokens: list[Token], start: int, end: int) -> tuple[int, int, str]:
     """`[NOT] IN (sqlc.slice(ids))` becomes `= ANY($n)` / `<> ALL($n)`, one array parameter; elsewhere `$n`."""
-    before = [j for j in range(start - 1, -1, -1) if tokens[j].significant][:3]
+    before = list(itertools.islice((j for j in range(start - 1, -1, -1) if tokens[j].significant), 3))
     after = next((j for j in range(end, len(tokens)) if tokens[j].significant), None)
     words = [tokens[j].text.upper() for j in before]
     if len(words) >= 2 and words[0] == "(" and words[1] == "IN" and after is not None and tokens[after].text == ")":
@@ -428,7 +478,7 @@ def _match_macro(tokens: list[Token], i: int) -> tuple[str, str | None, int] | N
     """Recognise `sqlc.arg(name)` (and narg/slice/embed) starting at token i."""
     if tokens[i].kind is not Kind.IDENT or tokens[i].text.lower() != "sqlc":
         return None
-    sig = [j for j in range(i, min(len(tokens), i + 12)) if tokens[j].significant]
+    sig = list(itertools.islice((j for j in range(i, len(tokens)) if tokens[j].significant), 6))
     texts = [tokens[j].text for j in sig]
     if len(sig) < 5 or texts[1] != "." or texts[2].lower() not in _SQLC_MACROS or texts[3] != "(":
         return None
@@ -441,7 +491,8 @@ def _match_macro(tokens: list[Token], i: int) -> tuple[str, str | None, int] | N
     if name_token.kind is Kind.IDENT:
         name = name_token.text.lower()
     elif name_token.kind in (Kind.QUOTED_IDENT, Kind.STRING) and name_token.text[0] in "'\"":
-        name = name_token.text[1:-1]
+        quote = name_token.text[0]
+        name = name_token.text[1:-1].replace(quote * 2, quote)
     else:
         return None
     return kind, name, sig[5] + 1

@@ -55,10 +55,14 @@ _OPERATOR_CHARS = frozenset("+-*/<>=~!@#%^&|`?")
 # (Written as "not these ASCII characters": a class spelling out U+0080-U+10FFFF takes 20 ms to compile.)
 _IDENT_START = re.compile(r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f]")
 _IDENT = re.compile(r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f][^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*")
-_NUMBER = re.compile(r"(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?|0[xXoObB][0-9a-fA-F_]+")
-_POSITIONAL = re.compile(r"\$(\d+)")
+# ASCII digits only: PostgreSQL reads `٣` or `²` as identifier characters, never as numbers.
+_NUMBER = re.compile(r"(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?|0[xXoObB][0-9a-fA-F_]+", re.ASCII)
+_POSITIONAL = re.compile(r"\$(\d+)", re.ASCII)
+_DIGITS = frozenset("0123456789")
 _DOLLAR_TAG = re.compile(r"\$(?:[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f][^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*)?\$")
-_SPACE = re.compile(r"\s+")
+# PostgreSQL's whitespace; any other character (a no-break space) is part of a token, as there.
+_WHITESPACE = frozenset(" \t\n\r\f\v")
+_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _PUNCT = frozenset("(),;[].:")
 _NO_PARAM_AFTER = frozenset({"<@", "@@"})
 
@@ -72,7 +76,7 @@ def tokenize(text: str) -> list[Token]:
         start = pos
         ch = text[pos]
         nxt = text[pos + 1] if pos + 1 < n else ""
-        if ch.isspace():
+        if ch in _WHITESPACE:
             m = _SPACE.match(text, pos)
             assert m is not None
             pos = m.end()
@@ -121,7 +125,7 @@ def tokenize(text: str) -> list[Token]:
             assert m is not None
             pos = m.end()
             kind = Kind.IDENT
-        elif ch.isdigit() or (ch == "." and nxt.isdigit()):
+        elif ch in _DIGITS or (ch == "." and nxt in _DIGITS):
             m = _NUMBER.match(text, pos)
             assert m is not None
             pos = m.end()
@@ -151,38 +155,38 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+_COMMENT_MARK = re.compile(r"/\*|\*/")
+_QUOTE_OR_BACKSLASH = {"'": re.compile(r"['\\]"), '"': re.compile(r'["\\]')}
+
+
 def _block_comment_end(text: str, pos: int) -> int:
     depth = 0
-    i = pos
-    while i < len(text):
-        pair = text[i : i + 2]
-        if pair == "/*":
-            depth += 1
-            i += 2
-        elif pair == "*/":
-            depth -= 1
-            i += 2
-            if depth == 0:
-                return i
-        else:
-            i += 1
+    mark = _COMMENT_MARK.search(text, pos)
+    while mark is not None:
+        depth += 1 if mark.group() == "/*" else -1
+        if depth == 0:
+            return mark.end()
+        mark = _COMMENT_MARK.search(text, mark.end())
     raise LexError("unterminated /* comment", pos)
 
 
 def _quoted_end(text: str, pos: int, quote: str, *, backslash: bool) -> int:
     """`pos` is at the opening quote; returns the offset just past the closing one."""
     i = pos + 1
-    while i < len(text):
-        ch = text[i]
-        if backslash and ch == "\\":
-            i += 2
-        elif ch == quote:
-            if text[i + 1 : i + 2] == quote:
-                i += 2
-            else:
-                return i + 1
+    while True:
+        if backslash:
+            found = _QUOTE_OR_BACKSLASH[quote].search(text, i)
+            j = found.start() if found is not None else -1
         else:
-            i += 1
+            j = text.find(quote, i)
+        if j < 0:
+            break
+        if text[j] == "\\":
+            i = j + 2
+        elif text[j + 1 : j + 2] == quote:
+            i = j + 2
+        else:
+            return j + 1
     what = "quoted identifier" if quote == '"' else "string literal"
     raise LexError(f"unterminated {what}", pos)
 
