@@ -12,6 +12,7 @@ from asyncpg.exceptions import ConnectionDoesNotExistError, InterfaceError
 from . import AnyConnection, Executor, models
 
 T = TypeVar("T")
+NOTIFY = "SELECT pg_notify($1, $2)"
 
 BOOK_PRICE_CHANGES_CHANNEL = "book_price_changes"
 
@@ -90,7 +91,7 @@ class Listener(Generic[T]):
 
 async def notify_book_price_changes(conn: Executor, /, payload: models.BookPriceChange) -> None:
     """Send `payload` on book_price_changes as JSON; listeners receive it when the transaction commits."""
-    await conn.execute("SELECT pg_notify($1, $2)", BOOK_PRICE_CHANGES_CHANNEL, payload.model_dump_json())
+    await conn.execute(NOTIFY, BOOK_PRICE_CHANGES_CHANNEL, payload.model_dump_json())
 
 
 def listen_book_price_changes(conn: AnyConnection, /) -> Listener[models.BookPriceChange]:
