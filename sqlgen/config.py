@@ -19,7 +19,19 @@ from sqlgen.migrations import natural_key, schema_layout
 from sqlgen.source import read_source
 from sqlgen.typemap import TypeOverride, python_annotation
 
-KEYS = ("schema", "queries", "out", "database_url", "cache", "validate", "frozen", "overrides", "channels")
+KEYS = (
+    "schema",
+    "queries",
+    "out",
+    "database_url",
+    "describe_timeout",
+    "cache",
+    "validate",
+    "frozen",
+    "overrides",
+    "channels",
+)
+DEFAULT_DESCRIBE_TIMEOUT = 30.0  # seconds; PostgreSQL describes a statement in milliseconds
 DEFAULT_CACHE = ".sqlgen/cache.json"
 
 
@@ -44,6 +56,7 @@ class Config:
     channels: tuple[ChannelConfig, ...] = ()
     models: ModelOptions = ModelOptions()
     cache: Path | None = None  # the describe cache file (see sqlgen.cache); None: no cache
+    describe_timeout: float = DEFAULT_DESCRIBE_TIMEOUT  # seconds any one statement may take while describing
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order,
@@ -158,7 +171,12 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
     if not isinstance(cache_value, str | bool):
         raise UserError([located("cache", "cache must be a file path, or false for no cache")])
     cache = None if cache_value is False else root / (DEFAULT_CACHE if cache_value is True else cache_value)
-    config = Config(root, schema, queries, out, url or None, config_file, type_overrides, channels, models, cache)
+    timeout = table.get("describe_timeout", DEFAULT_DESCRIBE_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise UserError([located("describe_timeout", "describe_timeout must be a number of seconds above 0")])
+    config = Config(
+        root, schema, queries, out, url or None, config_file, type_overrides, channels, models, cache, float(timeout)
+    )
     check_out(config)
     return config
 

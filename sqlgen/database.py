@@ -163,6 +163,14 @@ def open_database(database_url: str | None) -> Iterator[DbConnection]:
         yield conn
 
 
+def limit_waits(conn: DbConnection, seconds: float) -> None:
+    """Give up waiting for a lock after `seconds`, and on any one statement after twice that:
+    describing a query must not hang on a lock another session of a live database holds, nor
+    on anything else."""
+    milliseconds = max(1, round(seconds * 1000))
+    conn.pgconn.exec_(f"SET lock_timeout = {milliseconds}; SET statement_timeout = {2 * milliseconds}".encode())
+
+
 def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
     """Run each schema file's statements in order (a migration's also end at its StatementEnd and
     Down markers: see `sqlgen.migrations`); the first failure is a UserError at its position."""

@@ -213,7 +213,19 @@ def _statement_tree(messages: Iterable[str]) -> Node | None:
     return None
 
 
+_TIMED_OUT = {"55P03", "57014"}  # lock_not_available, query_canceled (statement_timeout)
+
+
 def _diagnostic(query: QuerySource, error: ServerError) -> Diagnostic:
+    if error.sqlstate in _TIMED_OUT:
+        return query.diagnostic(
+            f"describing query {query.name} took too long: {error.message}",
+            None,
+            detail=error.detail,
+            hint="another session may hold a lock on a table the query uses; sqlgen waits describe_timeout"
+            " seconds (30 unless [tool.sqlgen] says otherwise) for any one statement",
+            sqlstate=error.sqlstate,
+        )
     if error.position is not None:
         return query.diagnostic(error.message, error.position, **error.extras())
     # "could not determine data type of parameter $2" has no position: point at the parameter.

@@ -100,12 +100,13 @@ def read_project(config: Config) -> Project:
 @contextlib.contextmanager
 def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
     """A connection with the project's schema: a fresh embedded server, or the live database as it is."""
-    from sqlgen.database import apply_schema, open_database
+    from sqlgen.database import apply_schema, limit_waits, open_database
 
     with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
         if config.database_url is None:
             with timer.stage("schema"):
                 apply_schema(conn, project.schema)
+        limit_waits(conn, config.describe_timeout)
         yield conn
 
 

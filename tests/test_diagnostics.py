@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import psycopg
+import pytest
 from conftest import Project
+
+from sqlgen.errors import UserError
+from sqlgen.pipeline import generate_package
 
 SCHEMA = """
 CREATE TABLE authors (
@@ -130,3 +135,35 @@ def test_schema_error_names_file_line_and_column(project: Project) -> None:
     [rendered] = project.errors(schema=("schema",))
     # PostgreSQL gives no position for this error: the failing statement is pointed at.
     assert rendered.splitlines()[0] == 'schema/2_bad.sql:3:1: error: relation "nowhere" does not exist'
+
+
+def test_a_query_waiting_on_a_lock_gives_up_after_describe_timeout(project: Project) -> None:
+    url = project.databases.create()
+    with psycopg.connect(url, autocommit=True) as setup:
+        setup.execute("CREATE TABLE held (id int PRIMARY KEY)")
+    project.write(
+        "pyproject.toml",
+        '[tool.sqlgen]\nqueries = "queries.sql"\nout = "gen"\ndescribe_timeout = 0.3\n',
+    )
+    project.write("queries.sql", "-- name: Held :many\nSELECT id FROM held;\n")
+    config = project.config(schema=None, queries=None, database_url=url)
+    assert config.describe_timeout == 0.3
+    with psycopg.connect(url) as locker:  # another session holds the table for the whole run
+        locker.execute("LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(UserError) as caught:
+            generate_package(config)
+    [diagnostic] = caught.value.diagnostics
+    assert str(diagnostic.location) == "queries.sql:1:1"
+    assert diagnostic.message == "describing query Held took too long: canceling statement due to lock timeout"
+    assert diagnostic.sqlstate == "55P03" and diagnostic.hint is not None and "describe_timeout" in diagnostic.hint
+    assert generate_package(config).described == 1  # the lock released, the same run goes through
+
+
+def test_describe_timeout_must_be_seconds(project: Project) -> None:
+    project.write("pyproject.toml", '[tool.sqlgen]\nqueries = "queries.sql"\nout = "gen"\ndescribe_timeout = "soon"\n')
+    project.write("queries.sql", "-- name: One :one\nSELECT 1;\n")
+    with pytest.raises(UserError) as caught:
+        project.config(schema=None, queries=None)
+    assert [d.render().splitlines()[0] for d in caught.value.diagnostics] == [
+        "pyproject.toml:4:1: error: describe_timeout must be a number of seconds above 0"
+    ]
