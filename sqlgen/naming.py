@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import keyword
 import re
+import unicodedata
 from collections.abc import Iterable
 
 import inflection
@@ -57,8 +58,9 @@ def snake_case(name: str) -> str:
 
 
 def module_name(stem: str) -> str:
-    """A query file's module: `user-accounts.sql` → `user_accounts`."""
-    return snake_case(stem)
+    """A query file's module: `user-accounts.sql` → `user_accounts` (ASCII: file systems and tools agree on it)."""
+    name = snake_case(stem)
+    return name if name.isascii() else snake_case(re.sub(r"[^\x00-\x7f]+", "_", stem))
 
 
 def pascal_case(name: str) -> str:
@@ -86,8 +88,18 @@ def enum_member(label: str) -> str:
 
 
 def identifier(name: str) -> str:
-    """A valid, public Python identifier close to `name`."""
-    cleaned = re.sub(r"\W+", "_", name, flags=re.ASCII).strip("_")
+    """A valid, public Python identifier close to `name`.
+
+    Letters of any script stay (`naïve`, `日本`), in the NFKC form Python itself reads
+    identifiers in; what Python would not accept becomes `_`.
+
+    >>> identifier("naïve"), identifier("日本"), identifier("Weird Table"), identifier("２x")
+    ('naïve', '日本', 'Weird_Table', 'c_2x')
+    """
+    normal = unicodedata.normalize("NFKC", name)
+    cleaned = re.sub(r"\W+", "_", normal).strip("_")
+    if cleaned and not (cleaned.isidentifier() or f"c_{cleaned}".isidentifier()):
+        cleaned = re.sub(r"\W+", "_", normal, flags=re.ASCII).strip("_")
     if not cleaned:
         return "column"
     if cleaned[0].isdigit():

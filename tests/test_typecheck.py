@@ -318,3 +318,72 @@ async def test_generated_and_user_names_never_clash(project: Project, monkeypatc
     finally:
         await conn.close()
     assert package.__name__ == "clash_pkg"
+
+
+HOSTILE_SCHEMA = """
+CREATE TABLE "match" (
+    id int PRIMARY KEY,
+    "type" text,
+    "__class__" text,
+    "Name" text,
+    "name" text,
+    "naïve" text,
+    "日本" text,
+    "Executor" text,
+    "models" text,
+    "PostgresError" int,
+    "_" int
+);
+"""
+HOSTILE_QUERIES = """
+-- name: Case :many
+SELECT * FROM "match" WHERE "type" = @type AND "__class__" = @__class__ AND "Name" = @Name;
+-- name: Type :one
+SELECT "name", "Name", "naïve", "日本", "_", "match".id AS "case", "Executor", "models" FROM "match" WHERE id = @id;
+-- name: _Private :exec
+UPDATE "match" SET "PostgresError" = @PostgresError, "models" = @models WHERE id = @Executor;
+"""
+
+
+async def test_soft_keywords_dunders_case_and_non_ascii_names_give_working_python(project: Project) -> None:
+    project.write("schema.sql", HOSTILE_SCHEMA)
+    project.write("queries.sql", HOSTILE_QUERIES)
+    first = project.generate()
+    assert project.generate() == first  # deterministic
+    _, url = project.package("hostile_gen")
+    result = mypy("hostile_gen", cwd=project.root)
+    assert result.returncode == 0, result.stdout
+    queries = importlib.import_module("hostile_gen.queries")
+    models = importlib.import_module("hostile_gen.models")
+    fields = list(models.Match.model_fields)
+    assert fields == [
+        "id",
+        "type",
+        "class_",
+        "Name",
+        "name",
+        "naïve",
+        "日本",
+        "Executor",
+        "models",
+        "PostgresError",
+        "column",
+    ]
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("""INSERT INTO "match" (id, "type", "__class__", "Name", "name", "naïve", "日本")
+                              VALUES (1, 't', 'c', 'N', 'n', 'ï', '日')""")
+        [row] = await queries.case(conn, type="t", class_="c", Name="N")
+        assert isinstance(row, queries.CaseRow) and (row.id, row.Name, row.name, row.naïve, row.日本) == (
+            1,
+            "N",
+            "n",
+            "ï",
+            "日",
+        )
+        typed = await queries.type(conn, id=1)
+        assert typed is not None and (typed.case, typed.name, typed.Name, typed.naïve) == (1, "n", "N", "ï")
+        await queries.private(conn, PostgresError_=7, models_="m", Executor_=1)
+        assert await conn.fetchval('SELECT ("PostgresError", models) FROM "match" WHERE id = 1') == (7, "m")
+    finally:
+        await conn.close()
