@@ -1,4 +1,8 @@
-"""Ctrl-C at any moment of a run: no server process left, no partial output, no scratch files."""
+"""A broken environment: Ctrl-C at any moment, a server that cannot start, a database that refuses us.
+
+Each ends with one clear message (exit 2, or 130 when interrupted), no server process left,
+no partial output and no scratch files.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
-from conftest import write_files
+from conftest import run_sqlgen, write_files
+from psycopg.conninfo import conninfo_to_dict
 
+from sqlgen.database import embedded_server
 from sqlgen.output import read_output
 
 SCHEMA = "CREATE TABLE notes (id bigint PRIMARY KEY, body text NOT NULL, tags text[]);\n"
@@ -88,3 +95,39 @@ def test_a_server_that_cannot_start_is_one_clear_error(tmp_path: Path) -> None:
     assert result.stderr.startswith("sqlgen: error: the embedded PostgreSQL server did not start:")
     assert "hint: pass --database-url to use a running server instead" in result.stderr
     assert not (tmp_path / "gen").exists() and leftover_servers(deep) == []
+
+
+def test_a_missing_database_and_a_wrong_password_are_one_clear_error_each(tmp_path: Path) -> None:
+    """On a server of its own whose pg_hba.conf asks for passwords (the shared test server trusts everyone)."""
+    write_files(tmp_path, {"q.sql": QUERIES})
+    with embedded_server() as url:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("CREATE ROLE alice LOGIN PASSWORD 'right'")
+            hba = Path(admin.execute("SHOW hba_file").fetchone()[0])  # type: ignore[index]
+            hba.write_text("local all postgres trust\nlocal all all scram-sha-256\n")
+            admin.execute("SELECT pg_reload_conf()")
+        params = conninfo_to_dict(url)
+        socket = params["host"]
+        for target, expected in [
+            (f"postgresql://postgres@/no_such_database?host={socket}", 'database "no_such_database" does not exist'),
+            (f"postgresql://alice:wrong@/postgres?host={socket}", 'password authentication failed for user "alice"'),
+        ]:
+            result = run_sqlgen(
+                "generate", "--queries", "q.sql", "--out", "gen", "--database-url", target, cwd=tmp_path
+            )
+            assert result.returncode == 2, result.stderr
+            assert result.stderr.startswith("sqlgen: error: could not connect to the database:")
+            assert expected in result.stderr and "Traceback" not in result.stderr
+            assert not (tmp_path / "gen").exists()
+        right = run_sqlgen(
+            "generate",
+            "--queries",
+            "q.sql",
+            "--out",
+            "gen",
+            "--database-url",
+            f"postgresql://alice:right@/postgres?host={socket}",
+            cwd=tmp_path,
+        )
+        assert right.returncode == 1  # it connects; the queries name a table this database lacks
+        assert 'relation "notes" does not exist' in right.stderr
