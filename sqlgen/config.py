@@ -1,8 +1,4 @@
-"""The config stage: `[tool.sqlgen]` in pyproject.toml, overridden by flags and the environment.
-
->>> sorted(["10_b.sql", "2_a.sql", "1_c.sql"], key=natural_key)
-['1_c.sql', '2_a.sql', '10_b.sql']
-"""
+"""The config stage: `[tool.sqlgen]` in pyproject.toml, overridden by flags and the environment."""
 
 from __future__ import annotations
 
@@ -15,7 +11,7 @@ from typing import Any
 
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.layout import ModelOptions
-from sqlgen.migrations import natural_key, schema_layout
+from sqlgen.migrations import natural_order, schema_layout, unique_paths
 from sqlgen.source import read_source
 from sqlgen.typemap import TypeOverride, python_annotation
 
@@ -273,17 +269,8 @@ def _sql_files(paths: tuple[Path, ...]) -> list[Path]:
     """Files, and folders' `*.sql` files in natural name order, without repeats."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(sorted(path.glob("*.sql"), key=lambda p: natural_key(p.name)))
-        else:
-            files.append(path)
-    seen: set[Path] = set()
-    unique = []
-    for file in files:
-        if file.resolve() not in seen:
-            seen.add(file.resolve())
-            unique.append(file)
-    return unique
+        files.extend(natural_order(list(path.glob("*.sql"))) if path.is_dir() else [path])
+    return list(unique_paths(files))
 
 
 def check_out(config: Config) -> None:

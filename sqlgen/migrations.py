@@ -80,7 +80,7 @@ def schema_layout(paths: Sequence[Path]) -> SchemaLayout:
             files.append(path)
     if errors:
         raise UserError(errors)
-    return SchemaLayout(_unique(files), _unique(skipped))
+    return SchemaLayout(unique_paths(files), unique_paths(skipped))
 
 
 def _is_down(name: str) -> bool:
@@ -88,7 +88,8 @@ def _is_down(name: str) -> bool:
     return name.endswith(".down.sql") or name == "down.sql" or (flyway is not None and flyway["kind"] == "U")
 
 
-def _unique(paths: list[Path]) -> tuple[Path, ...]:
+def unique_paths(paths: list[Path]) -> tuple[Path, ...]:
+    """`paths` in order, each file once however it is spelt."""
     seen: set[Path] = set()
     unique = []
     for path in paths:
@@ -98,12 +99,12 @@ def _unique(paths: list[Path]) -> tuple[Path, ...]:
     return tuple(unique)
 
 
-def _natural(paths: list[Path]) -> list[Path]:
+def natural_order(paths: list[Path]) -> list[Path]:
     return sorted(paths, key=lambda p: natural_key(p.name))
 
 
 def _folder(folder: Path, files: list[Path], skipped: list[Path], errors: list[Diagnostic]) -> None:
-    sql = _natural([p for p in folder.glob("*.sql") if p.is_file()])
+    sql = natural_order([p for p in folder.glob("*.sql") if p.is_file()])
     if (folder / "sqitch.plan").is_file():
         files.extend(_sqitch_plan(folder / "sqitch.plan", folder / "deploy", errors))
         return
@@ -112,11 +113,11 @@ def _folder(folder: Path, files: list[Path], skipped: list[Path], errors: list[D
         return
     if not sql and (folder / "deploy").is_dir():
         # sqitch without a plan: deploy scripts by name; `change@tag.sql` are superseded versions
-        files.extend(p for p in _natural(list((folder / "deploy").glob("*.sql"))) if "@" not in p.name)
+        files.extend(p for p in natural_order(list((folder / "deploy").glob("*.sql"))) if "@" not in p.name)
         return
     if not sql:
         # one folder per migration: Diesel's up.sql (and down.sql), Prisma's migration.sql
-        for sub in _natural([d for d in folder.iterdir() if d.is_dir()]):
+        for sub in natural_order([d for d in folder.iterdir() if d.is_dir()]):
             script = next((s for s in (sub / "up.sql", sub / "migration.sql") if s.is_file()), None)
             if script is not None:
                 files.append(script)
