@@ -93,11 +93,11 @@ class RunRecord:
     queries: int
 
 
-def unchanged_output(config: Config, cache: DescribeCache) -> tuple[dict[str, str], int] | None:
-    """The output folder's files and the query count, when neither they nor any input changed since
-    the last successful run: then there is nothing to do."""
+def unchanged_output(config: Config, cache: DescribeCache, inputs: str | None) -> tuple[dict[str, str], int] | None:
+    """The output folder's files and the query count, when neither they nor the inputs (`inputs`,
+    their fingerprint) changed since the last successful run: then there is nothing to do."""
     run = cache.run
-    if run is None or inputs_fingerprint(config) != run.inputs:
+    if run is None or inputs is None or inputs != run.inputs:
         return None
     current = read_output(config.out)
     return (current, run.queries) if output_fingerprint(current) == run.outputs else None

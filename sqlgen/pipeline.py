@@ -139,10 +139,10 @@ def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO
     """
     with timer.stage("cache check"):
         cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
-        unchanged = unchanged_output(config, cache)
+        inputs = inputs_fingerprint(config)
+        unchanged = unchanged_output(config, cache, inputs)
         if unchanged is not None:
             return Generated(unchanged[0], 0, unchanged[1])
-        inputs = inputs_fingerprint(config)
     with timer.stage("read"):
         project = read_project(config)
     with timer.stage("cache lookup"):
