@@ -20,6 +20,8 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlgen.catalog import Catalog, Column, PgType, Table
 from sqlgen.config import Config
-from sqlgen.errors import SourceText
+from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.output import read_output
 
 if TYPE_CHECKING:  # the stages' modules load psycopg; a run with nothing to do does not need them
@@ -38,6 +40,9 @@ if TYPE_CHECKING:  # the stages' modules load psycopg; a run with nothing to do 
 
 FORMAT = 1
 LIVE = "live database"  # the schema fingerprint of a cache written against --database-url
+MARK = "$sqlgen"  # the first key of every cache file (keys are sorted): what says a file is one
+_MARK_VALUE = "describe cache: written by sqlgen generate, safe to delete"
+_SNIFF = 4096  # bytes read to recognise a cache
 
 
 @cache
@@ -155,9 +160,40 @@ class DescribeCache:
             return None
 
 
+def not_a_cache(path: Path) -> str | None:
+    """Why `path` must not be replaced by a cache file, or None when it may be: nothing is there, or a
+    sqlgen cache (its first key is `MARK`; or, from before it had one, a JSON object of the cache's
+    keys). Anything else — a query file, the schema, pyproject.toml, a folder — is the user's."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        return f"cannot be read: {err.strerror or err}"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF)
+            if re.match(rb'\s*\{\s*"' + re.escape(MARK.encode()) + rb'"\s*:', head):
+                return None
+            if re.match(rb'\s*\{\s*"catalog"\s*:', head):  # a cache written before the mark
+                data = json.loads(head + handle.read())
+                if isinstance(data, dict) and {"format", "schema", "queries"} <= data.keys():
+                    return None
+    except (OSError, ValueError):
+        pass
+    return "is not a sqlgen describe cache"
+
+
 def save(path: Path, schema: str, catalog: Catalog, typed: Iterable[TypedQuery], run: RunRecord | None = None) -> None:
-    """Write the cache for this run, atomically; entries of queries no longer in the project are dropped."""
+    """Write the cache for this run, atomically; entries of queries no longer in the project are dropped.
+    A file at `path` that is not a cache is never replaced (see `not_a_cache`): a UserError."""
+    problem = not_a_cache(path)
+    if problem:
+        raise UserError([cache_refusal(path, problem)])
     data = {
+        MARK: _MARK_VALUE,
         "format": FORMAT,
         "schema": schema,
         "catalog": _encode_catalog(catalog),
@@ -173,6 +209,14 @@ def save(path: Path, schema: str, catalog: Catalog, typed: Iterable[TypedQuery],
     except BaseException:
         staging.unlink(missing_ok=True)
         raise
+
+
+def cache_refusal(path: Path, problem: str, location: Location | None = None) -> Diagnostic:
+    return Diagnostic(
+        f"the describe cache {display_path(path)} {problem}; sqlgen will not replace it",
+        location,
+        hint='point `cache` at a file of its own (default ".sqlgen/cache.json"), or `cache = false`',
+    )
 
 
 def _rows(items: Iterable[Any]) -> list[list[Any]]:

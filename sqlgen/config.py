@@ -167,6 +167,11 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
     if not isinstance(cache_value, str | bool):
         raise UserError([located("cache", "cache must be a file path, or false for no cache")])
     cache = None if cache_value is False else root / (DEFAULT_CACHE if cache_value is True else cache_value)
+    if cache is not None:
+        from sqlgen.cache import cache_refusal, not_a_cache  # sqlgen.cache imports this module
+
+        if problem := not_a_cache(cache):
+            raise UserError([cache_refusal(cache, problem, _key_location(source, "cache") if source else None)])
     timeout = table.get("describe_timeout", DEFAULT_DESCRIBE_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise UserError([located("describe_timeout", "describe_timeout must be a number of seconds above 0")])

@@ -8,7 +8,11 @@ import shutil
 
 import pytest
 from conftest import Project, run_sqlgen
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from sqlgen.cache import not_a_cache, save
+from sqlgen.catalog import Catalog
 from sqlgen.errors import UserError
 from sqlgen.output import read_output, write_output
 from sqlgen.pipeline import generate_package
@@ -93,7 +97,13 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_rewritten(cached_project: Pro
     config = cached_project.config()
     assert config.cache is not None
     config.cache.parent.mkdir()
-    for damage in ("not json", json.dumps({"format": 999}), json.dumps({"format": 1, "schema": "x"})):
+    damaged = (
+        json.dumps({"$sqlgen": "describe cache", "format": 999}),  # another format
+        json.dumps({"$sqlgen": "describe cache", "format": 1, "schema": "x"}),  # entries missing
+        '{"$sqlgen":"describe cache","format":1,"sch',  # cut short
+        json.dumps({"catalog": {}, "format": 0, "queries": {}, "schema": None}),  # from before the mark
+    )
+    for damage in damaged:
         config.cache.write_text(damage)
         run = generate_package(config)
         assert (run.described, run.cached) == (3, 0)
@@ -141,3 +151,53 @@ def test_offline_from_the_command_line_touches_no_database(cached_project: Proje
     assert run_sqlgen("check", "--offline", *flags, cwd=root, env=unreachable).returncode == 0
     online = run_sqlgen("generate", *flags, cwd=root, env=unreachable)  # without --offline it must connect
     assert online.returncode == 2 and "could not connect to the database" in online.stderr
+
+
+FOREIGN_CACHES = {
+    "a query file": "queries.sql",
+    "the schema": "schema.sql",
+    "pyproject.toml": "pyproject.toml",
+    "a folder": "gen",
+    "a JSON file of yours": "data.json",
+}
+
+
+@pytest.mark.parametrize("target", FOREIGN_CACHES.values(), ids=list(FOREIGN_CACHES))
+def test_a_cache_path_naming_a_file_that_is_not_a_cache_is_a_located_error(
+    cached_project: Project, target: str
+) -> None:
+    project = cached_project
+    project.write("data.json", '{"catalog": "mine"}\n')
+    (project.root / "gen").mkdir()
+    config = f'[tool.sqlgen]\nschema = "schema.sql"\nqueries = "queries.sql"\nout = "out"\ncache = "{target}"\n'
+    project.write("pyproject.toml", config)
+    before = {p: p.read_bytes() for p in project.root.rglob("*") if p.is_file()}
+    result = run_sqlgen("generate", cwd=project.root)
+    assert result.returncode == 1, result.stderr
+    assert f"pyproject.toml:5:1: error: the describe cache {target} is not" in result.stderr
+    assert "hint: point `cache` at a file of its own" in result.stderr
+    assert {p: p.read_bytes() for p in project.root.rglob("*") if p.is_file()} == before
+    assert not (project.root / "out").exists()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200).filter(lambda t: not t.lstrip().startswith("{")) | st.binary(max_size=200))
+def test_no_file_but_a_cache_is_taken_for_one(tmp_path_factory: pytest.TempPathFactory, text: str | bytes) -> None:
+    path = tmp_path_factory.mktemp("c") / "cache.json"
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    assert not_a_cache(path) == "is not a sqlgen describe cache"
+    with pytest.raises(UserError):
+        save(path, "x", Catalog({}, {}), [])
+    assert path.read_bytes() == (text.encode() if isinstance(text, str) else text)
+
+
+def test_what_sqlgen_writes_is_recognised_as_a_cache(cached_project: Project) -> None:
+    config = cached_project.config()
+    assert config.cache is not None
+    generate_package(config)
+    assert config.cache.read_text().startswith('{"$sqlgen":')
+    assert not_a_cache(config.cache) is None
+    generate_package(cached_project.config(queries=("queries.sql",)))  # replaced without complaint
