@@ -33,6 +33,7 @@ from sqlgen.catalog import Catalog, Column, PgType, Table
 from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.output import read_output
+from sqlgen.source import read_input
 
 if TYPE_CHECKING:  # the stages' modules load psycopg; a run with nothing to do does not need them
     from sqlgen.infer import TypedQuery
@@ -81,7 +82,7 @@ def inputs_fingerprint(config: Config) -> str | None:
     digest.update(repr(config).encode())
     files = [config.config_file] if config.config_file else []
     for path in [*files, *config.schema_files(), *config.query_files()]:
-        digest.update(b"\0" + str(path).encode() + b"\0" + path.read_bytes())
+        digest.update(b"\0" + str(path).encode() + b"\0" + read_input(path))
     return digest.hexdigest()
 
 

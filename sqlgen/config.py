@@ -28,6 +28,7 @@ KEYS = (
     "channels",
 )
 DEFAULT_DESCRIBE_TIMEOUT = 30.0  # seconds; PostgreSQL describes a statement in milliseconds
+MAX_DESCRIBE_TIMEOUT = 3600.0  # an hour: more is a mistake (nan, inf and 1e300 are TOML floats too)
 DEFAULT_CACHE = ".sqlgen/cache.json"
 
 
@@ -90,7 +91,7 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
     config_file = overrides.config
     if config_file is not None:
         config_file = cwd / config_file
-        if not config_file.is_file():
+        if not config_file.exists():  # anything but a regular file is refused when it is read
             raise UserError([Diagnostic(f"config file {config_file} does not exist")])
     elif (cwd / "pyproject.toml").is_file():
         config_file = cwd / "pyproject.toml"
@@ -173,8 +174,17 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
         if problem := not_a_cache(cache):
             raise UserError([cache_refusal(cache, problem, _key_location(source, "cache") if source else None)])
     timeout = table.get("describe_timeout", DEFAULT_DESCRIBE_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise UserError([located("describe_timeout", "describe_timeout must be a number of seconds above 0")])
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= MAX_DESCRIBE_TIMEOUT:
+        raise UserError(
+            [
+                located(
+                    "describe_timeout",
+                    f"describe_timeout must be a number of seconds above 0, at most {MAX_DESCRIBE_TIMEOUT:g}"
+                    f" (it is {timeout!r})",
+                    hint=f"e.g. describe_timeout = {DEFAULT_DESCRIBE_TIMEOUT:g}",
+                )
+            ]
+        )
     config = Config(
         root, schema, queries, out, url or None, config_file, type_overrides, channels, models, cache, float(timeout)
     )

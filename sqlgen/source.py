@@ -15,11 +15,13 @@ from __future__ import annotations
 import codecs
 import enum
 import itertools
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
+from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.sqllex import Kind, LexError, Token, tokenize
 
 
@@ -120,13 +122,58 @@ class QuerySource:
         return self.file.diagnostic(message, offset, **extra)
 
 
-def read_source(path: Path) -> SourceText:
-    """Read a SQL file as text: UTF-8 (a BOM is dropped), newlines normalised to \\n."""
+MAX_INPUT_BYTES = 64 * 2**20  # schema, query and config files: a real one is a few MB at most
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file (schema, queries, config): a regular file (or a link to one) of at most
+    `MAX_INPUT_BYTES`. Anything else — a folder, a FIFO, a socket, a device such as /dev/zero, a bigger
+    file — is a UserError at the file, and is never read from (a FIFO is not even waited on)."""
     shown = display_path(path)
+
+    def refuse(problem: str, hint: str = "sqlgen reads schema, query and config files only") -> UserError:
+        return UserError([Diagnostic(f"cannot read {shown}: {problem}", Location(shown, 1, 1), hint=hint)])
+
+    try:  # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then says what was opened
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as err:  # removed since the config was read, no permission, a socket (ENXIO)
+        kind = _file_kind(path)
+        raise refuse(f"it is {kind}" if kind else (err.strerror or str(err))) from None
+    mode = os.fstat(descriptor)
+    if not stat.S_ISREG(mode.st_mode):
+        os.close(descriptor)
+        raise refuse(f"it is {_file_kind(path) or 'not a regular file'}, not a regular file")
+    with os.fdopen(descriptor, "rb") as handle:
+        too_big = refuse(
+            f"it is larger than {MAX_INPUT_BYTES // 2**20} MB",
+            hint="split it into several files, or check that it is the file you meant",
+        )
+        if mode.st_size > MAX_INPUT_BYTES:
+            raise too_big
+        try:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+        except OSError as err:
+            raise refuse(err.strerror or str(err)) from None
+        if len(data) > MAX_INPUT_BYTES:  # it grew while being read
+            raise too_big
+        return data
+
+
+def _file_kind(path: Path) -> str | None:
+    """What `path` is, in words, when it is not a regular file."""
     try:
-        data = path.read_bytes()
-    except OSError as err:  # removed since the config was read, a folder, no permission
-        raise UserError([Diagnostic(f"cannot read {shown}: {err.strerror or err}")]) from None
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket"}
+    kinds.update({stat.S_ISCHR: "a device", stat.S_ISBLK: "a device"})
+    return next((name for test, name in kinds.items() if test(mode)), None)
+
+
+def read_source(path: Path) -> SourceText:
+    """Read a SQL file as text: UTF-8 (a BOM is dropped), newlines normalised to \\n; see `read_input`."""
+    shown = display_path(path)
+    data = read_input(path)
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
         text = data[bom:].decode("utf-8")

@@ -165,5 +165,5 @@ def test_describe_timeout_must_be_seconds(project: Project) -> None:
     with pytest.raises(UserError) as caught:
         project.config(schema=None, queries=None)
     assert [d.render().splitlines()[0] for d in caught.value.diagnostics] == [
-        "pyproject.toml:4:1: error: describe_timeout must be a number of seconds above 0"
+        "pyproject.toml:4:1: error: describe_timeout must be a number of seconds above 0, at most 3600 (it is 'soon')"
     ]
