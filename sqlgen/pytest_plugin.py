@@ -6,7 +6,9 @@ requests one of its fixtures.
 
 - `sqlgen_database_url` (session): the URL of a throw-away database with the schema files
   applied, on an embedded server started once per session, or on the server at
-  `DATABASE_URL`; the database is dropped when the session ends.
+  `DATABASE_URL`; the database is dropped when the session ends, and on a `DATABASE_URL`
+  server so is what the schema created for the whole server (roles, databases; see
+  `sqlgen.cluster_state`).
 - `sqlgen_pool`: an asyncpg pool on that database, one per test; what it commits stays.
 - `sqlgen_conn`: an asyncpg connection inside a transaction rolled back after the test.
 
@@ -66,7 +68,10 @@ def sqlgen_database_url(pytestconfig: pytest.Config) -> Iterator[str]:
     with contextlib.ExitStack() as cleanup:
         try:
             schema = [read_schema(path) for path in _schema_files(pytestconfig)]
-            server = cleanup.enter_context(server_url(os.environ.get("DATABASE_URL")))
+            live = os.environ.get("DATABASE_URL")
+            server = cleanup.enter_context(server_url(live))
+            if live:  # a server that outlives the session: roles the schema creates must not
+                cleanup.enter_context(_cluster_left_as_found(server))
             url = cleanup.enter_context(_throwaway_database(server))
             with connect(url) as conn:
                 apply_schema(conn, schema)
@@ -183,6 +188,28 @@ def _throwaway_database(server: str) -> Iterator[str]:
     finally:
         with connect(server) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextlib.contextmanager
+def _cluster_left_as_found(server: str) -> Iterator[None]:
+    """Undo, when the session ends, what the schema did to the whole server (see `sqlgen.cluster_state`):
+    roles, databases and tablespaces it created, role settings and memberships it changed."""
+    from sqlgen.cluster_state import ClusterState
+    from sqlgen.database import connect
+
+    with connect(server) as conn:
+        before = ClusterState.read(conn)
+    yield
+    with connect(server) as conn:
+        left = before.restore(conn)
+    if left:
+        raise pytest.fail.Exception(
+            "sqlgen: the schema changed the server in ways the session could not undo:\n  "
+            + "\n  ".join(left)
+            + "\n  hint: keep cluster-wide statements (roles, ALTER SYSTEM) out of the schema files the tests apply,"
+            " or unset DATABASE_URL for an embedded server",
+            pytrace=False,
+        )
 
 
 def _with_database(server: str, name: str) -> str:
