@@ -1,7 +1,8 @@
 """The command line: `sqlgen init`, `generate`, `check`, `explain` and `watch`.
 
 Exit codes: 0 success; 1 errors in the user's SQL or config (or, for `check`, stale
-output); 2 sqlgen could not run (database unreachable, server did not start).
+output); 2 sqlgen could not run (database unreachable, server did not start); 130
+interrupted (Ctrl-C), 143 and 129 stopped by SIGTERM and SIGHUP (see `sqlgen.interrupts`).
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ def embedded_server() -> Iterator[str]:
     The server runs on a copy of a stopped, freshly initialised cluster kept in the
     temporary folder (made on first use), because `initdb` is most of a cold start; the
     copy lives in memory when there is room (see `_scratch_folder`). Nothing on it outlives
-    the run, so it runs without fsync.
+    the run, so it runs without fsync; and the server itself does not outlive sqlgen, however
+    sqlgen ends (a watchdog, and the next run's sweep: see `sqlgen.scratch`).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
