@@ -145,7 +145,10 @@ delay = float(sys.argv.pop(1))
 sys.argv[0] = "sqlgen"
 from sqlgen.__main__ import run  # what the console script does first: two small modules
 signal.setitimer(signal.ITIMER_REAL, delay)
-run()
+try:
+    run()
+finally:  # a timer still pending once run() is done is no Ctrl-C of the run's
+    signal.setitimer(signal.ITIMER_REAL, 0)
 """
 
 
