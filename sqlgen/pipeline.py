@@ -100,13 +100,12 @@ def read_project(config: Config) -> Project:
 @contextlib.contextmanager
 def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
     """A connection with the project's schema: a fresh embedded server, or the live database as it is."""
-    from sqlgen.database import apply_schema, limit_waits, open_database
+    from sqlgen.database import apply_schema, open_database
 
     with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
         if config.database_url is None:
             with timer.stage("schema"):
                 apply_schema(conn, project.schema)
-        limit_waits(conn, config.describe_timeout)
         yield conn
 
 
@@ -121,11 +120,14 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
     """The output package for `config`; `conn` (schema already applied) is used as it is, without the cache."""
     if conn is None:
         return generate_package(config, timer=timer).files
+    from sqlgen.database import read_only
+
     with timer.stage("read"):
         project = read_project(config)
-    with timer.stage("catalog"):
-        catalog = load_catalog(conn)
-    typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
+    with read_only(conn, config.describe_timeout):
+        with timer.stage("catalog"):
+            catalog = load_catalog(conn)
+        typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
     return _render(project, catalog, typed, diagnostics, config, timer)
 
 
@@ -156,7 +158,9 @@ def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO
     elif offline:
         raise UserError([_no_cache(config)])
     else:
-        with project_database(config, project, timer) as database:
+        from sqlgen.database import read_only
+
+        with project_database(config, project, timer) as database, read_only(database, config.describe_timeout):
             with timer.stage("catalog"):
                 catalog = load_catalog(database)
             if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
