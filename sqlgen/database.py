@@ -278,7 +278,7 @@ def read_only(conn: DbConnection, wait_seconds: float = DEFAULT_DESCRIBE_TIMEOUT
     if pgconn.transaction_status != pq.TransactionStatus.IDLE:
         raise ToolError("sqlgen's database connection is inside a transaction already")
     milliseconds = max(1, round(wait_seconds * 1000))
-    idle = 2 * milliseconds / 1000 + _ANSWER_MARGIN
+    idle = 3 * milliseconds / 1000 + 1  # a statement may take 2 × wait_seconds; then the answer travels
     may_silence = "current_setting('is_superuser')::boolean"
     if pgconn.server_version >= 150000:
         may_silence += " OR has_parameter_privilege('log_min_messages', 'SET')"
@@ -308,7 +308,6 @@ def read_only(conn: DbConnection, wait_seconds: float = DEFAULT_DESCRIBE_TIMEOUT
     _roll_back(pgconn, idle)
 
 
-_ANSWER_MARGIN = 10.0  # seconds beyond statement_timeout that a silent server is waited for
 
 
 def _roll_back(pgconn: pq.abc.PGconn, idle_seconds: float) -> None:

@@ -99,14 +99,16 @@ def read_project(config: Config) -> Project:
 
 @contextlib.contextmanager
 def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
-    """A connection with the project's schema: a fresh embedded server, or the live database as it is."""
-    from sqlgen.database import apply_schema, open_database
+    """A connection with the project's schema (a fresh embedded server, or the live database as it is),
+    inside a read-only transaction that is rolled back at the end (see `sqlgen.database.read_only`)."""
+    from sqlgen.database import apply_schema, open_database, read_only
 
     with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
         if config.database_url is None:
             with timer.stage("schema"):
                 apply_schema(conn, project.schema)
-        yield conn
+        with read_only(conn, config.describe_timeout):  # from here on nothing changes the database
+            yield conn
 
 
 @dataclass(frozen=True)
@@ -158,9 +160,7 @@ def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO
     elif offline:
         raise UserError([_no_cache(config)])
     else:
-        from sqlgen.database import read_only
-
-        with project_database(config, project, timer) as database, read_only(database, config.describe_timeout):
+        with project_database(config, project, timer) as database:
             with timer.stage("catalog"):
                 catalog = load_catalog(database)
             if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply

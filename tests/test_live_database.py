@@ -9,8 +9,12 @@ reading, so wide statements and many statements finish in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import textwrap
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -406,3 +410,77 @@ def test_nothing_outlives_a_run_through_pgbouncer(tmp_path: Path, databases: Dat
         assert database_state(url) == {**state, "other sessions": (1,)}  # PgBouncer's server connection
     finally:
         bouncer_context.__exit__(None, None, None)
+
+
+class FreezingProxy:
+    """A TCP proxy in front of the suite's server that stops passing the server's answers on once
+    the client has sent `after` bytes: a server, pooler or network that goes silent mid-run."""
+
+    def __init__(self, server: str, after: int) -> None:
+        params = conninfo_to_dict(server)
+        host, port = str(params.get("host") or "localhost"), int(params.get("port") or 5432)
+        self.backend: tuple[int, Any] = (
+            (socket.AF_UNIX, f"{host}/.s.PGSQL.{port}") if host.startswith("/") else (socket.AF_INET, (host, port))
+        )
+        self.after = after
+        self.sent = 0
+        self.frozen = threading.Event()
+        self.stopped = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while not self.stopped.is_set():
+                client, _ = self.listener.accept()
+                server = socket.socket(self.backend[0])
+                server.connect(self.backend[1])
+                self.sockets += [client, server]
+                threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
+                threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, from_client: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if from_client:
+                    self.sent += len(data)
+                    if self.sent > self.after:
+                        self.frozen.set()
+                elif self.frozen.is_set():
+                    self.stopped.wait()
+                    return
+                target.sendall(data)
+
+    def close(self) -> None:
+        self.stopped.set()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+def test_a_server_that_stops_answering_ends_the_run(tmp_path: Path, databases: Databases) -> None:
+    url = databases.create()
+    schema, queries = wide_project(120, 100)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(schema.encode())
+    write_project(tmp_path, "", queries)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.sqlgen]\nqueries = ["queries.sql"]\nout = "gen"\ndescribe_timeout = 0.3\n', encoding="utf-8"
+    )
+    proxy = FreezingProxy(url, after=60_000)
+    try:
+        user, dbname = conninfo_to_dict(url).get("user", "postgres"), conninfo_to_dict(url)["dbname"]
+        start = time.monotonic()
+        result = run_sqlgen(
+            "generate", "--database-url", f"postgresql://{user}@127.0.0.1:{proxy.port}/{dbname}", cwd=tmp_path
+        )
+        elapsed = time.monotonic() - start
+    finally:
+        proxy.close()
+    assert proxy.frozen.is_set()
+    assert result.returncode == 2, result.stderr
+    assert "the database sent nothing for 1.9 seconds" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert elapsed < 15
