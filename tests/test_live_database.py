@@ -21,6 +21,8 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import Databases, Project, run_sqlgen
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pgbouncer import PgBouncerError, running_pgbouncer
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -484,3 +486,58 @@ def test_a_server_that_stops_answering_ends_the_run(tmp_path: Path, databases: D
     assert "the database sent nothing for 1.9 seconds" in result.stderr
     assert "Traceback" not in result.stderr
     assert elapsed < 15
+
+
+KINDS = ("plain", "rejected", "checked", "batch")
+STATEMENTS = st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 300)), min_size=1, max_size=150)
+
+
+@pytest.fixture(scope="module")
+def mixed_database(databases: Databases) -> str:
+    url = databases.create()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE t (id int PRIMARY KEY, label text NOT NULL, note text);"
+            "CREATE FUNCTION positive(x int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE"
+            " AS $$ BEGIN RETURN x > 0; END $$;"
+            "CREATE DOMAIN pos AS int CHECK (positive(VALUE));"
+        )
+    return url
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(statements=STATEMENTS)
+def test_every_statement_gets_its_own_result_and_tree(mixed_database: str, statements: list[tuple[str, int]]) -> None:
+    """Any mix of wide and narrow statements, rejected ones, ones whose constants run a PL/pgSQL
+    CHECK (whose own statements send trees too) and batches: each query is described with its own
+    columns and its own tree, and each rejected one is a diagnostic."""
+    text = ""
+    for k, (kind, width) in enumerate(statements):
+        extra = "".join(f", note AS n{k}_{j}" for j in range(width))
+        command, select = ":one", f"SELECT label AS c{k}{extra} FROM t WHERE id = $1"
+        if kind == "rejected":
+            select = f"SELECT nope AS c{k}{extra} FROM t"
+        elif kind == "checked":
+            select = f"SELECT '{{{k + 1}}}'::pos[] AS c{k}{extra} FROM t"
+        elif kind == "batch":
+            command = ":batchone"
+        text += f"-- name: Q{k} {command}\n{select};\n"
+    queries, problems = parse_queries(SourceText(Path("mixed.sql"), text))
+    assert not problems
+    with connect(mixed_database) as conn:
+        described, diagnostics = describe_queries(conn, queries)
+    rejected = [k for k, (kind, _) in enumerate(statements) if kind == "rejected"]
+    assert [d.location.line for d in diagnostics] == [2 * k + 2 for k in rejected]
+    assert [int(d.query.name[1:]) for d in described] == [k for k in range(len(statements)) if k not in rejected]
+    for item in described:
+        k = int(item.query.name[1:])
+        assert len(item.columns) == statements[k][1] + 1
+        assert item.columns[0].name == f"c{k}"
+        assert item.tree is not None
+        assert [t["resname"] for t in item.tree["targetList"]] == [c.name for c in item.columns]
