@@ -7,6 +7,7 @@ While a statement is prepared the server also sends the query tree it analysed (
 from __future__ import annotations
 
 import collections
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -222,6 +223,7 @@ def _statement_tree(messages: Iterable[str]) -> Node | None:
 
 
 _TIMED_OUT = {"55P03", "57014"}  # lock_not_available, query_canceled (statement_timeout)
+_READ_ONLY = "25006"  # read_only_sql_transaction
 
 
 def _diagnostic(query: QuerySource, error: ServerError) -> Diagnostic:
@@ -233,6 +235,13 @@ def _diagnostic(query: QuerySource, error: ServerError) -> Diagnostic:
             hint="another session may hold a lock on a table the query uses; sqlgen waits describe_timeout"
             " seconds (30 unless [tool.sqlgen] says otherwise) for any one statement",
             sqlstate=error.sqlstate,
+        )
+    if error.sqlstate == _READ_ONLY:
+        error = dataclasses.replace(
+            error,
+            hint="sqlgen prepares statements in a read-only transaction, so that describing changes nothing;"
+            " preparing this one runs a function that writes (a domain's CHECK while a constant is coerced,"
+            " or a type's input function): keep such functions free of writes, or avoid the constant here",
         )
     if error.position is not None:
         return query.diagnostic(error.message, error.position, **error.extras())

@@ -131,7 +131,8 @@ def test_describing_leaves_a_live_database_as_it_was(tmp_path: Path, databases: 
         "queries.sql:5:9",
         "queries.sql:14:8",
     ], result.stderr
-    assert "Sneaky" not in result.stderr and "AccountName" not in result.stderr
+    assert result.stderr.count("hint: sqlgen prepares statements in a read-only transaction") == 2, result.stderr
+    assert "queries.sql:14:8: error: cannot set transaction read-write mode" in result.stderr
 
 
 def test_describing_what_a_function_changes_is_undone_for_the_next_statement(project: Project) -> None:
