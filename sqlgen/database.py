@@ -308,8 +308,6 @@ def read_only(conn: DbConnection, wait_seconds: float = DEFAULT_DESCRIBE_TIMEOUT
     _roll_back(pgconn, idle)
 
 
-
-
 def _roll_back(pgconn: pq.abc.PGconn, idle_seconds: float) -> None:
     """End the transaction, and with it everything done in it; the unnamed statement describing
     left on the server connection goes too (libpq 17+ can close it)."""

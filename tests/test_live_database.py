@@ -125,7 +125,7 @@ def test_describing_leaves_a_live_database_as_it_was(tmp_path: Path, databases: 
     assert database_state(url) == before
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
-    read_only_errors = [line for line in result.stderr.splitlines() if "read-only transaction" in line]
+    read_only_errors = [line for line in result.stderr.splitlines() if ": error: " in line and "read-only" in line]
     assert [line.split(": error: ")[0] for line in read_only_errors] == [
         "queries.sql:2:8",
         "queries.sql:5:9",
@@ -407,7 +407,7 @@ def test_nothing_outlives_a_run_through_pgbouncer(tmp_path: Path, databases: Dat
         before, state = pooled_session(dsn), database_state(url)
         result = run_sqlgen("generate", "--database-url", dsn, "--queries", "queries.sql", "--out", "gen", cwd=tmp_path)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-        assert result.stderr.count("read-only transaction") == 3, result.stderr
+        assert result.stderr.count("in a read-only transaction\n") == 2, result.stderr
         after = pooled_session(dsn)
         assert after == before
         assert database_state(url) == {**state, "other sessions": (1,)}  # PgBouncer's server connection
