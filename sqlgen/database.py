@@ -277,6 +277,8 @@ def read_only(conn: DbConnection, wait_seconds: float = DEFAULT_DESCRIBE_TIMEOUT
     pgconn = conn.pgconn
     if pgconn.transaction_status != pq.TransactionStatus.IDLE:
         raise ToolError("sqlgen's database connection is inside a transaction already")
+    if not wait_seconds < _LONGEST_WAIT:  # also NaN
+        wait_seconds = _LONGEST_WAIT
     milliseconds = max(1, round(wait_seconds * 1000))
     idle = 3 * milliseconds / 1000 + 1  # a statement may take 2 × wait_seconds; then the answer travels
     may_silence = "current_setting('is_superuser')::boolean"
@@ -306,6 +308,9 @@ def read_only(conn: DbConnection, wait_seconds: float = DEFAULT_DESCRIBE_TIMEOUT
         raise
     _SESSIONS.pop(conn, None)
     _roll_back(pgconn, idle)
+
+
+_LONGEST_WAIT = (2**31 - 1) // 2 / 1000  # seconds: twice it is PostgreSQL's largest statement_timeout
 
 
 def _roll_back(pgconn: pq.abc.PGconn, idle_seconds: float) -> None:

@@ -245,6 +245,9 @@ def test_describing_runs_in_a_read_only_transaction_rolled_back(databases: Datab
         assert conn.execute("SHOW statement_timeout").fetchone() == ("7s",)
         assert conn.execute("SHOW lock_timeout").fetchone() == ("0",)
         assert conn.execute("SHOW log_min_messages").fetchone() == ("warning",)
+        for endless in (float("inf"), float("nan")):  # as long as PostgreSQL allows
+            with read_only(conn, endless):
+                assert conn.execute("SHOW statement_timeout").fetchone() == ("2147483646ms",)
 
 
 # The libpq environment a user may have for their own databases: the embedded server ignores it.
