@@ -20,6 +20,7 @@ from sqlgen.errors import ToolError
 
 Group = Callable[[pq.abc.PGconn], None]  # queues one group's steps; `pipelined` adds its sync point
 _AHEAD = 1000  # groups sent before the oldest one's results are read
+_LONGEST_SELECT = 20 * 86400.0  # seconds: the selectors' limit is about 24 days
 
 
 def pipelined(
@@ -47,7 +48,7 @@ def pipelined(
                     unsent = pgconn.flush()
                 events = selectors.EVENT_READ | (selectors.EVENT_WRITE if unsent else 0)
                 selector.modify(pgconn.socket, events)
-                if not selector.select(idle_seconds):
+                if not selector.select(min(idle_seconds, _LONGEST_SELECT)):
                     raise _silent(idle_seconds)
                 pgconn.consume_input()
                 while received < len(groups) and not pgconn.is_busy():
