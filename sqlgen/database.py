@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -21,12 +23,15 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
+from psycopg.conninfo import conninfo_to_dict
 
+from sqlgen.config import DEFAULT_DESCRIBE_TIMEOUT
 from sqlgen.errors import SourceText, ToolError, UserError
 from sqlgen.interrupts import shielded
 from sqlgen.migrations import schema_statements
 from sqlgen.scratch import guarded, new_folder, remove, sweep
 from sqlgen.sqllex import LexError
+from sqlgen.wire import pipelined, run_statements
 
 DbConnection = psycopg.Connection[tuple[Any, ...]]
 
@@ -54,10 +59,11 @@ def embedded_server() -> Iterator[str]:
     sweep(scratch, _DATA_PREFIX)  # what runs killed outright left
     pgdata = new_folder(scratch, _DATA_PREFIX)
     server = None
+    url = ""
     with guarded(pgdata):
         try:
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), _libpq_environment_removed():
                     warnings.simplefilter("ignore")
                     _copy_cluster(_cluster_template(get_server, create_command_function), pgdata)
                     server = get_server(pgdata, cleanup_mode="delete")
@@ -67,16 +73,31 @@ def embedded_server() -> Iterator[str]:
                     f"the embedded PostgreSQL server did not start: {err}",
                     hint="pass --database-url to use a running server instead",
                 ) from None
-            yield server.get_uri()
+            url = _with_port(server.get_uri(), pgdata)
+            _EMBEDDED_SOCKETS.add(str(conninfo_to_dict(url).get("host")))
+            yield url
         finally:
             with shielded():  # a second Ctrl-C (or SIGTERM) waits: it must not leave the server running
                 if server is not None:
-                    server.cleanup()
+                    _EMBEDDED_SOCKETS.discard(str(conninfo_to_dict(url).get("host")))
+                    with _libpq_environment_removed():
+                        server.cleanup()
                 remove(pgdata)
 
 
 _DATA_PREFIX = "sqlgen-pg-"  # a server's data folder: sqlgen-pg-<owner pid>-<its start time>-<random>
 _BUILDING_PREFIX = "building-"  # a template being made, in the template folder
+
+
+def _with_port(url: str, pgdata: Path) -> str:
+    """The server's URL naming its port too, so that clients' PGPORT does not pick another socket."""
+    if "?host=" not in url or "port=" in url:
+        return url
+    try:
+        port = int((pgdata / "postmaster.pid").read_text().split("\n")[3])
+    except (OSError, ValueError, IndexError):
+        return url
+    return f"{url}&port={port}"
 
 
 _THROWAWAY_SETTINGS = ("fsync", "synchronous_commit", "full_page_writes")
@@ -152,15 +173,49 @@ def _copy_cluster(template: Path | None, pgdata: Path) -> None:
 
 
 def connect(url: str) -> DbConnection:
-    """An autocommit libpq connection, or ToolError saying why there is none."""
+    """An autocommit libpq connection, or ToolError saying why there is none.
+
+    A live database's URL is completed by libpq's environment as usual (PGHOST, PGPORT,
+    PGUSER, PGPASSWORD, PGSERVICE, PGOPTIONS, PGSSLMODE…); a connection to an embedded server
+    this process started ignores that environment (see `embedded_server`)."""
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+        with _libpq_environment_removed(_is_embedded(url)):
+            conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as err:
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ToolError(
             f"could not connect to the database: {message}",
             hint="check --database-url / DATABASE_URL, or leave it unset to use the embedded server",
         ) from None
+    conn.prepare_threshold = None  # psycopg's own named statements would outlive the run on a pooled server connection
+    return conn
+
+
+_EMBEDDED_SOCKETS: set[str] = set()  # the socket folders of the embedded servers this process runs
+
+
+def _is_embedded(url: str) -> bool:
+    try:
+        return str(conninfo_to_dict(url).get("host", "")) in _EMBEDDED_SOCKETS
+    except psycopg.ProgrammingError:  # not a conninfo: psycopg.connect says why
+        return False
+
+
+@contextlib.contextmanager
+def _libpq_environment_removed(remove: bool = True) -> Iterator[None]:
+    """While open, this process has none of the PG* variables libpq and the PostgreSQL programs read
+    (PGOPTIONS, PGSERVICE, PGHOST, PGPORT, PGTZ, PGDATA…): the embedded server and the connections
+    to it are sqlgen's own, and a user's settings for their databases must not reach them."""
+    if not remove:
+        yield
+        return
+    saved = {name: value for name, value in os.environ.items() if name.startswith("PG")}
+    for name in saved:
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def lost_connection(err: psycopg.Error) -> ToolError:
@@ -185,12 +240,86 @@ def open_database(database_url: str | None) -> Iterator[DbConnection]:
         yield conn
 
 
-def limit_waits(conn: DbConnection, seconds: float) -> None:
-    """Give up waiting for a lock after `seconds`, and on any one statement after twice that:
-    describing a query must not hang on a lock another session of a live database holds, nor
-    on anything else."""
-    milliseconds = max(1, round(seconds * 1000))
-    conn.pgconn.exec_(f"SET lock_timeout = {milliseconds}; SET statement_timeout = {2 * milliseconds}".encode())
+@dataclass(frozen=True)
+class ReadOnlySession:
+    """A read-only transaction open on `conn`, rolled back when it ends: see `read_only`."""
+
+    conn: DbConnection
+    idle_seconds: float  # how long sqlgen waits for any answer from the server before giving up
+    log_silenced: bool  # whether log_min_messages = panic could be set: nothing of the run reaches the server log
+    name: str  # unguessable: the prefix of sqlgen's savepoints (see `sqlgen.describe`)
+
+
+_SESSIONS: weakref.WeakKeyDictionary[DbConnection, ReadOnlySession] = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def read_only(conn: DbConnection, wait_seconds: float = DEFAULT_DESCRIBE_TIMEOUT) -> Iterator[ReadOnlySession]:
+    """A read-only transaction on `conn` that is rolled back at the end, whatever happens inside:
+    everything sqlgen does on a database after the schema (catalog, describing) happens in one,
+    so that nothing it runs, or that a statement it prepares runs (a domain's CHECK, a function
+    evaluated for a constant), can change a live database, and no setting it makes outlives it
+    (SET LOCAL: a pooled server connection behind PgBouncer is handed back as it was).
+
+    Within it a lock is waited for `wait_seconds` at most, any one statement twice that, and
+    the server's answers `idle_seconds`. When the role may (a superuser, or one granted SET on
+    log_min_messages), log_min_messages = panic keeps the server log free of the run.
+    Re-entrant: inside an open one, the same session is used."""
+    session = _SESSIONS.get(conn)
+    if session is not None:
+        yield session
+        return
+    pgconn = conn.pgconn
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        raise ToolError("sqlgen's database connection is inside a transaction already")
+    if not wait_seconds < _LONGEST_WAIT:  # also NaN
+        wait_seconds = _LONGEST_WAIT
+    milliseconds = max(1, round(wait_seconds * 1000))
+    idle = 3 * milliseconds / 1000 + 1  # a statement may take 2 × wait_seconds; then the answer travels
+    may_silence = "current_setting('is_superuser')::boolean"
+    if pgconn.server_version >= 150000:
+        may_silence += " OR has_parameter_privilege('log_min_messages', 'SET')"
+    begin, settings = run_statements(
+        pgconn,
+        [
+            "BEGIN READ ONLY",
+            f"SELECT set_config('lock_timeout', '{milliseconds}', true),"
+            f" set_config('statement_timeout', '{2 * milliseconds}', true),"
+            f" CASE WHEN {may_silence} THEN set_config('log_min_messages', 'panic', true) END",
+        ],
+        idle,
+    )
+    try:
+        for result in (begin, settings):
+            if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+                raise ToolError(f"could not start a read-only transaction: {ServerError.from_result(result).message}")
+        session = ReadOnlySession(conn, idle, settings.get_value(0, 2) is not None, f"sqlgen_{secrets.token_hex(8)}")
+        _SESSIONS[conn] = session
+        yield session
+    except BaseException:
+        _SESSIONS.pop(conn, None)
+        with contextlib.suppress(psycopg.Error, ToolError):
+            _roll_back(pgconn, idle)
+        raise
+    _SESSIONS.pop(conn, None)
+    _roll_back(pgconn, idle)
+
+
+_LONGEST_WAIT = (2**31 - 1) // 2 / 1000  # seconds: twice it is PostgreSQL's largest statement_timeout
+
+
+def _roll_back(pgconn: pq.abc.PGconn, idle_seconds: float) -> None:
+    """End the transaction, and with it everything done in it; the unnamed statement describing
+    left on the server connection goes too (libpq 17+ can close it)."""
+    if pgconn.status != pq.ConnStatus.OK or pgconn.pipeline_status != pq.PipelineStatus.OFF:
+        return  # a broken connection: closing it ends the transaction
+
+    def send(conn: pq.abc.PGconn) -> None:
+        if pq.version() >= 170000:
+            conn.send_close_prepared(b"")
+        conn.send_query_params(b"ROLLBACK", None)
+
+    pipelined(pgconn, [send], idle_seconds, lambda _, results: None)
 
 
 def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:

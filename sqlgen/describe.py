@@ -6,19 +6,21 @@ While a statement is prepared the server also sends the query tree it analysed (
 
 from __future__ import annotations
 
-import contextlib
+import collections
+import dataclasses
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import pq
 
 from sqlgen.catalog import Catalog
-from sqlgen.database import DbConnection, ServerError
-from sqlgen.errors import Diagnostic, UserError
+from sqlgen.database import DbConnection, ReadOnlySession, ServerError, read_only
+from sqlgen.errors import Diagnostic, ToolError, UserError
 from sqlgen.pgtree import Node, NodeTreeError, parse_node_tree
 from sqlgen.source import Command, QuerySource
+from sqlgen.wire import Group, pipelined, run_statements
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,12 @@ class Described:
     tree: Node | None = None  # the server's analysed statement, when it sent one
 
 
-# Settings that make the server send each prepared statement's rewritten query tree as a
-# LOG message to this client. The last one keeps those trees out of the server's own log;
-# only a superuser may set it, so it is tried and may fail harmlessly.
+# Settings that make the server send each statement's rewritten query tree, as it analyses
+# it, as a LOG message to this client; all are transaction-local (set_config(…, true)).
 _TREE_SETTINGS = (
     ("debug_pretty_print", "off"),
     ("debug_print_rewritten", "on"),
     ("client_min_messages", "log"),
-    ("log_min_messages", "panic"),
 )
 _TREE_TITLE = "rewritten parse tree:"
 
@@ -52,64 +52,33 @@ _TREE_TITLE = "rewritten parse tree:"
 _PARAMETER_IN_MESSAGE = re.compile(r"parameter \$(\d+)")
 
 
-_PIPELINE_CHUNK = 100  # queries sent before their results are read
-
-
 def describe_queries(
     conn: DbConnection, queries: Sequence[QuerySource], progress: Callable[[int], None] | None = None
 ) -> tuple[list[Described], list[Diagnostic]]:
     """Describe every query: those PostgreSQL accepts, and a diagnostic for each it rejects.
 
-    Queries go out in libpq pipeline mode, each followed by a sync point, so a round trip is
-    shared by a whole chunk and an error aborts only its own query's steps.
+    All of it happens in one read-only transaction that is rolled back (`sqlgen.database.read_only`):
+    preparing a statement can run code of the database's (a domain's CHECK while a constant is
+    coerced), and that code must not change a live database.
     """
     described: list[Described] = []
     diagnostics: list[Diagnostic] = []
-    pgconn = conn.pgconn
-    chunks = [queries[first : first + _PIPELINE_CHUNK] for first in range(0, len(queries), _PIPELINE_CHUNK)]
-    done = 0
-    with capturing_trees(conn) as trees:
-        pgconn.enter_pipeline_mode()
+
+    def read(index: int, results: list[pq.abc.PGresult], trees: list[str]) -> None:
+        query = queries[index]
         try:
-            if chunks:
-                _send(pgconn, chunks[0])
-            for index, chunk in enumerate(chunks):
-                results = [_results_to_sync(pgconn) for _ in chunk]
-                if index + 1 < len(chunks):
-                    _send(pgconn, chunks[index + 1])  # the server works on it while this one is read
-                # Each statement the server analyses sends its tree, in order. libpq may read notices
-                # ahead of results, so trees are matched to statements by count, not by arrival.
-                analysed = [
-                    sum(r.status == pq.ExecStatus.COMMAND_OK for r in _prepares(q, rs))
-                    for q, rs in zip(chunk, results, strict=True)
-                ]
-                if sum(analysed) > len(trees):
-                    raise RuntimeError(f"expected {sum(analysed)} query trees from the server, got {len(trees)}")
-                for query, steps, count in zip(chunk, results, analysed, strict=True):
-                    mine = trees[:count]
-                    del trees[:count]
-                    try:
-                        described.append(_described(query, steps, mine))
-                    except UserError as err:
-                        diagnostics.extend(err.diagnostics)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done)
-        finally:
-            pgconn.exit_pipeline_mode()
-    if trees:
-        raise RuntimeError(f"{len(trees)} query trees from the server were not matched to a statement")
+            described.append(_described(query, results, trees))
+        except UserError as err:
+            diagnostics.extend(err.diagnostics)
+        if progress is not None and ((index + 1) % _PROGRESS_EVERY == 0 or index + 1 == len(queries)):
+            progress(index + 1)
+
+    with read_only(conn) as session:
+        _prepare_each(session, [(_statements(q), True) for q in queries], read)
     return described, diagnostics
 
 
-def _send(pgconn: pq.abc.PGconn, chunk: Sequence[QuerySource]) -> None:
-    """Queue each query's steps and a sync point after them (a few hundred bytes a query: sending never blocks)."""
-    for query in chunk:
-        for sql in _statements(query):
-            pgconn.send_prepare(b"", sql.encode())
-            if sql is query.sql:
-                pgconn.send_describe_prepared(b"")
-        pgconn.pipeline_sync()
+_PROGRESS_EVERY = 100  # queries described between two progress reports
 
 
 def _statements(query: QuerySource) -> list[str]:
@@ -119,55 +88,95 @@ def _statements(query: QuerySource) -> list[str]:
     return [query.sql]
 
 
-def _prepares(query: QuerySource, results: list[pq.abc.PGresult]) -> list[pq.abc.PGresult]:
-    """Of one query's step results, those of its prepares (the describe is the second step)."""
-    return [r for i, r in enumerate(results) if i != 1]
-
-
-def _results_to_sync(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
-    """The results of one query's steps, up to and including its sync point's."""
-    results: list[pq.abc.PGresult] = []
-    while True:
-        result = pgconn.get_result()
-        if result is None:
-            continue  # the end of one step's results
-        if result.status == pq.ExecStatus.PIPELINE_SYNC:
-            return results
-        results.append(result)
-
-
 def describe_materialized_views(conn: DbConnection, catalog: Catalog) -> dict[int, Node]:
     """The analysed query of each materialized view, so columns read from one trace to their sources."""
-    views: dict[int, Node] = {}
-    with capturing_trees(conn) as trees:
-        for table in catalog.tables.values():
-            if table.kind == "m" and table.definition:
-                trees.clear()
-                prepared = conn.pgconn.prepare(b"", table.definition.encode())
-                tree = _statement_tree(trees) if prepared.status == pq.ExecStatus.COMMAND_OK else None
-                if tree is not None:
-                    views[table.oid] = tree
-    return views
+    views = [(t.oid, t.definition) for t in catalog.tables.values() if t.kind == "m" and t.definition]
+    trees: dict[int, Node] = {}
+
+    def read(index: int, results: list[pq.abc.PGresult], messages: list[str]) -> None:
+        tree = _statement_tree(messages) if results[0].status == pq.ExecStatus.COMMAND_OK else None
+        if tree is not None:
+            trees[views[index][0]] = tree
+
+    with read_only(conn) as session:
+        _prepare_each(session, [([definition], False) for _, definition in views], read)
+    return trees
 
 
-@contextlib.contextmanager
-def capturing_trees(conn: DbConnection) -> Iterator[list[str]]:
-    """While open, the query tree of each statement the server analyses is appended to the yielded list."""
-    trees: list[str] = []
+Reader = Callable[[int, list[pq.abc.PGresult], list[str]], None]
+
+
+def _prepare_each(session: ReadOnlySession, groups: Sequence[tuple[Sequence[str], bool]], read: Reader) -> None:
+    """Prepare each group's statements (describing the first when its flag says so) in one
+    pipeline, and call `read(index, results, trees)` with each group's step results and the
+    query trees the server sent for it, in order.
+
+    Each group runs in the savepoint the last one left: an error aborts only its own group,
+    and whatever a group changed in the session (a setting a function made) is undone before
+    the next. Before its statements each group prepares a marker (a SAVEPOINT statement that
+    is never run, named after the group with the session's unguessable name), whose tree
+    divides the stream of trees: libpq may read a later group's trees before an earlier
+    group's results are returned, and a statement may send none (an error) or several (rules,
+    statements inside functions: those carry a context and are left out)."""
+    if not groups:
+        return
+    conn, pgconn, name = session.conn, session.conn.pgconn, session.name
+    ours = re.compile(rf":savepoint_name\s+{name}(?:_(\d+))?\s")
+    trees: collections.deque[str] = collections.deque()
 
     def keep_tree(diagnostic: psycopg.errors.Diagnostic) -> None:
-        if diagnostic.message_primary == _TREE_TITLE and diagnostic.message_detail:
+        if diagnostic.message_primary == _TREE_TITLE and diagnostic.message_detail and not diagnostic.context:
             trees.append(diagnostic.message_detail)
 
-    for name, value in _TREE_SETTINGS:
-        conn.pgconn.exec_(f"SET {name} = {value}".encode())
+    def group(index: int, statements: Sequence[str], describe: bool) -> Group:
+        def send(conn: pq.abc.PGconn) -> None:
+            conn.send_query_params(f"ROLLBACK TO SAVEPOINT {name}".encode(), None)
+            conn.send_prepare(b"", f"SAVEPOINT {name}_{index}".encode())
+            for number, sql in enumerate(statements):
+                conn.send_prepare(b"", sql.encode())
+                if describe and number == 0:
+                    conn.send_describe_prepared(b"")
+
+        return send
+
+    def group_trees(index: int) -> list[str]:
+        """The trees between group `index`'s marker and the next statement of sqlgen's."""
+        while trees:  # everything before the marker belongs to earlier groups or to sqlgen
+            found = ours.search(trees.popleft()[:_MARKER_WITHIN])
+            if found and found[1] == str(index):
+                break
+        mine = []
+        while trees and not ours.search(trees[0][:_MARKER_WITHIN]):
+            mine.append(trees.popleft())
+        return mine
+
+    def on_sync(index: int, results: list[pq.abc.PGresult]) -> None:
+        rolled_back, _marker, *steps = results
+        if rolled_back.status != pq.ExecStatus.COMMAND_OK:
+            raise ToolError(f"describing failed: {ServerError.from_result(rolled_back).message}")
+        read(index, steps, group_trees(index))
+
+    settings = ", ".join(f"set_config('{setting}', '{value}', true)" for setting, value in _TREE_SETTINGS)
     conn.add_notice_handler(keep_tree)
     try:
-        yield trees
+        _expect_ok(run_statements(pgconn, [f"SELECT {settings}", f"SAVEPOINT {name}"], session.idle_seconds))
+        trees.clear()
+        pipelined(pgconn, [group(i, s, d) for i, (s, d) in enumerate(groups)], session.idle_seconds, on_sync)
+        # The last group may have failed: leave the transaction as it was before the first.
+        _expect_ok(
+            run_statements(pgconn, [f"ROLLBACK TO SAVEPOINT {name}", f"RELEASE SAVEPOINT {name}"], session.idle_seconds)
+        )
     finally:
         conn.remove_notice_handler(keep_tree)
-        for name, _ in _TREE_SETTINGS:
-            conn.pgconn.exec_(f"RESET {name}".encode())
+
+
+_MARKER_WITHIN = 400  # characters: a savepoint statement's tree names the savepoint near its start
+
+
+def _expect_ok(results: list[pq.abc.PGresult]) -> None:
+    for result in results:
+        if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+            raise ToolError(f"describing failed: {ServerError.from_result(result).message}")
 
 
 def _described(query: QuerySource, results: list[pq.abc.PGresult], trees: list[str]) -> Described:
@@ -214,6 +223,7 @@ def _statement_tree(messages: Iterable[str]) -> Node | None:
 
 
 _TIMED_OUT = {"55P03", "57014"}  # lock_not_available, query_canceled (statement_timeout)
+_READ_ONLY = "25006"  # read_only_sql_transaction
 
 
 def _diagnostic(query: QuerySource, error: ServerError) -> Diagnostic:
@@ -225,6 +235,13 @@ def _diagnostic(query: QuerySource, error: ServerError) -> Diagnostic:
             hint="another session may hold a lock on a table the query uses; sqlgen waits describe_timeout"
             " seconds (30 unless [tool.sqlgen] says otherwise) for any one statement",
             sqlstate=error.sqlstate,
+        )
+    if error.sqlstate == _READ_ONLY:
+        error = dataclasses.replace(
+            error,
+            hint="sqlgen prepares statements in a read-only transaction, so that describing changes nothing;"
+            " preparing this one runs a function that writes (a domain's CHECK while a constant is coerced,"
+            " or a type's input function): keep such functions free of writes, or avoid the constant here",
         )
     if error.position is not None:
         return query.diagnostic(error.message, error.position, **error.extras())

@@ -99,15 +99,16 @@ def read_project(config: Config) -> Project:
 
 @contextlib.contextmanager
 def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
-    """A connection with the project's schema: a fresh embedded server, or the live database as it is."""
-    from sqlgen.database import apply_schema, limit_waits, open_database
+    """A connection with the project's schema (a fresh embedded server, or the live database as it is),
+    inside a read-only transaction that is rolled back at the end (see `sqlgen.database.read_only`)."""
+    from sqlgen.database import apply_schema, open_database, read_only
 
     with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
         if config.database_url is None:
             with timer.stage("schema"):
                 apply_schema(conn, project.schema)
-        limit_waits(conn, config.describe_timeout)
-        yield conn
+        with read_only(conn, config.describe_timeout):  # from here on nothing changes the database
+            yield conn
 
 
 @dataclass(frozen=True)
@@ -121,11 +122,14 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
     """The output package for `config`; `conn` (schema already applied) is used as it is, without the cache."""
     if conn is None:
         return generate_package(config, timer=timer).files
+    from sqlgen.database import read_only
+
     with timer.stage("read"):
         project = read_project(config)
-    with timer.stage("catalog"):
-        catalog = load_catalog(conn)
-    typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
+    with read_only(conn, config.describe_timeout):
+        with timer.stage("catalog"):
+            catalog = load_catalog(conn)
+        typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
     return _render(project, catalog, typed, diagnostics, config, timer)
 
 

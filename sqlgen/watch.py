@@ -29,7 +29,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from sqlgen.config import Config, Overrides, load_config
-from sqlgen.database import DbConnection, apply_schema, connect, embedded_server, limit_waits, lost_connection
+from sqlgen.database import DbConnection, apply_schema, connect, embedded_server, lost_connection
 from sqlgen.errors import ToolError, UserError, display_path, os_failure
 from sqlgen.output import write_output
 from sqlgen.pipeline import generate, read_project
@@ -179,7 +179,6 @@ class Session:
         if config.database_url:
             if self.conn is None or self.conn.closed:
                 self.conn = connect(config.database_url)
-                limit_waits(self.conn, config.describe_timeout)
             return self.conn
         if fresh or self.conn is None:
             self._disconnect()
@@ -191,7 +190,6 @@ class Session:
                 self.database = name
                 self.conn = connect(make_conninfo(server, dbname=name))
                 apply_schema(self.conn, read_project(config).schema)
-                limit_waits(self.conn, config.describe_timeout)
             self._schema_ready = True
         return self.conn
 
