@@ -179,6 +179,7 @@ class Nullability:
         self.generated: dict[tuple[int, str], Verdict] = {}
         self.writing: set[int] = set()
         self.scopes: dict[tuple[int, int], _Scope] = {}  # INSERT/UPDATE statements whose written values are being read
+        self.aggregating: set[int] = set()  # query levels whose aggregate arguments are being read (before grouping)
 
     def output_column(self, query: Node, attno: int) -> Verdict:
         try:
@@ -509,7 +510,11 @@ class Nullability:
             if verdict.nullable:
                 return verdict
         args = [entry.node("expr") for entry in node.nodes("args")]
-        return self.of_non_empty_group(function.name, [a for a in args if a is not None], level)
+        self.aggregating.add(id(level.query))
+        try:
+            return self.of_non_empty_group(function.name, [a for a in args if a is not None], level)
+        finally:
+            self.aggregating.discard(id(level.query))
 
     def of_non_empty_group(self, name: str, args: list[Node], scope: _Scope) -> Verdict:
         if name in _COLLECTING_AGGREGATES:
@@ -565,6 +570,10 @@ class Nullability:
         nulling = _nulling(node)
         if nulling is not None:
             nulling -= ignoring
+        elif level.query["groupingSets"] and id(level.query) not in self.aggregating:
+            # Before PostgreSQL 18 the tree does not mark the grouping keys that subtotal rows null,
+            # and a WHERE clause's proof holds only before grouping.
+            return _nullable("a grouping key is NULL in the subtotal rows of ROLLUP/CUBE/GROUPING SETS")
         tested = any(nulling is None or nulling <= proven for proven in level.non_null.get((varno, attno), []))
         fact = _not_null(f"{_column_label(rte, attno)} is tested non-null by the WHERE clause or a join condition")
         join = self.missing_row(level, varno, nulling)

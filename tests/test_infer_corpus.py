@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 from conftest import Databases
-from corpus import judge, schemas
+from corpus import apply_corpus_schema, judge, schemas
 
-from sqlgen.database import apply_schema, connect
-from sqlgen.source import read_source
+from sqlgen.database import connect
 
 KNOWN_GAPS = {
     "analytics/CloseSession column duration": "a generated column is read from the row UPDATE wrote",
@@ -41,7 +40,7 @@ KNOWN_GAPS = {
 @pytest.mark.parametrize("schema_dir", schemas(), ids=lambda p: p.name)
 def test_inference_matches_the_labels(schema_dir: Path, databases: Databases) -> None:
     with connect(databases.create()) as conn:
-        apply_schema(conn, [read_source(schema_dir / "schema.sql"), read_source(schema_dir / "data.sql")])
+        apply_corpus_schema(conn, schema_dir)
         judgements = judge(conn, schema_dir)
     wrong = [f"{j.query} {j.what}: {j.reason}" for j in judgements if j.wrongly_non_null]
     assert not wrong, "sqlgen claims non-null where NULL happens"

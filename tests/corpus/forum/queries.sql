@@ -61,6 +61,7 @@ VALUES ($1, $2, $3)
 RETURNING id, username, display_name, role, shown_name, email_domain;
 
 -- name: UpdateProfile :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column id: bigint not null
 -- column display_name: text null
 -- column avatar_url: text null
@@ -743,6 +744,7 @@ VALUES ($1, $2, $3, $4)
 RETURNING id, parent_post_id, created_at, edited_at, body_length;
 
 -- name: EditPost :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column id: bigint not null
 -- column body: text not null
 -- column edited_at: timestamp with time zone not null
@@ -760,6 +762,7 @@ WHERE id = $2 AND author_id = $3
 RETURNING id, body, edited_at, old.edited_at AS previous_edit, body_length, old.body_length AS previous_length;
 
 -- name: LockBoardThreads :many
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column id: bigint not null
 -- column board_title: text not null
 -- column last_post_at: timestamp with time zone null
@@ -803,6 +806,7 @@ RETURNING n.id, n.kind, u.deleted_at, n.actor_id;
 DELETE FROM posts WHERE id = ANY($1) RETURNING id, thread_id, parent_post_id, edited_at;
 
 -- name: UpsertTag :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column id: integer not null
 -- column name: text not null
 -- column color: text null
@@ -818,6 +822,7 @@ ON CONFLICT (name) DO UPDATE SET color = EXCLUDED.color
 RETURNING id, name, color, old.color AS previous_color, old.id IS NULL AS inserted;
 
 -- name: CastVote :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column post_id: bigint not null
 -- column value: smallint not null
 -- column previous_value: smallint null

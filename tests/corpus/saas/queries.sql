@@ -840,6 +840,7 @@ SELECT string_agg(title, ' / ' ORDER BY level DESC) AS breadcrumb, max(level) AS
 FROM up;
 
 -- name: UpsertMembership :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column org_id: bigint not null
 -- column user_id: bigint not null
 -- column role: member_role not null
