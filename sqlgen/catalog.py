@@ -42,9 +42,14 @@ class Column:
     number: int  # pg_attribute.attnum
     name: str
     type_oid: int
-    not_null: bool  # a validated NOT NULL constraint
+    not_null: bool  # a validated NOT NULL constraint (the column's own: a NOT NULL domain is not one, see below)
     dimensions: int = 0  # declared array dimensions (pg_attribute.attndims); not enforced
     generated: str | None = None  # a generated column's expression, as a node tree (pg_attrdef.adbin)
+    # Its type is a NOT NULL domain: every value coerced to the type is checked, so NULL is never
+    # a value to write (a parameter for it is non-null), but PostgreSQL stores a NULL that arrives
+    # already of the domain's type (a scalar subquery finding no row, the nullable side of an outer
+    # join), so reading the column can give NULL all the same.
+    domain_not_null: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ def load_catalog(conn: DbConnection) -> Catalog:
             schema,
             name,
             kind,
-            tuple(replace(c, not_null=c.not_null or _domain_not_null(types, c.type_oid)) for c in columns[oid]),
+            tuple(replace(c, domain_not_null=_domain_not_null(types, c.type_oid)) for c in columns[oid]),
             definition,
             triggers,
         )

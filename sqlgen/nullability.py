@@ -575,12 +575,37 @@ class Nullability:
             # and a WHERE clause's proof holds only before grouping.
             return _nullable("a grouping key is NULL in the subtotal rows of ROLLUP/CUBE/GROUPING SETS")
         tested = any(nulling is None or nulling <= proven for proven in level.non_null.get((varno, attno), []))
+        rewritten = self.rewritten_by_statement(level, rte, attno, node) if tested else None
+        if rewritten is not None:
+            tested = False  # the WHERE clause tested the old value; this is the new one
         fact = _not_null(f"{_column_label(rte, attno)} is tested non-null by the WHERE clause or a join condition")
         join = self.missing_row(level, varno, nulling)
         if join is not None:
             return fact if tested else _nullable(join)
         verdict = self.rte_column(rte, attno, level, node)
+        if rewritten is not None and verdict.nullable:
+            return _nullable(f"{verdict.reason.removeprefix('nullable: ')}; {rewritten}")
         return fact if verdict.nullable and tested else verdict
+
+    def rewritten_by_statement(self, scope: _Scope, rte: Node, attno: int, var: Node) -> str | None:
+        """Why RETURNING's new value of the written table's column may differ from the value WHERE tested, if it may.
+
+        UPDATE and MERGE test the old row; what they return is the new one: the same value only
+        where no SET (or MERGE action) assigns the column and no BEFORE ROW trigger can change it.
+        """
+        query = scope.query
+        result = query.int("resultRelation")
+        if query.int("commandType") not in (CMD_UPDATE, CMD_MERGE) or not result or rte is not scope.rtable[result - 1]:
+            return None
+        if var.int("varreturningtype") == 1 or id(query) in self.writing:
+            return None  # old.…, or a value read inside SET: the old row, which WHERE tested
+        table = self.catalog.tables.get(rte.int("relid"))
+        if table is None or table.before_row_triggers:
+            return "a BEFORE ROW trigger may change the new row"
+        assigned = [query.nodes("targetList")] + [a.nodes("targetList") for a in query.nodes("mergeActionList")]
+        if any(e.int("resno") == attno and e["resjunk"] is not True for entries in assigned for e in entries):
+            return "the WHERE clause tested the value before the statement assigned a new one"
+        return None
 
     def missing_row(self, scope: _Scope, varno: int, nulling: frozenset[int] | None) -> str | None:
         """Why the row of range entry `varno` may be missing (all NULL) here, unless a condition proves it present."""
@@ -667,6 +692,11 @@ class Nullability:
             return Verdict(verdict.nullable, f"{verdict.reason} (in materialized view {table.name})")
         if not table.enforces_not_null:
             return _nullable(f"{where} belongs to {_RELKIND_NAMES.get(table.kind, 'a relation')}")
+        if column.domain_not_null:
+            return _nullable(
+                f"{where} has a NOT NULL domain type but no NOT NULL constraint (PostgreSQL stores a NULL"
+                " that arrives already of the domain's type, from an outer join or a scalar subquery)"
+            )
         return _nullable(f"{where} has no NOT NULL constraint")
 
     def stored_value(self, rte: Node, attno: int, scope: _Scope, var: Node, table: Table) -> Verdict | None:

@@ -391,7 +391,7 @@ ORDER BY 1 NULLS LAST;
 -- column key: text not null
 -- column description: text null
 -- column status: experiment_status not null
--- column traffic: numeric not null
+-- column traffic: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column days_running: integer null
 -- column assigned: bigint not null
 -- column converted: bigint not null

@@ -1,0 +1,145 @@
+"""No column typed non-null comes back NULL: each claim checked by running the statement.
+
+Every case here is a statement where sqlgen once (or could) claim non-null for a value
+PostgreSQL fills with NULL. `run_and_check` types the statement, runs it on the server with
+the given arguments inside a rolled-back transaction, and fails if a NULL comes back in a
+column typed non-null; the cases then assert the type the truth calls for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+from conftest import Databases
+from psycopg import pq
+
+from sqlgen.catalog import load_catalog
+from sqlgen.database import DbConnection, apply_schema, connect
+from sqlgen.errors import SourceText
+from sqlgen.infer import TypedQuery
+from sqlgen.pipeline import type_queries
+from sqlgen.source import parse_queries
+
+SCHEMA = """
+CREATE TABLE users (id serial PRIMARY KEY, name text, email text NOT NULL DEFAULT 'x');
+INSERT INTO users (name) VALUES ('ann'), ('bob');
+CREATE TABLE t (id int PRIMARY KEY, "done!" int, "label?" text NOT NULL);
+INSERT INTO t VALUES (1, NULL, 'a');
+CREATE VIEW tv AS SELECT id, "done!", "label?" FROM t;
+CREATE TABLE guarded (id int PRIMARY KEY, note text);
+INSERT INTO guarded VALUES (1, 'kept');
+CREATE FUNCTION clear_note() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.note := NULL; RETURN NEW; END$$;
+CREATE TRIGGER clear_note BEFORE UPDATE ON guarded FOR EACH ROW EXECUTE FUNCTION clear_note();
+CREATE DOMAIN label AS text NOT NULL;
+CREATE TABLE tags (id int PRIMARY KEY, name text);
+CREATE TABLE labelled (id int PRIMARY KEY, tag label);
+INSERT INTO tags VALUES (1, NULL);
+"""
+
+Typer = Callable[[str], TypedQuery]
+
+
+@pytest.fixture(scope="module")
+def db(databases: Databases) -> Iterator[DbConnection]:
+    conn = connect(databases.create())
+    apply_schema(conn, [SourceText("schema.sql", SCHEMA)])
+    yield conn
+    conn.close()
+
+
+def typed(conn: DbConnection, sql: str) -> TypedQuery:
+    [query], problems = parse_queries(SourceText("q.sql", f"-- name: Q :many\n{sql}"))
+    assert problems == []
+    [result], errors = type_queries(conn, load_catalog(conn), [query])
+    assert errors == []
+    return result
+
+
+def run_and_check(conn: DbConnection, sql: str, args: Sequence[str | None] = ()) -> TypedQuery:
+    """Type `sql`, run it (rolled back) and fail if a column typed non-null came back NULL."""
+    result = typed(conn, sql)
+    pgconn = conn.pgconn
+    pgconn.exec_(b"BEGIN")
+    try:
+        prepared = pgconn.prepare(b"", result.described.query.sql.encode())
+        assert prepared.status == pq.ExecStatus.COMMAND_OK, prepared.error_message.decode()
+        rows = pgconn.exec_prepared(b"", [a.encode() if a is not None else None for a in args])
+        assert rows.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK), rows.error_message.decode()
+        for row in range(rows.ntuples):
+            for index, column in enumerate(result.columns):
+                if rows.get_value(row, index) is None:
+                    assert column.nullable, f"{column.name} is typed non-null ({column.reason}) and came back NULL"
+    finally:
+        pgconn.exec_(b"ROLLBACK")
+    return result
+
+
+def nullable(result: TypedQuery) -> dict[str, bool]:
+    return {c.name: c.nullable for c in result.columns}
+
+
+def test_update_returning_new_values_ignore_the_where_clauses_proof(db: DbConnection) -> None:
+    sql = "UPDATE users SET name = NULL WHERE name = @old RETURNING old.name AS was, new.name AS now"
+    assert nullable(run_and_check(db, sql, ["ann"])) == {"was": False, "now": True}
+    result = run_and_check(db, "UPDATE users SET name = $1 WHERE name = $2 RETURNING *", [None, "ann"])
+    assert nullable(result) == {"id": False, "name": True, "email": False}
+    # A column the SET leaves alone keeps its old, proven value; one set to a non-null value is non-null.
+    result = run_and_check(db, "UPDATE users SET email = 'y' WHERE name = $1 RETURNING name, email", ["ann"])
+    assert nullable(result) == {"name": False, "email": False}
+    result = run_and_check(db, "UPDATE users SET name = 'z' WHERE name IS NOT NULL RETURNING name")
+    assert nullable(result) == {"name": False}
+
+
+def test_a_before_trigger_may_change_every_new_value(db: DbConnection) -> None:
+    result = run_and_check(db, "UPDATE guarded SET id = id WHERE note IS NOT NULL RETURNING note, old.note AS was")
+    assert nullable(result) == {"note": True, "was": False}
+    assert "trigger" in result.columns[0].reason
+
+
+def test_upsert_and_merge_returning_new_values(db: DbConnection) -> None:
+    sql = (
+        "INSERT INTO users (id, name) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET name = NULL"
+        " WHERE users.name IS NOT NULL RETURNING name"
+    )
+    assert nullable(run_and_check(db, sql)) == {"name": True}
+    sql = (
+        "MERGE INTO users u USING (VALUES (1)) AS s(id) ON u.id = s.id AND u.name IS NOT NULL"
+        " WHEN MATCHED THEN UPDATE SET name = NULL RETURNING u.name, old.name AS was"
+    )
+    assert nullable(run_and_check(db, sql)) == {"name": True, "was": True}
+
+
+def test_column_names_ending_in_a_suffix_are_not_overrides(db: DbConnection) -> None:
+    result = run_and_check(db, "SELECT * FROM t WHERE id = $1", ["1"])
+    assert [(c.name, c.nullable) for c in result.columns] == [("id", False), ("done!", True), ("label?", False)]
+    result = run_and_check(db, "SELECT * FROM tv")
+    assert [(c.name, c.nullable) for c in result.columns] == [("id", False), ("done!", True), ("label?", False)]
+    result = run_and_check(db, 'WITH c AS (SELECT "done!" FROM t) SELECT * FROM c')
+    assert [(c.name, c.nullable) for c in result.columns] == [("done!", True)]
+    result = typed(db, 'SELECT "done!", "label?" AS "plain?", "done!" AS "forced!" FROM t')  # the user's word
+    assert [(c.name, c.nullable) for c in result.columns] == [("done!", True), ("plain", True), ("forced", False)]
+
+
+def test_a_parameter_reaching_a_nullable_column_through_an_expression_is_nullable(db: DbConnection) -> None:
+    result = typed(db, "UPDATE users SET name = CASE WHEN @flag::boolean THEN @new_name ELSE name END WHERE id = 1")
+    assert [(p.name, p.nullable) for p in result.params] == [("flag", False), ("new_name", True)]
+    result = typed(db, "INSERT INTO users (name) SELECT CASE WHEN @flag::boolean THEN @new_name ELSE name END FROM users")
+    assert [(p.name, p.nullable) for p in result.params] == [("flag", False), ("new_name", True)]
+    result = typed(db, "INSERT INTO users (name, email) VALUES (lower(@a), upper(@b))")
+    assert [(p.name, p.nullable) for p in result.params] == [("a", True), ("b", False)]
+
+
+def test_not_null_domains_do_not_guarantee_a_value(db: DbConnection) -> None:
+    # PostgreSQL checks a NOT NULL domain only where a value is coerced to it: a NULL stored
+    # through a scalar subquery or an outer join passes, so a domain column is not proof.
+    db.execute("INSERT INTO labelled VALUES (1, (SELECT tag FROM labelled WHERE false))")
+    db.execute("INSERT INTO labelled SELECT 2, l.tag FROM tags t LEFT JOIN labelled l ON false")
+    result = run_and_check(db, "SELECT tag FROM labelled")
+    assert nullable(result) == {"tag": True}
+    # A value cast to the domain is checked: the cast fails rather than give NULL.
+    result = run_and_check(db, "SELECT name::label AS l FROM tags WHERE name IS NOT NULL")
+    assert nullable(result) == {"l": False}
+    # A parameter of the domain's type is checked too: NULL is no meaningful argument for the column.
+    result = typed(db, "INSERT INTO labelled VALUES (3, $1)")
+    assert [p.nullable for p in result.params] == [False]
