@@ -124,7 +124,8 @@ def test_column_names_ending_in_a_suffix_are_not_overrides(db: DbConnection) -> 
 def test_a_parameter_reaching_a_nullable_column_through_an_expression_is_nullable(db: DbConnection) -> None:
     result = typed(db, "UPDATE users SET name = CASE WHEN @flag::boolean THEN @new_name ELSE name END WHERE id = 1")
     assert [(p.name, p.nullable) for p in result.params] == [("flag", False), ("new_name", True)]
-    result = typed(db, "INSERT INTO users (name) SELECT CASE WHEN @flag::boolean THEN @new_name ELSE name END FROM users")
+    select = "SELECT CASE WHEN @flag::boolean THEN @new_name ELSE name END FROM users"
+    result = typed(db, f"INSERT INTO users (name) {select}")
     assert [(p.name, p.nullable) for p in result.params] == [("flag", False), ("new_name", True)]
     result = typed(db, "INSERT INTO users (name, email) VALUES (lower(@a), upper(@b))")
     assert [(p.name, p.nullable) for p in result.params] == [("a", True), ("b", False)]
