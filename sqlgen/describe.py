@@ -144,7 +144,8 @@ def describe_materialized_views(conn: DbConnection, catalog: Catalog) -> dict[in
             if table.kind == "m" and table.definition:
                 trees.clear()
                 prepared = conn.pgconn.prepare(b"", table.definition.encode())
-                tree = _statement_tree(trees) if prepared.status == pq.ExecStatus.COMMAND_OK else None
+                ok = prepared.status == pq.ExecStatus.COMMAND_OK
+                tree = _statement_tree(trees, table.definition) if ok else None
                 if tree is not None:
                     views[table.oid] = tree
     return views
@@ -197,14 +198,14 @@ def _described(query: QuerySource, results: list[pq.abc.PGresult], trees: list[s
                 )
             ]
         )
-    return Described(query, params, columns, _statement_tree(trees))  # the statement's tree comes first
+    return Described(query, params, columns, _statement_tree(trees, query.sql))  # the statement's tree comes first
 
 
-def _statement_tree(messages: Iterable[str]) -> Node | None:
+def _statement_tree(messages: Iterable[str], statement: str) -> Node | None:
     """The query that sets the command tag among the trees sent for one statement (rules may add others)."""
     for message in messages:
         try:
-            tree = parse_node_tree(message)
+            tree = parse_node_tree(message, statement)
         except NodeTreeError:
             return None
         for query in tree if isinstance(tree, list) else [tree]:

@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from conftest import Databases
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from psycopg import pq
 
-from sqlgen.catalog import load_catalog
+from sqlgen.catalog import Catalog, load_catalog
 from sqlgen.database import DbConnection, apply_schema, connect
 from sqlgen.errors import SourceText
 from sqlgen.infer import TypedQuery
@@ -45,13 +47,20 @@ def db(databases: Databases) -> Iterator[DbConnection]:
     conn = connect(databases.create())
     apply_schema(conn, [SourceText("schema.sql", SCHEMA)])
     yield conn
+    _catalogs.pop(id(conn), None)
     conn.close()
+
+
+_catalogs: dict[int, Catalog] = {}
 
 
 def typed(conn: DbConnection, sql: str) -> TypedQuery:
     [query], problems = parse_queries(SourceText("q.sql", f"-- name: Q :many\n{sql}"))
     assert problems == []
-    [result], errors = type_queries(conn, load_catalog(conn), [query])
+    catalog = _catalogs.get(id(conn))
+    if catalog is None:
+        catalog = _catalogs[id(conn)] = load_catalog(conn)  # the schema does not change after the fixture
+    [result], errors = type_queries(conn, catalog, [query])
     assert errors == []
     return result
 
@@ -144,3 +153,30 @@ def test_not_null_domains_do_not_guarantee_a_value(db: DbConnection) -> None:
     # A parameter of the domain's type is checked too: NULL is no meaningful argument for the column.
     result = typed(db, "INSERT INTO labelled VALUES (3, $1)")
     assert [p.nullable for p in result.params] == [False]
+
+
+# Text PostgreSQL's lexer passes over: where its characters are multi-byte, the server's
+# byte offsets and sqlgen's character offsets part.
+_WIDE = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="'*/\\$"), max_size=8)
+
+
+@given(before=_WIDE, between=_WIDE, literal=_WIDE)
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_locations_count_characters_whatever_comes_before(
+    db: DbConnection, before: str, between: str, literal: str
+) -> None:
+    quoted = literal.replace("'", "''")
+    sql = (
+        f"SELECT /* {before} */ '{quoted}' AS s, sqlc.embed(u), /* {between} */ sqlc.embed(g), *"
+        f" FROM users u LEFT JOIN guarded g ON g.id = u.id AND g.note = $2 WHERE u.name = $1"
+    )
+    result = typed(db, sql)
+    assert [(e.name, e.first, e.count, e.nullable) for e in result.embeds] == [("u", 1, 3, False), ("g", 4, 2, True)]
+    assert [p.name for p in result.params] == ["name", "note"]
+    assert len(result.columns) == 1 + 3 + 2 + 3 + 2
