@@ -82,7 +82,7 @@ class Function:
     oid: int
     schema: str
     name: str
-    signature: str  # `lower(text)`: the name and argument types, as regprocedure prints them
+    signature: str  # `lower(text)`, `substring(text,integer)`: the name and argument types, never quoted
     strict: bool  # NULL in any argument gives NULL without calling it
 
     @property
@@ -176,7 +176,8 @@ ORDER BY c.oid, a.attnum
 """
 
 _FUNCTIONS_SQL = """
-SELECT p.oid, n.nspname, p.proname, p.oid::regprocedure::text, p.proisstrict
+SELECT p.oid, n.nspname, p.proname, p.proname || '(' || replace(oidvectortypes(p.proargtypes), ', ', ',') || ')',
+       p.proisstrict
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 """

@@ -61,6 +61,7 @@ _NON_NULL_FUNCTIONS = frozenset(
     textcat timeofday timezone to_hex to_json to_jsonb to_tsquery to_tsvector transaction_timestamp
     translate trim_array trunc ts_headline ts_rank ts_rank_cd unistr upper_inc upper_inf uuidv4 uuidv7
     version websearch_to_tsquery width_bucket
+    int4multirange int8multirange nummultirange tsmultirange tstzmultirange datemultirange
     """.split()
 )
 # Overloaded names where only some forms qualify (`lower(anyrange)` is NULL for an unbounded range,
@@ -88,8 +89,7 @@ _NON_NULL_SIGNATURES = frozenset(
 _NEVER_NULL_FUNCTIONS = frozenset(
     """
     concat json_build_array json_build_object jsonb_build_array jsonb_build_object num_nonnulls num_nulls
-    int4range int8range numrange tsrange tstzrange daterange int4multirange int8multirange nummultirange
-    tsmultirange tstzmultirange datemultirange
+    int4range int8range numrange tsrange tstzrange daterange
     """.split()
 )
 # Functions behind strict operators that still return NULL for non-null operands: the
@@ -100,7 +100,6 @@ _NULLABLE_OPERATOR_FUNCTIONS = frozenset(
     json_object_field json_object_field_text json_array_element json_array_element_text
     json_extract_path json_extract_path_text jsonb_object_field jsonb_object_field_text
     jsonb_array_element jsonb_array_element_text jsonb_extract_path jsonb_extract_path_text
-    jsonb_extract_path_op jsonb_extract_path_text_op json_extract_path_op json_extract_path_text_op
     jsonb_path_match_opr jsonb_path_exists_opr lseg_interpt line_interpt box_intersect
     """.split()
 )

@@ -180,3 +180,14 @@ def test_locations_count_characters_whatever_comes_before(
     assert [(e.name, e.first, e.count, e.nullable) for e in result.embeds] == [("u", 1, 3, False), ("g", 4, 2, True)]
     assert [p.name for p in result.params] == ["name", "note"]
     assert len(result.columns) == 1 + 3 + 2 + 3 + 2
+
+
+def test_builtin_function_lists_match_the_catalogs_signatures(db: DbConnection) -> None:
+    # `substring(x from 2)` is `"substring"(text,integer)` in regprocedure's spelling; it is never NULL.
+    result = run_and_check(
+        db, "SELECT substring(email from 2) AS a, substr(email, 2) AS b, substring(email, 'x') AS c FROM users"
+    )
+    assert nullable(result) == {"a": False, "b": False, "c": True}
+    # A multirange constructor is strict: NULL for a NULL array of ranges.
+    result = run_and_check(db, "SELECT int4multirange(VARIADIC NULL::int4range[]) AS m, int4range(NULL, NULL) AS r")
+    assert nullable(result) == {"m": True, "r": False}
