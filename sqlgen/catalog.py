@@ -6,6 +6,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from psycopg import pq
+
 if TYPE_CHECKING:
     from sqlgen.database import DbConnection
 
@@ -84,6 +86,9 @@ class Function:
     name: str
     signature: str  # `lower(text)`, `substring(text,integer)`: the name and argument types, never quoted
     strict: bool  # NULL in any argument gives NULL without calling it
+    language: str = "internal"  # pg_language.lanname: sql, plpgsql, c, internal, …
+    returns_set: bool = False
+    body: str | None = None  # a SQL function's analysed body (pg_proc.prosqlbody, a node tree), when it has one
 
     @property
     def builtin(self) -> bool:
@@ -177,10 +182,13 @@ ORDER BY c.oid, a.attnum
 
 _FUNCTIONS_SQL = """
 SELECT p.oid, n.nspname, p.proname, p.proname || '(' || replace(oidvectortypes(p.proargtypes), ', ', ',') || ')',
-       p.proisstrict
+       p.proisstrict, l.lanname, p.proretset, {body}
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
 """
+# PostgreSQL 14+ keeps the analysed body of `RETURN …` and `BEGIN ATOMIC … END` SQL functions.
+_SQL_BODY = "CASE WHEN n.nspname <> 'pg_catalog' THEN p.prosqlbody::text END"
 
 
 def load_catalog(conn: DbConnection) -> Catalog:
@@ -224,8 +232,63 @@ def load_catalog(conn: DbConnection) -> Catalog:
         )
         for oid, (schema, name, kind, definition, triggers) in heads.items()
     }
-    functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL).fetchall()}
+    body = _SQL_BODY if conn.info.server_version >= 140000 else "NULL::text"
+    functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL.format(body=body)).fetchall()}
+    for oid, analysed in _analysed_string_bodies(conn).items():
+        functions[oid] = replace(functions[oid], body=analysed)
     return Catalog(types, tables, functions)
+
+
+_STRING_BODIES_SQL = """
+SELECT p.oid, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), p.prosrc
+FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
+WHERE l.lanname = 'sql' AND p.prokind = 'f' AND NOT p.proretset AND p.prosqlbody IS NULL
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+"""
+
+
+def _analysed_string_bodies(conn: DbConnection) -> dict[int, str]:
+    """The analysed body of each SQL function written as a string (`AS 'SELECT a + b'`).
+
+    PostgreSQL analyses such a body only when it runs it; a copy of the function made with
+    `BEGIN ATOMIC` in pg_temp, inside a transaction that is rolled back, is analysed when
+    created, and its pg_proc.prosqlbody is that tree. Each copy goes through the extended
+    protocol, which runs exactly one statement, so no body text can run anything else.
+    A body PostgreSQL will not take this way (it uses a table made later, or several
+    statements that are not all plain SQL) is left unread: the function stays unknown.
+    """
+    if conn.info.server_version < 140000 or conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        return {}
+    bodies: dict[int, str] = {}
+    pgconn = conn.pgconn
+    candidates = conn.execute(_STRING_BODIES_SQL).fetchall()
+    if not candidates:
+        return bodies
+    pgconn.exec_(b"BEGIN")
+    try:
+        for oid, arguments, result, source in candidates:
+            text = source.strip().rstrip(";").strip()
+            create = (
+                f"CREATE FUNCTION pg_temp.sqlgen_body({arguments}) RETURNS {result} LANGUAGE sql"
+                f" BEGIN ATOMIC {text}; END"
+            )
+            pgconn.exec_(b"SAVEPOINT sqlgen_body")
+            made = pgconn.exec_params(create.encode(), [])
+            if made.status == pq.ExecStatus.COMMAND_OK:
+                read = pgconn.exec_params(
+                    b"SELECT prosqlbody::text FROM pg_proc WHERE proname = 'sqlgen_body'"
+                    b" AND pronamespace = pg_my_temp_schema()",
+                    [],
+                )
+                value = read.get_value(0, 0) if read.status == pq.ExecStatus.TUPLES_OK and read.ntuples else None
+                if value is not None:
+                    bodies[oid] = value.decode()
+            pgconn.exec_(b"ROLLBACK TO SAVEPOINT sqlgen_body")
+    finally:
+        pgconn.exec_(b"ROLLBACK")
+    return bodies
 
 
 def domain_chain(types: Mapping[int, PgType], oid: int) -> Iterator[PgType]:

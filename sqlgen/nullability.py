@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from sqlgen.catalog import Catalog, Table
+from sqlgen.catalog import Catalog, Function, Table
 from sqlgen.pgtree import (
     CMD_DELETE,
     CMD_INSERT,
@@ -178,6 +178,7 @@ class Nullability:
         self.generated: dict[tuple[int, str], Verdict] = {}
         self.writing: set[int] = set()
         self.scopes: dict[tuple[int, int], _Scope] = {}  # INSERT/UPDATE statements whose written values are being read
+        self.calling: frozenset[int] = frozenset()  # user functions whose bodies are being read
         self.aggregating: set[int] = set()  # query levels whose aggregate arguments are being read (before grouping)
 
     def output_column(self, query: Node, attno: int) -> Verdict:
@@ -303,7 +304,7 @@ class Nullability:
         """Vars (of this level) whose being NULL makes `node` NULL."""
         if node.type == "VAR":
             return [node] if node.int("varlevelsup") == 0 and node.int("varattno") > 0 else []
-        if node.type in ("RELABELTYPE", "COERCEVIAIO", "COLLATEEXPR"):
+        if node.type in ("RELABELTYPE", "COERCEVIAIO", "COLLATEEXPR", "NAMEDARGEXPR"):
             arg = node.node("arg")
             return self.propagating_null(arg) if arg else []
         if node.type in ("OPEXPR", "FUNCEXPR"):
@@ -363,9 +364,7 @@ class Nullability:
             return _nullable("an unknown function")
         args = node.nodes("args")
         if not function.builtin:
-            return _nullable(
-                f"{function.name}() is not a built-in function (add `!` to the alias if it never returns NULL)"
-            )
+            return self.user_function(function, args, scope)
         if node.int("funcformat") in (1, 2):
             return self.all_of(args, scope, "a cast")
         if function.name in _NEVER_NULL_FUNCTIONS:
@@ -377,6 +376,49 @@ class Nullability:
         if function.name in ("extract", "date_part") and args and _const_text(args[0]) in _UNBOUNDED_FIELDS:
             return self.all_of(args, scope, f"{function.name}() of a field that is infinite, not NULL, at infinity")
         return _nullable(f"{function.name}() may return NULL")
+
+    def user_function(self, function: Function, args: list[Node], scope: _Scope) -> Verdict:
+        """A user function: non-null where its analysed SQL body is, given what is known of the arguments."""
+        name = f"{function.name}()"
+        hint = "add `!` to the alias if it never returns NULL"
+        if function.language != "sql":
+            return _nullable(f"{name} is written in {function.language}, whose body sqlgen cannot read ({hint})")
+        body = self.function_body(function)
+        if body is None or function.returns_set:
+            return _nullable(f"{name} has a body sqlgen does not analyse ({hint})")
+        if function.oid in self.calling:
+            return _nullable(f"{name} calls itself")
+        verdicts: dict[int, Verdict] = {}
+        for position, arg in enumerate(args, start=1):
+            number = arg.int("argnumber") + 1 if arg.type == "NAMEDARGEXPR" else position
+            verdicts[number] = self.expr(arg, scope)
+        if function.strict:
+            nullable = next((v for v in verdicts.values() if v.nullable), None)
+            if nullable is not None:
+                return _nullable(f"{name} is STRICT: NULL when an argument is ({nullable.reason})")
+        if not _one_row_without_input(body):
+            return _nullable(f"{name} is NULL when its body returns no row")
+        inner = Nullability(self.catalog, self.views, {n: v.nullable for n, v in verdicts.items()})
+        inner.calling = self.calling | {function.oid}
+        verdict = inner.output_column(body, 1)
+        if verdict.nullable:
+            return _nullable(f"{name}'s body: {verdict.reason.removeprefix('nullable: ')}")
+        return _not_null(f"{name}'s body is non-null for these arguments")
+
+    def function_body(self, function: Function) -> Node | None:
+        """The query whose first column a SQL function returns: its body's last statement."""
+        if function.body is None:
+            return None
+        try:
+            tree: object = parse_node_tree(function.body)
+        except NodeTreeError:
+            return None
+        while isinstance(tree, list) and tree:  # BEGIN ATOMIC: a list of statement lists
+            tree = tree[-1]
+        return tree if isinstance(tree, Node) and tree.type == "QUERY" else None
+
+    def expr_namedargexpr(self, node: Node, scope: _Scope) -> Verdict:
+        return self.expr(node.node("arg"), scope)
 
     def expr_opexpr(self, node: Node, scope: _Scope) -> Verdict:
         function = self.catalog.functions.get(node.int("opfuncid"))
@@ -894,6 +936,22 @@ def _const_text(node: Node) -> str | None:
         return None
     data = value[1:] if value[0] & 0x01 else value[4:]
     return data.decode(errors="replace").lower()
+
+
+def _one_row_without_input(query: Node) -> bool:
+    """A SELECT with no FROM, WHERE, set operation or LIMIT (`RETURN a + b`, `SELECT a + b`): exactly one row."""
+    jointree = query.node("jointree")
+    return _always_one_row(query) or (
+        query.int("commandType") == CMD_SELECT
+        and jointree is not None
+        and not jointree.nodes("fromlist")
+        and jointree.node("quals") is None
+        and query["havingQual"] is None
+        and query["limitCount"] is None
+        and query["limitOffset"] is None
+        and query["setOperations"] is None
+        and query["hasTargetSRFs"] is not True
+    )
 
 
 def _always_one_row(query: Node) -> bool:

@@ -191,3 +191,44 @@ def test_builtin_function_lists_match_the_catalogs_signatures(db: DbConnection) 
     # A multirange constructor is strict: NULL for a NULL array of ranges.
     result = run_and_check(db, "SELECT int4multirange(VARIADIC NULL::int4range[]) AS m, int4range(NULL, NULL) AS r")
     assert nullable(result) == {"m": True, "r": False}
+
+
+FUNCTIONS = """
+CREATE FUNCTION plus(a int, b int) RETURNS int LANGUAGE sql STRICT AS 'SELECT a + b';
+CREATE FUNCTION plus_atomic(a int, b int) RETURNS int LANGUAGE sql STRICT RETURN a + b;
+CREATE FUNCTION maybe(a int) RETURNS int LANGUAGE sql AS 'SELECT a FROM users WHERE id = a';
+CREATE FUNCTION lenient(a int, b int DEFAULT NULL) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT coalesce(a, 0) + b; END;
+CREATE FUNCTION loud(a int) RETURNS int LANGUAGE plpgsql STRICT AS $$BEGIN RETURN a; END$$;
+"""
+
+
+@pytest.fixture(scope="module")
+def fdb(databases: Databases) -> Iterator[DbConnection]:
+    conn = connect(databases.create())
+    apply_schema(conn, [SourceText("schema.sql", SCHEMA + FUNCTIONS)])
+    yield conn
+    conn.close()
+
+
+def test_sql_functions_are_read_from_their_bodies(fdb: DbConnection) -> None:
+    result = run_and_check(
+        fdb,
+        "SELECT plus(1, 2) AS p, plus(id, NULL) AS q, plus_atomic(id, 2) AS r, maybe(id) AS m,"
+        " lenient(NULL, 1) AS l, lenient(1) AS d, loud(1) AS x, make_interval(days => 1) AS i,"
+        " plus(b => 1, a => id) AS n FROM users",
+    )
+    assert nullable(result) == {
+        "p": False,
+        "q": True,
+        "r": False,
+        "m": True,
+        "l": False,
+        "d": True,
+        "x": True,
+        "i": False,
+        "n": False,
+    }
+    reasons = {c.name: c.reason for c in result.columns}
+    assert "plpgsql" in reasons["x"] and "STRICT" in reasons["q"] and "no row" in reasons["m"]
+    # The copies made to read string bodies are gone with their transaction.
+    assert fdb.execute("SELECT count(*) FROM pg_proc WHERE proname = 'sqlgen_body'").fetchone() == (0,)
