@@ -33,7 +33,8 @@ CREATE SEQUENCE counter;
 # Statements whose trees hold every node tag and field sqlgen reads.
 SAMPLES = [
     'SELECT id, name, 1, NULL, $1::int, name::varchar(3), name::int, name COLLATE "C", id::positive FROM parent',
-    "SELECT make_interval(days => id), lower(name), id + 1, name IS DISTINCT FROM 'x', NULLIF(name, ''), id = ANY(ARRAY[1, 2]) FROM parent",
+    "SELECT make_interval(days => id), lower(name), id + 1, name IS DISTINCT FROM 'x', NULLIF(name, ''),"
+    " id = ANY(ARRAY[1, 2]) FROM parent",
     "SELECT flag AND NOT flag, name IS NULL, flag IS TRUE, COALESCE(name, 'x'), GREATEST(id, 2) FROM parent",
     "SELECT CASE WHEN flag THEN 1 ELSE 2 END, CASE id WHEN 1 THEN 'a' END, current_schema, current_date FROM parent",
     "SELECT ROW(id, name), ARRAY[id], tags::varchar[], c::parent FROM child c",
