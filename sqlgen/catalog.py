@@ -89,6 +89,7 @@ class Function:
     language: str = "internal"  # pg_language.lanname: sql, plpgsql, c, internal, …
     returns_set: bool = False
     body: str | None = None  # a SQL function's analysed body (pg_proc.prosqlbody, a node tree), when it has one
+    declared_non_null: bool = False  # named in [tool.sqlgen] non_null_functions
 
     @property
     def builtin(self) -> bool:
@@ -289,6 +290,34 @@ def _analysed_string_bodies(conn: DbConnection) -> dict[int, str]:
     finally:
         pgconn.exec_(b"ROLLBACK")
     return bodies
+
+
+def declare_non_null(catalog: Catalog, names: tuple[str, ...]) -> Catalog:
+    """The catalog with the user functions `names` (`name` or `schema.name`) marked non-null for non-null
+    arguments (`[tool.sqlgen] non_null_functions`); a name no user function has is a UserError."""
+    if not names:
+        return catalog
+    functions = dict(catalog.functions)
+    found: set[str] = set()
+    for oid, function in catalog.functions.items():
+        matched = {function.name, f"{function.schema}.{function.name}"} & set(names)
+        if matched and not function.builtin:
+            functions[oid] = replace(function, declared_non_null=True)
+            found |= matched
+    missing = [name for name in names if name not in found]
+    if missing:
+        from sqlgen.errors import Diagnostic, UserError
+
+        raise UserError(
+            [
+                Diagnostic(
+                    f"non_null_functions names {name!r}, which is no user-defined function of the database",
+                    hint="write the function's name, or schema.name, as CREATE FUNCTION made it",
+                )
+                for name in missing
+            ]
+        )
+    return replace(catalog, functions=functions)
 
 
 def domain_chain(types: Mapping[int, PgType], oid: int) -> Iterator[PgType]:

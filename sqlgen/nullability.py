@@ -380,7 +380,9 @@ class Nullability:
     def user_function(self, function: Function, args: list[Node], scope: _Scope) -> Verdict:
         """A user function: non-null where its analysed SQL body is, given what is known of the arguments."""
         name = f"{function.name}()"
-        hint = "add `!` to the alias if it never returns NULL"
+        hint = "add `!` to the alias, or list it in [tool.sqlgen] non_null_functions, if it never returns NULL"
+        if function.declared_non_null:
+            return self.all_of(args, scope, f"{name} (declared in non_null_functions)")
         if function.language != "sql":
             return _nullable(f"{name} is written in {function.language}, whose body sqlgen cannot read ({hint})")
         body = self.function_body(function)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
-from conftest import Databases
+from conftest import Databases, Project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import pq
 
 from sqlgen.catalog import Catalog, load_catalog
 from sqlgen.database import DbConnection, apply_schema, connect
-from sqlgen.errors import SourceText
+from sqlgen.errors import SourceText, UserError
 from sqlgen.infer import TypedQuery
 from sqlgen.pipeline import type_queries
 from sqlgen.source import parse_queries
@@ -232,3 +232,23 @@ def test_sql_functions_are_read_from_their_bodies(fdb: DbConnection) -> None:
     assert "plpgsql" in reasons["x"] and "STRICT" in reasons["q"] and "no row" in reasons["m"]
     # The copies made to read string bodies are gone with their transaction.
     assert fdb.execute("SELECT count(*) FROM pg_proc WHERE proname = 'sqlgen_body'").fetchone() == (0,)
+
+
+def test_functions_declared_non_null_in_the_config(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        """
+        CREATE FUNCTION loud(a int) RETURNS int LANGUAGE plpgsql STRICT AS $$BEGIN RETURN a; END$$;
+        CREATE TABLE n (id int PRIMARY KEY, v int);
+        """,
+    )
+    project.write("queries.sql", "-- name: Loud :many\nSELECT loud(id) AS a, loud(v) AS b FROM n;\n")
+    project.write("pyproject.toml", '[tool.sqlgen]\nnon_null_functions = ["loud"]\n')
+    output = project.generate()
+    assert "a: int\n" in output["queries.py"] and "b: int | None\n" in output["queries.py"]
+    project.write("pyproject.toml", '[tool.sqlgen]\nnon_null_functions = ["public.loud", "quiet"]\n')
+    [error] = project.errors()
+    assert "non_null_functions names 'quiet'" in error
+    project.write("pyproject.toml", "[tool.sqlgen]\nnon_null_functions = 3\n")
+    with pytest.raises(UserError, match="must be a list of function names"):
+        project.config()
