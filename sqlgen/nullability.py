@@ -176,8 +176,8 @@ class Nullability:
         self.assumed: dict[int, list[bool]] = {}  # recursive CTEs being solved: id(cte) → assumed nullability
         self.expanding_views: set[int] = set()
         self.generated: dict[tuple[int, str], Verdict] = {}
-        self.writing: set[int] = set()
-        self.scopes: dict[tuple[int, int], _Scope] = {}  # INSERT/UPDATE statements whose written values are being read
+        self.writing: set[int] = set()  # INSERT/UPDATE statements whose written values are being read
+        self.scopes: dict[tuple[int, int, frozenset[int]], _Scope] = {}  # query levels, by (query, parent, proven)
         self.calling: frozenset[int] = frozenset()  # user functions whose bodies are being read
         self.aggregating: set[int] = set()  # query levels whose aggregate arguments are being read (before grouping)
 
@@ -197,9 +197,15 @@ class Nullability:
 
     # -- query levels -------------------------------------------------------------------
 
-    def output(self, query: Node, attno: int, parent: _Scope | None) -> Verdict:
-        """Column `attno` of what `query` returns (its target list, or RETURNING list)."""
-        scope = self.scope(query, parent)
+    def output(
+        self, query: Node, attno: int, parent: _Scope | None, proven: frozenset[int] = frozenset()
+    ) -> Verdict:
+        """Column `attno` of what `query` returns (its target list, or RETURNING list).
+
+        `proven`: output columns the enclosing query's conditions show non-null in every row it
+        keeps (`WHERE s.x IS NOT NULL` over a subquery `s`), so their sources are too.
+        """
+        scope = self.scope(query, parent, proven)
         setop = query.node("setOperations")
         if setop is not None:
             return self.set_operation(setop, attno, scope)
@@ -219,25 +225,34 @@ class Nullability:
             return left if not left.nullable else right
         return left if left.nullable else right  # UNION: rows of either
 
-    def scope(self, query: Node, parent: _Scope | None) -> _Scope:
+    def scope(self, query: Node, parent: _Scope | None, proven: frozenset[int] = frozenset()) -> _Scope:
         """The scope of `query` below `parent`, built once: its facts serve every column read from it."""
-        key = (id(query), id(parent))
+        key = (id(query), id(parent), proven)
         cached = self.scopes.get(key)
         if cached is None or cached.query is not query or cached.parent is not parent:  # ids outlive objects
-            cached = self.scopes[key] = self.new_scope(query, parent)
+            cached = self.scopes[key] = self.new_scope(query, parent, proven)
         return cached
 
-    def new_scope(self, query: Node, parent: _Scope | None) -> _Scope:
+    def new_scope(self, query: Node, parent: _Scope | None, proven: frozenset[int] = frozenset()) -> _Scope:
         non_null: dict[_VarKey, list[frozenset[int]]] = {}
         present: dict[int, list[frozenset[int]]] = {}
         jointree = query.node("jointree")
         quals = _conjuncts(jointree.node("quals")) if jointree else []
+
         uses_nulling_sets = _has_nulling_sets(query)
         if jointree is not None and uses_nulling_sets:
             for join in _join_exprs(jointree):
                 if join.int("jointype") == 0:
                     quals.extend(_conjuncts(join.node("quals")))
         self.add_facts(quals, non_null, present)
+        if proven and query["setOperations"] is None:  # a NULL in what feeds a proven column would null it
+            for entry in output_entries(query):
+                expr = entry.node("expr")
+                if entry.int("resno") in proven and expr is not None:
+                    for var in self.propagating_null(expr):
+                        nulling = _nulling(var) or frozenset()
+                        non_null.setdefault((var.int("varno"), var.int("varattno")), []).append(nulling)
+                        present.setdefault(var.int("varno"), []).append(nulling)
         if jointree is not None and uses_nulling_sets:
             # A row of the nullable side of LEFT/RIGHT JOIN j that is present above j means
             # j's ON condition held for it, so that condition's facts hold too.
@@ -625,7 +640,7 @@ class Nullability:
         join = self.missing_row(level, varno, nulling)
         if join is not None:
             return fact if tested else _nullable(join)
-        verdict = self.rte_column(rte, attno, level, node)
+        verdict = self.rte_column(rte, attno, level, node, self.proven_columns(level, varno, nulling))
         if rewritten is not None and verdict.nullable:
             return _nullable(f"{verdict.reason.removeprefix('nullable: ')}; {rewritten}")
         return fact if verdict.nullable and tested else verdict
@@ -671,13 +686,23 @@ class Nullability:
         join = _JOIN_NAMES.get(nuller.int("jointype"), "an outer join")
         return f"{_rte_label(rtable[varno - 1])} is on the nullable side of a {join}"
 
-    def rte_column(self, rte: Node, attno: int, scope: _Scope, var: Node) -> Verdict:
+    def proven_columns(self, scope: _Scope, varno: int, nulling: frozenset[int] | None) -> frozenset[int]:
+        """The columns of range entry `varno` this level's conditions prove non-null where it is read."""
+        return frozenset(
+            attno
+            for (number, attno), sets in scope.non_null.items()
+            if number == varno and attno > 0 and any(nulling is None or nulling <= proven for proven in sets)
+        )
+
+    def rte_column(
+        self, rte: Node, attno: int, scope: _Scope, var: Node, proven: frozenset[int] = frozenset()
+    ) -> Verdict:
         kind = rte.int("rtekind")
         if kind == RTE_RELATION:
             return self.relation_column(rte, attno, scope, var)
         if kind == RTE_SUBQUERY:
             subquery = rte.node("subquery") or _missing("subquery")
-            return self.output(subquery, attno, scope)
+            return self.output(subquery, attno, scope, proven)
         if kind in (RTE_JOIN, RTE_GROUP):
             exprs = rte["joinaliasvars" if kind == RTE_JOIN else "groupexprs"]
             expr = exprs[attno - 1] if isinstance(exprs, list) and 0 < attno <= len(exprs) else None
@@ -695,7 +720,7 @@ class Nullability:
                     return verdict
             return _not_null("every VALUES row is non-null here")
         if kind == RTE_CTE:
-            return self.cte_column(rte, attno, scope)
+            return self.cte_column(rte, attno, scope, proven)
         return _nullable(f"{_rte_label(rte)} is not a table sqlgen analyses")
 
     def relation_column(self, rte: Node, attno: int, scope: _Scope, var: Node) -> Verdict:
@@ -801,7 +826,7 @@ class Nullability:
             return _not_null("WITH ORDINALITY numbers every row")
         return _nullable("a set-returning function's column may be NULL")
 
-    def cte_column(self, rte: Node, attno: int, scope: _Scope) -> Verdict:
+    def cte_column(self, rte: Node, attno: int, scope: _Scope, proven: frozenset[int] = frozenset()) -> Verdict:
         level = _up(scope, rte.int("ctelevelsup"))
         name = rte.text("ctename")
         cte = next(c for c in level.query.nodes("cteList") if c.text("ctename") == name)
@@ -811,7 +836,7 @@ class Nullability:
             assumed = self.assumed[key][attno - 1]
             return Verdict(assumed, f"{'nullable' if assumed else 'not null'}: the recursive reference to {name}")
         if cte["cterecursive"] is not True:
-            return self.output(query, attno, level)
+            return self.output(query, attno, level, proven)
         # A recursive CTE: start from "nothing is NULL" and widen until the answer is stable.
         names = cte["ctecolnames"]
         width = len(names) if isinstance(names, list) and names else attno

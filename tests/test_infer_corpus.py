@@ -33,7 +33,6 @@ KNOWN_GAPS = {
     "forum/PostVoteRange column worst": "HAVING count(*) > 0",
     "forum/UserModerationFlags column posted": "IN (subquery) over non-null columns",
     "saas/GetTaskDetail column project_name": "a scalar subquery through a NOT NULL foreign key",
-    "saas/OpenTasksByAssigneeEmail column assignee_name": "a WHERE on a view column proves a row inside the view",
 }
 
 

@@ -26,6 +26,7 @@ from sqlgen.source import parse_queries
 SCHEMA = """
 CREATE TABLE users (id serial PRIMARY KEY, name text, email text NOT NULL DEFAULT 'x');
 INSERT INTO users (name) VALUES ('ann'), ('bob');
+CREATE VIEW named AS SELECT id, name, upper(name) AS shout, email FROM users;
 CREATE TABLE t (id int PRIMARY KEY, "done!" int, "label?" text NOT NULL);
 INSERT INTO t VALUES (1, NULL, 'a');
 CREATE VIEW tv AS SELECT id, "done!", "label?" FROM t;
@@ -252,3 +253,21 @@ def test_functions_declared_non_null_in_the_config(project: Project) -> None:
     project.write("pyproject.toml", "[tool.sqlgen]\nnon_null_functions = 3\n")
     with pytest.raises(UserError, match="must be a list of function names"):
         project.config()
+
+
+def test_the_outer_where_clause_proves_what_feeds_a_subquery_view_or_cte_column(db: DbConnection) -> None:
+    sql = "SELECT s.y FROM (SELECT u.name, u.name || '!' AS y FROM users u) s WHERE s.name IS NOT NULL"
+    assert nullable(run_and_check(db, sql)) == {"y": False}
+    assert nullable(run_and_check(db, "SELECT shout FROM named WHERE name = $1", ["ann"])) == {"shout": False}
+    sql = "WITH c AS (SELECT name, lower(name) AS l FROM users) SELECT l FROM c WHERE c.name LIKE 'a%'"
+    assert nullable(run_and_check(db, sql)) == {"l": False}
+    # A proven non-null boolean says nothing of both its operands: false AND NULL is false.
+    db.execute("INSERT INTO users (id, name) VALUES (90, NULL)")
+    try:
+        sql = (
+            "SELECT s.name FROM (SELECT u.name, (u.id < 0 AND u.name = 'x') AS c FROM users u) s"
+            " WHERE s.c IS NOT NULL"
+        )
+        assert nullable(run_and_check(db, sql)) == {"name": True}
+    finally:
+        db.execute("DELETE FROM users WHERE id = 90")
