@@ -197,9 +197,7 @@ class Nullability:
 
     # -- query levels -------------------------------------------------------------------
 
-    def output(
-        self, query: Node, attno: int, parent: _Scope | None, proven: frozenset[int] = frozenset()
-    ) -> Verdict:
+    def output(self, query: Node, attno: int, parent: _Scope | None, proven: frozenset[int] = frozenset()) -> Verdict:
         """Column `attno` of what `query` returns (its target list, or RETURNING list).
 
         `proven`: output columns the enclosing query's conditions show non-null in every row it

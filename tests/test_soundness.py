@@ -265,8 +265,7 @@ def test_the_outer_where_clause_proves_what_feeds_a_subquery_view_or_cte_column(
     db.execute("INSERT INTO users (id, name) VALUES (90, NULL)")
     try:
         sql = (
-            "SELECT s.name FROM (SELECT u.name, (u.id < 0 AND u.name = 'x') AS c FROM users u) s"
-            " WHERE s.c IS NOT NULL"
+            "SELECT s.name FROM (SELECT u.name, (u.id < 0 AND u.name = 'x') AS c FROM users u) s WHERE s.c IS NOT NULL"
         )
         assert nullable(run_and_check(db, sql)) == {"name": True}
     finally:
