@@ -178,6 +178,7 @@ class Nullability:
         self.generated: dict[tuple[int, str], Verdict] = {}
         self.writing: set[int] = set()  # INSERT/UPDATE statements whose written values are being read
         self.scopes: dict[tuple[int, int, frozenset[int]], _Scope] = {}  # query levels, by (query, parent, proven)
+        self.sublink_columns: dict[int, Verdict] = {}  # the subquery columns an IN/ANY/ALL compares with
         self.calling: frozenset[int] = frozenset()  # user functions whose bodies are being read
         self.aggregating: set[int] = set()  # query levels whose aggregate arguments are being read (before grouping)
 
@@ -356,6 +357,8 @@ class Nullability:
 
     def expr_param(self, node: Node, scope: _Scope) -> Verdict:
         number = node.int("paramid")
+        if node.int("paramkind") == 2 and number in self.sublink_columns:  # a column of IN (subquery)
+            return self.sublink_columns[number]
         if node.int("paramkind") != 0 or self.params.get(number, True):
             return _nullable(f"parameter ${number} may be NULL")
         return _not_null(f"parameter ${number} is not null")
@@ -547,6 +550,18 @@ class Nullability:
             if verdict.nullable:
                 return verdict
             return _not_null("a subquery that always returns one non-null row")
+        test = node.node("testexpr")
+        if kind in (1, 2) and subselect is not None and test is not None:  # ALL / ANY (IN) (subquery)
+            compared = {p.int("paramid") for p in walk(test) if p.type == "PARAM" and p.int("paramkind") == 2}
+            columns = {number: self.output(subselect, number, scope) for number in sorted(compared)}
+            saved, self.sublink_columns = self.sublink_columns, columns
+            try:
+                verdict = self.expr(test, scope)
+            finally:
+                self.sublink_columns = saved
+            if verdict.nullable:
+                return _nullable(f"a subquery comparison is NULL where a compared value is ({verdict.reason})")
+            return _not_null("IN/ANY/ALL over non-null values on both sides (an empty subquery gives false/true)")
         return _nullable("a subquery comparison may be NULL")
 
     def expr_aggref(self, node: Node, scope: _Scope) -> Verdict:

@@ -21,7 +21,6 @@ KNOWN_GAPS = {
     "commerce/VariantsForProduct column on_sale": "a generated `x IS NOT NULL AND …` (false AND NULL is false)",
     "commerce/UpsertVariantStock column on_sale": "the same generated column",
     "commerce/DeliveredOrders column shipped_at": "needs a CHECK constraint",
-    "commerce/GetOrderDetail column has_shipment": "IN (subquery) over non-null columns",
     "commerce/ProductAttributes column key": "jsonb_each_text keys are never NULL",
     "commerce/ProductAttributes column value_type": "a key read from the same document",
     "commerce/ValidateCoupon column discount": "needs a CHECK constraint",
@@ -31,7 +30,6 @@ KNOWN_GAPS = {
     "forum/PostVoteRange column first_vote": "HAVING count(*) > 0",
     "forum/PostVoteRange column best": "HAVING count(*) > 0",
     "forum/PostVoteRange column worst": "HAVING count(*) > 0",
-    "forum/UserModerationFlags column posted": "IN (subquery) over non-null columns",
     "saas/GetTaskDetail column project_name": "a scalar subquery through a NOT NULL foreign key",
 }
 

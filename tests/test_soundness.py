@@ -270,3 +270,12 @@ def test_the_outer_where_clause_proves_what_feeds_a_subquery_view_or_cte_column(
         assert nullable(run_and_check(db, sql)) == {"name": True}
     finally:
         db.execute("DELETE FROM users WHERE id = 90")
+
+
+def test_in_subquery_is_null_where_a_compared_value_may_be(db: DbConnection) -> None:
+    sql = (
+        "SELECT 'zzz' IN (SELECT name FROM tags) AS a, 'zzz' NOT IN (SELECT email FROM users) AS b,"
+        " id = ANY (SELECT id FROM users WHERE false) AS c, name IN (SELECT email FROM users) AS d,"
+        " 1 > ALL (SELECT id FROM tags) AS e FROM users"
+    )
+    assert nullable(run_and_check(db, sql)) == {"a": True, "b": False, "c": False, "d": True, "e": False}
