@@ -9,6 +9,7 @@ Everything else is nullable: a wrong non-null claim is a bug in the user's produ
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -572,7 +573,8 @@ class Nullability:
         if function.name in _COUNTING_AGGREGATES:
             return _not_null("count() is never NULL")
         query = level.query
-        if not query["groupClause"] or any(_has_empty_set(g) for g in _grouping_set_product(query)):
+        may_be_empty = not query["groupClause"] or any(_has_empty_set(g) for g in _grouping_set_product(query))
+        if may_be_empty and not any(self.fails_on_empty_group(q) for q in _conjuncts(query.node("havingQual"))):
             return _nullable(f"{function.name}() is NULL over no rows")
         if node["aggfilter"] is not None:
             return _nullable(f"{function.name}() is NULL when FILTER leaves a group empty")
@@ -586,6 +588,30 @@ class Nullability:
             return self.of_non_empty_group(function.name, [a for a in args if a is not None], level)
         finally:
             self.aggregating.discard(id(level.query))
+
+    def fails_on_empty_group(self, qual: Node) -> bool:
+        """Whether a HAVING condition is false or NULL for a group of no rows, so every group it keeps has one:
+        `count(*) > 0`, `count(x) >= 1`, or a strict comparison of an aggregate that is NULL over no rows."""
+        if qual.type != "OPEXPR":
+            return False
+        function = self.catalog.functions.get(qual.int("opfuncid"))
+        args = [_strip_relabel(a) for a in qual.nodes("args")]
+        if function is None or not function.builtin or not function.strict or len(args) != 2:
+            return False
+        aggregates = [self.catalog.functions.get(a.int("aggfnoid")) for a in args if a.type == "AGGREF"]
+        if any(a is not None and a.builtin and a.name in _FOLDING_AGGREGATES for a in aggregates):
+            return True  # NULL over no rows, so the condition is NULL
+        left, right = args
+        counted, bound = (left, right) if left.type == "AGGREF" else (right, left)
+        counting = self.catalog.functions.get(counted.int("aggfnoid")) if counted.type == "AGGREF" else None
+        value = _const_integer(bound)
+        if counting is None or counting.name not in _COUNTING_AGGREGATES or value is None:
+            return False
+        comparison = function.name[-2:]
+        if counted is right:
+            comparison = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge"}.get(comparison, comparison)
+        holds_at_zero = {"gt": 0 > value, "ge": 0 >= value, "lt": 0 < value, "le": 0 <= value, "eq": value == 0}
+        return comparison in holds_at_zero and not holds_at_zero[comparison]
 
     def of_non_empty_group(self, name: str, args: list[Node], scope: _Scope) -> Verdict:
         if name in _COLLECTING_AGGREGATES:
@@ -740,6 +766,8 @@ class Nullability:
         if attno < 0:
             return _not_null("a system column")
         table = self.catalog.tables.get(rte.int("relid"))
+        if table is None and rte["relkind"] == "S":
+            return _not_null("a sequence's last_value, log_cnt and is_called are never NULL")
         if table is None:
             return _nullable("an unknown table")
         if scope.query.int("resultRelation") and rte is scope.rtable[scope.query.int("resultRelation") - 1]:
@@ -992,6 +1020,19 @@ def _one_row_without_input(query: Node) -> bool:
         and query["setOperations"] is None
         and query["hasTargetSRFs"] is not True
     )
+
+
+_INTEGER_TYPES = {21: 2, 23: 4, 20: 8}  # int2, int4, int8: their Datum's width
+
+
+def _const_integer(node: Node) -> int | None:
+    """The value of an integer literal (a by-value Datum, printed in the server's byte order)."""
+    width = _INTEGER_TYPES.get(node.int("consttype")) if node.type == "CONST" else None
+    value = node["constvalue"]
+    if width is None or node["constisnull"] is True or not isinstance(value, bytes) or len(value) < width:
+        return None
+    data = value[:width] if sys.byteorder == "little" else value[-width:]
+    return int.from_bytes(data, sys.byteorder, signed=True)
 
 
 def _always_one_row(query: Node) -> bool:

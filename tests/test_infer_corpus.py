@@ -27,9 +27,6 @@ KNOWN_GAPS = {
     "commerce/ValidateCoupon column still_valid": "needs a CHECK constraint",
     "commerce/StalePendingOrders column days_pending": "extract(day) is NULL only where the cast would fail",
     "commerce/StalePendingOrders column placed_on": "to_char is NULL only where the cast would fail",
-    "forum/PostVoteRange column first_vote": "HAVING count(*) > 0",
-    "forum/PostVoteRange column best": "HAVING count(*) > 0",
-    "forum/PostVoteRange column worst": "HAVING count(*) > 0",
     "saas/GetTaskDetail column project_name": "a scalar subquery through a NOT NULL foreign key",
 }
 

@@ -279,3 +279,24 @@ def test_in_subquery_is_null_where_a_compared_value_may_be(db: DbConnection) -> 
         " 1 > ALL (SELECT id FROM tags) AS e FROM users"
     )
     assert nullable(run_and_check(db, sql)) == {"a": True, "b": False, "c": False, "d": True, "e": False}
+
+
+def test_a_sequences_columns_are_never_null(db: DbConnection) -> None:
+    db.execute("CREATE SEQUENCE IF NOT EXISTS ticket")
+    result = run_and_check(db, "SELECT last_value, is_called, log_cnt FROM ticket")
+    assert nullable(result) == {"last_value": False, "is_called": False, "log_cnt": False}
+
+
+def test_having_that_fails_on_an_empty_group_makes_aggregates_non_null(db: DbConnection) -> None:
+    base = "SELECT max(id) AS m, min(name) AS n FROM users WHERE id < $1 HAVING "
+    for having, m in [
+        ("count(*) > 0", False),
+        ("0 < count(*)", False),
+        ("count(*) >= 1", False),
+        ("max(id) > 0", False),
+        ("count(*) >= 0", True),
+        ("count(*) < 5", True),
+        ("true", True),
+    ]:
+        result = run_and_check(db, base + having, ["0"])
+        assert nullable(result) == {"m": m, "n": True}, having  # min(name) may be NULL: name may be
