@@ -104,6 +104,8 @@ _NULLABLE_OPERATOR_FUNCTIONS = frozenset(
     jsonb_path_match_opr jsonb_path_exists_opr lseg_interpt line_interpt box_intersect
     """.split()
 )
+# NULL for NaN and ±Infinity, else a value: non-null for a finite numeric literal.
+_NULL_FOR_SPECIAL_NUMERIC = frozenset({"scale", "min_scale"})
 # NULL only when the first argument is (the separator of concat_ws, the format string of format).
 _NON_NULL_WITH_FIRST_ARGUMENT = frozenset({"concat_ws", "format"})
 # extract()/date_part() fields that are ±Infinity for an infinite date or timestamp; the others are NULL.
@@ -388,6 +390,8 @@ class Nullability:
             return _not_null(f"{function.name}() never returns NULL")
         if function.name in _NON_NULL_FUNCTIONS or function.signature in _NON_NULL_SIGNATURES:
             return self.all_of(args, scope, f"{function.name}()")
+        if function.name in _NULL_FOR_SPECIAL_NUMERIC and len(args) == 1 and _finite_numeric(_strip_relabel(args[0])):
+            return _not_null(f"{function.name}() of a finite numeric literal")
         if function.name in _NON_NULL_WITH_FIRST_ARGUMENT:
             return self.all_of(args[:1], scope, f"{function.name}() with a non-null first argument")
         if function.name in ("extract", "date_part") and args and _const_text(args[0]) in _UNBOUNDED_FIELDS:
@@ -1023,6 +1027,16 @@ def _one_row_without_input(query: Node) -> bool:
 
 
 _INTEGER_TYPES = {21: 2, 23: 4, 20: 8}  # int2, int4, int8: their Datum's width
+
+
+def _finite_numeric(node: Node) -> bool:
+    """A numeric literal other than NaN and ±Infinity (whose first header word has both top bits set)."""
+    value = node["constvalue"] if node.type == "CONST" and node.int("consttype") == 1700 else None
+    if not isinstance(value, bytes) or not value or node["constisnull"] is True:
+        return False
+    data = value[1:] if value[0] & 0x01 else value[4:]  # little-endian varlena header: 1 or 4 bytes
+    word = int.from_bytes(data[:2], "little") if len(data) >= 2 else 0
+    return sys.byteorder == "little" and word & 0xC000 != 0xC000
 
 
 def _const_integer(node: Node) -> int | None:

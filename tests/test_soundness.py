@@ -300,3 +300,21 @@ def test_having_that_fails_on_an_empty_group_makes_aggregates_non_null(db: DbCon
     ]:
         result = run_and_check(db, base + having, ["0"])
         assert nullable(result) == {"m": m, "n": True}, having  # min(name) may be NULL: name may be
+
+
+_NUMERIC_LITERALS = st.decimals(allow_nan=False, allow_infinity=False).map(str) | st.sampled_from(
+    ["'NaN'::numeric", "'Infinity'::numeric", "'-Infinity'::numeric", "0", "8.41", "1e-30"]
+)
+
+
+@given(literal=_NUMERIC_LITERALS)
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_scale_of_a_numeric_literal(db: DbConnection, literal: str) -> None:
+    run_and_check(db, f"SELECT scale({literal}::numeric) AS s, min_scale({literal}) AS m, scale({literal}) AS t")
+    assert nullable(typed(db, "SELECT scale(8.41) AS s, scale('NaN'::numeric) AS n")) == {"s": False, "n": True}
