@@ -86,6 +86,18 @@ _NON_NULL_SIGNATURES = frozenset(
         "generate_series(timestamp with time zone,timestamp with time zone,interval,text)",
     }
 )
+# Set-returning functions' columns that every row they return has (a key of the object read).
+_NON_NULL_SET_COLUMNS: Mapping[str, frozenset[int]] = {
+    name: frozenset({1})
+    for name in (
+        "json_each",
+        "json_each_text",
+        "jsonb_each",
+        "jsonb_each_text",
+        "json_object_keys",
+        "jsonb_object_keys",
+    )
+}
 # Never NULL, whatever the arguments (NULL range bounds mean unbounded).
 _NEVER_NULL_FUNCTIONS = frozenset(
     """
@@ -857,14 +869,20 @@ class Nullability:
 
     def function_column(self, rte: Node, attno: int, scope: _Scope) -> Verdict:
         offset = 0
-        for entry in rte.nodes("functions"):
+        functions = rte.nodes("functions")
+        for entry in functions:
             count = entry.int("funccolcount")
             if attno <= offset + count:
+                if len(functions) > 1:  # ROWS FROM (f(), g()): the shorter one's columns are NULL-padded
+                    return _nullable("ROWS FROM pads the columns of a function that runs out of rows with NULL")
                 call = entry.node("funcexpr")
-                if count == 1 and call is not None and call.type == "FUNCEXPR":
-                    function = self.catalog.functions.get(call.int("funcid"))
-                    if function is not None and function.builtin and function.signature in _NON_NULL_SIGNATURES:
-                        return self.all_of(call.nodes("args"), scope, f"{function.name}()")
+                function = self.catalog.functions.get(call.int("funcid")) if call and call.type == "FUNCEXPR" else None
+                if function is None or not function.builtin:
+                    return _nullable("a set-returning function's column may be NULL")
+                if count == 1 and function.signature in _NON_NULL_SIGNATURES:
+                    return self.all_of(call.nodes("args") if call else [], scope, f"{function.name}()")
+                if attno - offset in _NON_NULL_SET_COLUMNS.get(function.name, ()):
+                    return _not_null(f"{function.name}() gives every row this column")
                 return _nullable("a set-returning function's column may be NULL")
             offset += count
         if rte["funcordinality"] is True and attno == offset + 1:

@@ -170,6 +170,7 @@ def test_every_listed_function_exists_with_the_kind_the_list_assumes(conn: DbCon
         nullability._NON_NULL_FUNCTIONS | nullability._NEVER_NULL_FUNCTIONS | nullability._NULLABLE_OPERATOR_FUNCTIONS
     )
     plain |= nullability._NON_NULL_WITH_FIRST_ARGUMENT | nullability._NULL_FOR_SPECIAL_NUMERIC
+    plain |= set(nullability._NON_NULL_SET_COLUMNS)
     assert sorted(n for n in plain if "f" not in kinds(n)) == []
     aggregates = nullability._COUNTING_AGGREGATES | nullability._COLLECTING_AGGREGATES | nullability._FOLDING_AGGREGATES
     assert sorted(n for n in aggregates if "a" not in kinds(n)) == []

@@ -318,3 +318,41 @@ _NUMERIC_LITERALS = st.decimals(allow_nan=False, allow_infinity=False).map(str) 
 def test_scale_of_a_numeric_literal(db: DbConnection, literal: str) -> None:
     run_and_check(db, f"SELECT scale({literal}::numeric) AS s, min_scale({literal}) AS m, scale({literal}) AS t")
     assert nullable(typed(db, "SELECT scale(8.41) AS s, scale('NaN'::numeric) AS n")) == {"s": False, "n": True}
+
+
+_SET_VALUES = st.sampled_from(["NULL", "$1", "'z'", "lower($1)", "CASE WHEN $1 IS NULL THEN name END", "name", "email"])
+_WHERE = st.sampled_from(["name = $2", "name IS NOT NULL", "name LIKE 'a%'", "email = 'x' AND name > ''", "true"])
+_RETURNING = st.sampled_from(["name", "new.name", "old.name AS was", "*", "upper(name) AS u", "name || email AS ne"])
+
+
+@given(value=_SET_VALUES, where=_WHERE, returning=_RETURNING, argument=st.sampled_from([None, "q"]))
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_update_returning_whatever_the_set_and_where(
+    db: DbConnection, value: str, where: str, returning: str, argument: str | None
+) -> None:
+    """The class of the first case: any SET, WHERE and RETURNING; no NULL where a column is typed non-null."""
+    uses_two = "$2" in where
+    sql = f"UPDATE users SET name = {value} WHERE {where.replace('$2', '$2::text')} RETURNING {returning}"
+    if "$1" not in value:
+        sql = sql.replace("$2", "$1")
+        args = ["ann"] if uses_two else []
+    else:
+        sql = sql.replace("$1", "$1::text")
+        args = [argument, "ann"] if uses_two else [argument]
+    run_and_check(db, sql, args)
+
+
+def test_set_returning_functions_in_from(db: DbConnection) -> None:
+    sql = "SELECT * FROM ROWS FROM (generate_series(1, 2), generate_series(1, 5)) AS g(a, b)"
+    assert nullable(run_and_check(db, sql)) == {"a": True, "b": True}
+    assert nullable(run_and_check(db, "SELECT * FROM generate_series(1, 2) AS g(a)")) == {"a": False}
+    sql = """SELECT e.key, e.value FROM jsonb_each_text('{"a": null, "b": "1"}') AS e"""
+    assert nullable(run_and_check(db, sql)) == {"key": False, "value": True}
+    sql = """SELECT k FROM json_object_keys('{"x": 1}') AS k"""
+    assert nullable(run_and_check(db, sql)) == {"k": False}
