@@ -808,6 +808,9 @@ class Nullability:
             generated = self.generated_value(table, column.generated)
             if not generated.nullable:
                 return _not_null(f"{where} is generated from non-null values")
+            written = self.generated_from_written_row(rte, scope, var, table, column.generated)
+            if written is not None and not written.nullable:
+                return _not_null(f"{where} is generated from the non-null values the statement wrote")
         if table.kind == "m" and table.oid in self.views and table.oid not in self.expanding_views:
             self.expanding_views.add(table.oid)
             try:
@@ -850,6 +853,28 @@ class Nullability:
             return self.expr(updates[attno], scope)
         finally:
             self.writing.discard(id(query))
+
+    def generated_from_written_row(
+        self, rte: Node, scope: _Scope, var: Node, table: Table, expression: str
+    ) -> Verdict | None:
+        """A generated column RETURNING reads from the row INSERT or UPDATE wrote: its expression over that row."""
+        query = scope.query
+        result = query.int("resultRelation")
+        if (
+            query.int("commandType") not in (CMD_INSERT, CMD_UPDATE)
+            or not result
+            or rte is not scope.rtable[result - 1]
+        ):
+            return None
+        if var.int("varreturningtype") == 1 or table.before_row_triggers or id(query) in self.writing:
+            return None
+        try:
+            tree = parse_node_tree(expression)
+        except NodeTreeError:
+            return None
+        if not isinstance(tree, Node):
+            return None
+        return self.expr(_renumbered(tree, result), scope)  # its columns, as this statement's result relation
 
     def generated_value(self, table: Table, expression: str) -> Verdict:
         """Whether a generated column's expression is non-null, reading the table's own columns."""
@@ -916,6 +941,22 @@ class Nullability:
                 break
             assumption = found
         return verdicts[attno - 1]
+
+
+def _renumbered(node: Node, varno: int) -> Node:
+    """A copy of a table's own expression (its columns are range entry 1) reading range entry `varno`."""
+
+    def copy(value: object) -> object:
+        if isinstance(value, Node):
+            return _renumbered(value, varno)
+        if isinstance(value, list):
+            return [copy(item) for item in value]
+        return value
+
+    fields = {key: copy(value) for key, value in node.fields.items()}
+    if node.type == "VAR" and node.int("varlevelsup") == 0:
+        fields["varno"] = varno
+    return Node(node.type, fields)
 
 
 def _up(scope: _Scope, levels: int) -> _Scope:

@@ -38,6 +38,7 @@ CREATE DOMAIN label AS text NOT NULL;
 CREATE TABLE tags (id int PRIMARY KEY, name text);
 CREATE TABLE labelled (id int PRIMARY KEY, tag label);
 INSERT INTO tags VALUES (1, NULL);
+CREATE TABLE spans (id int PRIMARY KEY, a int, b int, total int GENERATED ALWAYS AS (a + b) STORED);
 """
 
 Typer = Callable[[str], TypedQuery]
@@ -356,3 +357,14 @@ def test_set_returning_functions_in_from(db: DbConnection) -> None:
     assert nullable(run_and_check(db, sql)) == {"key": False, "value": True}
     sql = """SELECT k FROM json_object_keys('{"x": 1}') AS k"""
     assert nullable(run_and_check(db, sql)) == {"k": False}
+
+
+def test_a_generated_column_is_read_from_the_row_the_statement_wrote(db: DbConnection) -> None:
+    sql = "INSERT INTO spans (id, a, b) VALUES (1, 2, 3) RETURNING total, old.total AS was"
+    assert nullable(run_and_check(db, sql)) == {"total": False, "was": True}
+    sql = "INSERT INTO spans (id, a, b) VALUES (1, 2, $1) RETURNING total"  # $1 may be NULL: b may be
+    assert nullable(run_and_check(db, sql, [None])) == {"total": True}
+    sql = "UPDATE spans SET a = 1, b = 2 WHERE id = 1 RETURNING total, old.total AS was"
+    assert nullable(run_and_check(db, sql)) == {"total": False, "was": True}
+    sql = "UPDATE spans SET a = 1 WHERE id = 1 RETURNING total"  # b keeps its old, possibly NULL, value
+    assert nullable(run_and_check(db, sql)) == {"total": True}

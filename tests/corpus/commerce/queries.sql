@@ -150,7 +150,7 @@ LIMIT $2;
 -- name: PlaceOrder :one
 -- column id: bigint not null
 -- column status: order_status not null
--- column total: numeric null unwitnessed: computed from a NOT NULL domain column without NOT NULL
+-- column total: numeric not null
 -- column placed_at: timestamp with time zone not null
 -- column coupon_id: integer null
 -- column notes: text null

@@ -49,7 +49,7 @@ WHERE lower(email) = lower($1);
 -- column username: text not null
 -- column display_name: text null
 -- column role: user_role not null
--- column shown_name: text null unwitnessed: computed from a NOT NULL domain column without NOT NULL
+-- column shown_name: text not null
 -- column email_domain: text not null
 -- param $1 username: handle not null
 -- param $2 email: text not null
