@@ -208,3 +208,13 @@ def test_every_builtin_type_name_is_a_pg_catalog_type(conn: DbConnection) -> Non
     names = {row[0] for row in rows}
     assert sorted(set(typemap.BUILTIN_TYPES) - names - NEWER_THAN_THE_TEST_SERVER) == []
     assert not NEWER_THAN_THE_TEST_SERVER & names, "the server has it now: drop it from NEWER_THAN_THE_TEST_SERVER"
+
+
+def test_no_listed_function_has_a_null_default(conn: DbConnection) -> None:
+    """Named arguments may leave defaulted ones out: a NULL default would be a NULL argument sqlgen never sees."""
+    rows = conn.execute(
+        "SELECT proname, pg_get_function_arguments(oid) FROM pg_proc"
+        " WHERE pronamespace = 'pg_catalog'::regnamespace AND pronargdefaults > 0"
+    )
+    listed = nullability._NON_NULL_FUNCTIONS | {s.split("(")[0] for s in nullability._NON_NULL_SIGNATURES}
+    assert sorted({name for name, arguments in rows if name in listed and "DEFAULT NULL" in arguments}) == []
