@@ -368,3 +368,41 @@ def test_a_generated_column_is_read_from_the_row_the_statement_wrote(db: DbConne
     assert nullable(run_and_check(db, sql)) == {"total": False, "was": True}
     sql = "UPDATE spans SET a = 1 WHERE id = 1 RETURNING total"  # b keeps its old, possibly NULL, value
     assert nullable(run_and_check(db, sql)) == {"total": True}
+
+
+_PASSING_NULL = st.sampled_from(
+    [
+        "lower({})",
+        "CASE WHEN @flag::boolean THEN {} ELSE name END",
+        "CASE WHEN @flag::boolean THEN 'a' ELSE {} END",
+        "{} || 'x'",
+        "NULLIF({}, '')",
+        "({})::varchar",
+        "COALESCE({}, name)",
+        "btrim({})",
+    ]
+)
+
+
+@given(shapes=st.lists(_PASSING_NULL, min_size=1, max_size=3), insert=st.booleans())
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_a_parameter_whose_null_reaches_a_nullable_column_is_nullable(
+    db: DbConnection, shapes: list[str], insert: bool
+) -> None:
+    """The class: any nesting of expressions a NULL passes through, in UPDATE … SET and INSERT … SELECT."""
+    expression = "@new_name::text"
+    for shape in shapes:
+        expression = shape.format(expression)
+    sql = (
+        f"INSERT INTO users (name) SELECT {expression} FROM users"
+        if insert
+        else f"UPDATE users SET name = {expression} WHERE id = 1"
+    )
+    result = typed(db, sql)
+    assert {p.name: p.nullable for p in result.params}["new_name"], sql
