@@ -147,7 +147,7 @@ class Promotion(BaseModel):
 
     id: int
     code: str
-    percent_off: decimal.Decimal
+    percent_off: decimal.Decimal | None
     active_during: asyncpg.Range[datetime.datetime]
     book_ids: list[int | None]
     rules: PromotionRules

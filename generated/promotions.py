@@ -34,13 +34,26 @@ GET_DELIVERY_ADDRESS = """SELECT delivery_address FROM orders WHERE id = $1"""
 ORDERS_SHIPPED_TO = """SELECT id, (delivery_address).city FROM orders WHERE (delivery_address).country_code = $1 ORDER BY id"""
 
 
+class CreatePromotionRow(BaseModel):
+    """A row returned by create_promotion."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: int
+    code: str
+    percent_off: decimal.Decimal
+    active_during: asyncpg.Range[datetime.datetime]
+    book_ids: list[int | None]
+    rules: PromotionRules
+
+
 class PromotionsForBookRow(BaseModel):
     """A row returned by promotions_for_book."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     code: str
-    percent_off: decimal.Decimal
+    percent_off: decimal.Decimal | None
     rules: PromotionRules
 
 
@@ -60,7 +73,7 @@ async def create_promotion(
     active_during: asyncpg.Range[datetime.datetime],
     book_ids: Sequence[int | None],
     rules: PromotionRules,
-) -> models.Promotion | None:
+) -> CreatePromotionRow | None:
     """A promotion for some books, active during a period."""
     try:
         row = await conn.fetchrow(
@@ -77,7 +90,7 @@ async def create_promotion(
     if row is None:
         return None
     return _trusted(
-        models.Promotion,
+        CreatePromotionRow,
         id=row[0],
         code=row[1],
         percent_off=row[2],

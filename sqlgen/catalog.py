@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+from psycopg import pq
 
 if TYPE_CHECKING:
     from sqlgen.database import DbConnection
@@ -42,9 +45,14 @@ class Column:
     number: int  # pg_attribute.attnum
     name: str
     type_oid: int
-    not_null: bool  # a validated NOT NULL constraint
+    not_null: bool  # a validated NOT NULL constraint (the column's own: a NOT NULL domain is not one, see below)
     dimensions: int = 0  # declared array dimensions (pg_attribute.attndims); not enforced
     generated: str | None = None  # a generated column's expression, as a node tree (pg_attrdef.adbin)
+    # Its type is a NOT NULL domain: every value coerced to the type is checked, so NULL is never
+    # a value to write (a parameter for it is non-null), but PostgreSQL stores a NULL that arrives
+    # already of the domain's type (a scalar subquery finding no row, the nullable side of an outer
+    # join), so reading the column can give NULL all the same.
+    domain_not_null: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,12 @@ class Function:
     oid: int
     schema: str
     name: str
-    signature: str  # `lower(text)`: the name and argument types, as regprocedure prints them
+    signature: str  # `lower(text)`, `substring(text,integer)`: the name and argument types, never quoted
     strict: bool  # NULL in any argument gives NULL without calling it
+    language: str = "internal"  # pg_language.lanname: sql, plpgsql, c, internal, …
+    returns_set: bool = False
+    body: str | None = None  # a SQL function's analysed body (pg_proc.prosqlbody, a node tree), when it has one
+    declared_non_null: bool = False  # named in [tool.sqlgen] non_null_functions
 
     @property
     def builtin(self) -> bool:
@@ -171,10 +183,14 @@ ORDER BY c.oid, a.attnum
 """
 
 _FUNCTIONS_SQL = """
-SELECT p.oid, n.nspname, p.proname, p.oid::regprocedure::text, p.proisstrict
+SELECT p.oid, n.nspname, p.proname, p.proname || '(' || replace(oidvectortypes(p.proargtypes), ', ', ',') || ')',
+       p.proisstrict, l.lanname, p.proretset, {body}
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
 """
+# PostgreSQL 14+ keeps the analysed body of `RETURN …` and `BEGIN ATOMIC … END` SQL functions.
+_SQL_BODY = "CASE WHEN n.nspname <> 'pg_catalog' THEN p.prosqlbody::text END"
 
 
 def load_catalog(conn: DbConnection) -> Catalog:
@@ -212,14 +228,109 @@ def load_catalog(conn: DbConnection) -> Catalog:
             schema,
             name,
             kind,
-            tuple(replace(c, not_null=c.not_null or _domain_not_null(types, c.type_oid)) for c in columns[oid]),
+            tuple(replace(c, domain_not_null=_domain_not_null(types, c.type_oid)) for c in columns[oid]),
             definition,
             triggers,
         )
         for oid, (schema, name, kind, definition, triggers) in heads.items()
     }
-    functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL).fetchall()}
+    body = _SQL_BODY if conn.info.server_version >= 140000 else "NULL::text"
+    functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL.format(body=body)).fetchall()}
+    for oid, analysed in _analysed_string_bodies(conn).items():
+        functions[oid] = replace(functions[oid], body=analysed)
     return Catalog(types, tables, functions)
+
+
+_STRING_BODIES_SQL = """
+SELECT p.oid, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), p.prosrc
+FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
+WHERE l.lanname = 'sql' AND p.prokind = 'f' AND NOT p.proretset AND p.prosqlbody IS NULL
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+"""
+
+
+_READ_BODIES: weakref.WeakKeyDictionary[DbConnection, dict[int, str]] = weakref.WeakKeyDictionary()
+
+
+def read_string_bodies(conn: DbConnection) -> None:
+    """Analyse the string bodies of SQL functions now, before the read-only transaction describing
+    runs in (which cannot create the pg_temp copies): for `load_catalog` on this connection later.
+    Only on the embedded server: on a live database not even a rolled-back temporary function is made."""
+    _READ_BODIES[conn] = _analysed_string_bodies(conn)
+
+
+def _analysed_string_bodies(conn: DbConnection) -> dict[int, str]:
+    """The analysed body of each SQL function written as a string (`AS 'SELECT a + b'`).
+
+    PostgreSQL analyses such a body only when it runs it; a copy of the function made with
+    `BEGIN ATOMIC` in pg_temp, inside a transaction that is rolled back, is analysed when
+    created, and its pg_proc.prosqlbody is that tree. Each copy goes through the extended
+    protocol, which runs exactly one statement, so no body text can run anything else.
+    A body PostgreSQL will not take this way (it uses a table made later, or several
+    statements that are not all plain SQL) is left unread: the function stays unknown.
+    """
+    if conn in _READ_BODIES:
+        return _READ_BODIES[conn]
+    if conn.info.server_version < 140000 or conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        return {}
+    bodies: dict[int, str] = {}
+    pgconn = conn.pgconn
+    candidates = conn.execute(_STRING_BODIES_SQL).fetchall()
+    if not candidates:
+        return bodies
+    pgconn.exec_(b"BEGIN")
+    try:
+        for oid, arguments, result, source in candidates:
+            text = source.strip().rstrip(";").strip()
+            create = (
+                f"CREATE FUNCTION pg_temp.sqlgen_body({arguments}) RETURNS {result} LANGUAGE sql"
+                f" BEGIN ATOMIC {text}; END"
+            )
+            pgconn.exec_(b"SAVEPOINT sqlgen_body")
+            made = pgconn.exec_params(create.encode(), [])
+            if made.status == pq.ExecStatus.COMMAND_OK:
+                read = pgconn.exec_params(
+                    b"SELECT prosqlbody::text FROM pg_proc WHERE proname = 'sqlgen_body'"
+                    b" AND pronamespace = pg_my_temp_schema()",
+                    [],
+                )
+                value = read.get_value(0, 0) if read.status == pq.ExecStatus.TUPLES_OK and read.ntuples else None
+                if value is not None:
+                    bodies[oid] = value.decode()
+            pgconn.exec_(b"ROLLBACK TO SAVEPOINT sqlgen_body")
+    finally:
+        pgconn.exec_(b"ROLLBACK")
+    return bodies
+
+
+def declare_non_null(catalog: Catalog, names: tuple[str, ...]) -> Catalog:
+    """The catalog with the user functions `names` (`name` or `schema.name`) marked non-null for non-null
+    arguments (`[tool.sqlgen] non_null_functions`); a name no user function has is a UserError."""
+    if not names:
+        return catalog
+    functions = dict(catalog.functions)
+    found: set[str] = set()
+    for oid, function in catalog.functions.items():
+        matched = {function.name, f"{function.schema}.{function.name}"} & set(names)
+        if matched and not function.builtin:
+            functions[oid] = replace(function, declared_non_null=True)
+            found |= matched
+    missing = [name for name in names if name not in found]
+    if missing:
+        from sqlgen.errors import Diagnostic, UserError
+
+        raise UserError(
+            [
+                Diagnostic(
+                    f"non_null_functions names {name!r}, which is no user-defined function of the database",
+                    hint="write the function's name, or schema.name, as CREATE FUNCTION made it",
+                )
+                for name in missing
+            ]
+        )
+    return replace(catalog, functions=functions)
 
 
 def domain_chain(types: Mapping[int, PgType], oid: int) -> Iterator[PgType]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ KEYS = (
     "frozen",
     "overrides",
     "channels",
+    "non_null_functions",
 )
 DEFAULT_DESCRIBE_TIMEOUT = 30.0  # seconds; PostgreSQL describes a statement in milliseconds
 MAX_DESCRIBE_TIMEOUT = 3600.0  # an hour: more is a mistake (nan, inf and 1e300 are TOML floats too)
@@ -54,6 +56,7 @@ class Config:
     models: ModelOptions = ModelOptions()
     cache: Path | None = None  # the describe cache file (see sqlgen.cache); None: no cache
     describe_timeout: float = DEFAULT_DESCRIBE_TIMEOUT  # seconds any one statement may take while describing
+    non_null_functions: tuple[str, ...] = ()  # user functions declared non-null for non-null arguments
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order,
@@ -188,8 +191,19 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
     config = Config(
         root, schema, queries, out, url or None, config_file, type_overrides, channels, models, cache, float(timeout)
     )
+    config = replace(config, non_null_functions=_non_null_functions(table.get("non_null_functions", []), located))
     check_out(config)
     return config
+
+
+def _non_null_functions(value: object, located: Callable[[str, str], Diagnostic]) -> tuple[str, ...]:
+    """`non_null_functions = ["plus", "billing.net_total"]`: functions (by name, or schema.name) the
+    user declares non-null for non-null arguments, where sqlgen cannot read their bodies."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise UserError(
+            [located("non_null_functions", "non_null_functions must be a list of function names (name or schema.name)")]
+        )
+    return tuple(sorted({v.strip() for v in value}))
 
 
 def read_toml(source: SourceText) -> dict[str, Any]:

@@ -91,15 +91,21 @@ def _statements(query: QuerySource) -> list[str]:
 def describe_materialized_views(conn: DbConnection, catalog: Catalog) -> dict[int, Node]:
     """The analysed query of each materialized view, so columns read from one trace to their sources."""
     views = [(t.oid, t.definition) for t in catalog.tables.values() if t.kind == "m" and t.definition]
-    trees: dict[int, Node] = {}
+    trees = analysed_trees(conn, [definition for _, definition in views])
+    return {oid: tree for (oid, _), tree in zip(views, trees, strict=True) if tree is not None}
+
+
+def analysed_trees(conn: DbConnection, statements: Sequence[str]) -> list[Node | None]:
+    """PostgreSQL's analysed query of each statement, prepared (never run) in the read-only
+    transaction; None for a statement it rejects."""
+    trees: list[Node | None] = [None] * len(statements)
 
     def read(index: int, results: list[pq.abc.PGresult], messages: list[str]) -> None:
-        tree = _statement_tree(messages) if results[0].status == pq.ExecStatus.COMMAND_OK else None
-        if tree is not None:
-            trees[views[index][0]] = tree
+        if results[0].status == pq.ExecStatus.COMMAND_OK:
+            trees[index] = _statement_tree(messages, statements[index])
 
     with read_only(conn) as session:
-        _prepare_each(session, [([definition], False) for _, definition in views], read)
+        _prepare_each(session, [([statement], False) for statement in statements], read)
     return trees
 
 
@@ -113,15 +119,19 @@ def _prepare_each(session: ReadOnlySession, groups: Sequence[tuple[Sequence[str]
 
     Each group runs in the savepoint the last one left: an error aborts only its own group,
     and whatever a group changed in the session (a setting a function made) is undone before
-    the next. Before its statements each group prepares a marker (a SAVEPOINT statement that
-    is never run, named after the group with the session's unguessable name), whose tree
+    the next. Before its statements each group prepares a marker (`SELECT 1 AS <name>_<n>`,
+    never run, named after the group with the session's unguessable name), whose tree
     divides the stream of trees: libpq may read a later group's trees before an earlier
     group's results are returned, and a statement may send none (an error) or several (rules,
     statements inside functions: those carry a context and are left out)."""
     if not groups:
         return
     conn, pgconn, name = session.conn, session.conn.pgconn, session.name
-    ours = re.compile(rf":savepoint_name\s+{name}(?:_(\d+))?\s")
+    # A group's marker names itself in its one column; sqlgen's own savepoint statements name the
+    # savepoint (PostgreSQL 16+) or print as an unreadable utility statement (`:utilityStmt ?`, before 16).
+    ours = re.compile(
+        rf":resname\s+{name}_(\d+)\s|:savepoint_name\s+{name}\s|:commandType\s+6\s.*?:utilityStmt\s+\?", re.S
+    )
     trees: collections.deque[str] = collections.deque()
 
     def keep_tree(diagnostic: psycopg.errors.Diagnostic) -> None:
@@ -131,7 +141,7 @@ def _prepare_each(session: ReadOnlySession, groups: Sequence[tuple[Sequence[str]
     def group(index: int, statements: Sequence[str], describe: bool) -> Group:
         def send(conn: pq.abc.PGconn) -> None:
             conn.send_query_params(f"ROLLBACK TO SAVEPOINT {name}".encode(), None)
-            conn.send_prepare(b"", f"SAVEPOINT {name}_{index}".encode())
+            conn.send_prepare(b"", f"SELECT 1 AS {name}_{index}".encode())
             for number, sql in enumerate(statements):
                 conn.send_prepare(b"", sql.encode())
                 if describe and number == 0:
@@ -170,7 +180,7 @@ def _prepare_each(session: ReadOnlySession, groups: Sequence[tuple[Sequence[str]
         conn.remove_notice_handler(keep_tree)
 
 
-_MARKER_WITHIN = 400  # characters: a savepoint statement's tree names the savepoint near its start
+_MARKER_WITHIN = 4000  # characters: a marker's tree names it in its first target entry
 
 
 def _expect_ok(results: list[pq.abc.PGresult]) -> None:
@@ -206,14 +216,14 @@ def _described(query: QuerySource, results: list[pq.abc.PGresult], trees: list[s
                 )
             ]
         )
-    return Described(query, params, columns, _statement_tree(trees))  # the statement's tree comes first
+    return Described(query, params, columns, _statement_tree(trees, query.sql))  # the statement's tree comes first
 
 
-def _statement_tree(messages: Iterable[str]) -> Node | None:
+def _statement_tree(messages: Iterable[str], statement: str) -> Node | None:
     """The query that sets the command tag among the trees sent for one statement (rules may add others)."""
     for message in messages:
         try:
-            tree = parse_node_tree(message)
+            tree = parse_node_tree(message, statement)
         except NodeTreeError:
             return None
         for query in tree if isinstance(tree, list) else [tree]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from sqlgen.catalog import Catalog, load_catalog
+from sqlgen.catalog import Catalog, declare_non_null, load_catalog
 from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, UserError
 from sqlgen.infer import TypedQuery
@@ -44,7 +44,7 @@ def explain(config: Config, names: Sequence[str], timer: Timer = NO_TIMER) -> st
         )
     with project_database(config, project, timer) as conn:
         with timer.stage("catalog"):
-            catalog = load_catalog(conn)
+            catalog = declare_non_null(load_catalog(conn), config.non_null_functions)
         typed, diagnostics = type_queries(conn, catalog, selected, timer)
     if diagnostics:
         raise UserError(diagnostics)

@@ -11,7 +11,8 @@ argument, a known function over non-null arguments, …). Everything else is nul
 wrong non-null claim is a bug in the user's production code.
 
 A column alias ending in `!` forces non-null and one ending in `?` forces nullable; the
-suffix is dropped from the name.
+suffix is dropped from the name. Only an alias the query writes does: a table's or view's
+column whose own name ends in `!` or `?` keeps its name and its inferred nullability.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlgen.catalog import Catalog, Table
-from sqlgen.describe import Described
+from sqlgen.describe import Described, ResultColumn
 from sqlgen.errors import UserError
 from sqlgen.nullability import RTE_GROUP, Nullability, Verdict
 from sqlgen.pgtree import CMD_INSERT, CMD_UPDATE, Node, output_entries, walk
@@ -91,7 +92,7 @@ def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node
     judge = Nullability(catalog, views or {}, {p.number: p.nullable for p in params})
     columns = []
     for index, column in enumerate(described.columns):
-        name, verdict = _forced(column.name)
+        name, verdict = _forced(column.name) if _written_alias(column, catalog) else (column.name, None)
         if verdict is None:
             verdict = judge.output_column(tree, index + 1) if tree is not None else _UNANALYSED
         columns.append(
@@ -176,6 +177,14 @@ def _typed_embed(described: Described, embed: Embed, catalog: Catalog, judge: Nu
         )
     verdict = judge.row_present(tree, found[0][1])
     return TypedEmbed(embed.name, table.oid, first, len(found), verdict.nullable, verdict.reason, embed.offset)
+
+
+def _written_alias(column: ResultColumn, catalog: Catalog) -> bool:
+    """Whether the column's name may be an alias the query wrote: not a table's or view's own column name
+    (`"done!"` is a column's name, not an override, in `SELECT * FROM t`, also through a view, subquery or CTE)."""
+    table = catalog.tables.get(column.table_oid)
+    source = table.column(column.column_number) if table is not None else None
+    return source is None or source.name != column.name
 
 
 def _forced(name: str) -> tuple[str, Verdict | None]:
@@ -281,6 +290,7 @@ def _is_wrapper(node: Node, through_functions: bool) -> bool:
 
 
 def _use_in_context(use: _ParamUse, location: int, path: list[_Step], catalog: Catalog) -> None:
+    _stored_through_expression(use, location, path, catalog)
     position = len(path) - 1
     while position >= 0 and _is_wrapper(path[position].node, through_functions=False):
         position -= 1
@@ -321,6 +331,46 @@ def _use_in_context(use: _ParamUse, location: int, path: list[_Step], catalog: C
             if name:
                 use.names.append((location, name))
                 return
+
+
+def _passes_null(step: _Step, catalog: Catalog) -> bool:
+    """Whether a NULL at this step of the path can make the enclosing expression NULL."""
+    node = step.node
+    if _is_wrapper(node, through_functions=False):
+        return True
+    if node.type in ("FUNCEXPR", "OPEXPR"):
+        function = catalog.functions.get(node.int("funcid" if node.type == "FUNCEXPR" else "opfuncid"))
+        return function is not None and function.strict and node["funcretset"] is not True
+    if node.type == "CASEWHEN":
+        return step.field == "result"
+    if node.type == "CASEEXPR":
+        return step.field in ("args", "defresult")  # `args` holds the CASEWHENs; `arg` is the tested value
+    if node.type == "NULLIFEXPR":
+        return step.index == 0
+    return node.type in ("COALESCEEXPR", "BOOLEXPR")
+
+
+def _stored_through_expression(use: _ParamUse, location: int, path: list[_Step], catalog: Catalog) -> None:
+    """A parameter whose NULL reaches a value INSERT or UPDATE stores (`SET name = CASE WHEN @f THEN @name
+    ELSE name END`) gives NULL a meaning when that column may hold NULL: it is nullable too."""
+    position = len(path) - 1
+    while position >= 0 and _passes_null(path[position], catalog):
+        position -= 1
+    if position < 0 or all(_is_wrapper(step.node, through_functions=False) for step in path[position + 1 :]):
+        return  # not inside an expression: the parameter itself is the value (the direct case names it too)
+    if path[position].node.type == "TARGETENTRY":
+        probe = _ParamUse()
+        _assignment(probe, location, path[: position + 1], catalog)
+    elif path[position].node.type == "RANGETBLENTRY" and path[position].field == "values_lists":
+        probe = _ParamUse()
+        _values_assignment(probe, location, path[: position + 1], catalog)
+    else:
+        return
+    if probe.assigned is not None and probe.nullable_reason:
+        table, attno = probe.assigned
+        column = table.column(attno)
+        name = f"{table.name}.{column.name}" if column is not None else table.name
+        use.nullable_reason = use.nullable_reason or f"nullable: its NULL reaches {name}, which may be NULL"
 
 
 def _unwrap(node: Node, through_functions: bool) -> Node:
@@ -375,7 +425,7 @@ def _assign(use: _ParamUse, location: int, table: Table, attno: int) -> None:
         return
     use.names.append((location, column.name))
     use.assigned = use.assigned or (table, attno)
-    if not column.not_null:
+    if not column.not_null and not column.domain_not_null:
         use.nullable_reason = (
             use.nullable_reason or f"nullable: assigned to {table.name}.{column.name}, which may be NULL"
         )

@@ -9,10 +9,11 @@ Everything else is nullable: a wrong non-null claim is a bug in the user's produ
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from sqlgen.catalog import Catalog, Table
+from sqlgen.catalog import Catalog, Function, Table
 from sqlgen.pgtree import (
     CMD_DELETE,
     CMD_INSERT,
@@ -61,6 +62,7 @@ _NON_NULL_FUNCTIONS = frozenset(
     textcat timeofday timezone to_hex to_json to_jsonb to_tsquery to_tsvector transaction_timestamp
     translate trim_array trunc ts_headline ts_rank ts_rank_cd unistr upper_inc upper_inf uuidv4 uuidv7
     version websearch_to_tsquery width_bucket
+    int4multirange int8multirange nummultirange tsmultirange tstzmultirange datemultirange
     """.split()
 )
 # Overloaded names where only some forms qualify (`lower(anyrange)` is NULL for an unbounded range,
@@ -84,12 +86,23 @@ _NON_NULL_SIGNATURES = frozenset(
         "generate_series(timestamp with time zone,timestamp with time zone,interval,text)",
     }
 )
+# Set-returning functions' columns that every row they return has (a key of the object read).
+_NON_NULL_SET_COLUMNS: Mapping[str, frozenset[int]] = {
+    name: frozenset({1})
+    for name in (
+        "json_each",
+        "json_each_text",
+        "jsonb_each",
+        "jsonb_each_text",
+        "json_object_keys",
+        "jsonb_object_keys",
+    )
+}
 # Never NULL, whatever the arguments (NULL range bounds mean unbounded).
 _NEVER_NULL_FUNCTIONS = frozenset(
     """
     concat json_build_array json_build_object jsonb_build_array jsonb_build_object num_nonnulls num_nulls
-    int4range int8range numrange tsrange tstzrange daterange int4multirange int8multirange nummultirange
-    tsmultirange tstzmultirange datemultirange
+    int4range int8range numrange tsrange tstzrange daterange
     """.split()
 )
 # Functions behind strict operators that still return NULL for non-null operands: the
@@ -100,10 +113,11 @@ _NULLABLE_OPERATOR_FUNCTIONS = frozenset(
     json_object_field json_object_field_text json_array_element json_array_element_text
     json_extract_path json_extract_path_text jsonb_object_field jsonb_object_field_text
     jsonb_array_element jsonb_array_element_text jsonb_extract_path jsonb_extract_path_text
-    jsonb_extract_path_op jsonb_extract_path_text_op json_extract_path_op json_extract_path_text_op
     jsonb_path_match_opr jsonb_path_exists_opr lseg_interpt line_interpt box_intersect
     """.split()
 )
+# NULL for NaN and ±Infinity, else a value: non-null for a finite numeric literal.
+_NULL_FOR_SPECIAL_NUMERIC = frozenset({"scale", "min_scale"})
 # NULL only when the first argument is (the separator of concat_ws, the format string of format).
 _NON_NULL_WITH_FIRST_ARGUMENT = frozenset({"concat_ws", "format"})
 # extract()/date_part() fields that are ±Infinity for an infinite date or timestamp; the others are NULL.
@@ -177,8 +191,11 @@ class Nullability:
         self.assumed: dict[int, list[bool]] = {}  # recursive CTEs being solved: id(cte) → assumed nullability
         self.expanding_views: set[int] = set()
         self.generated: dict[tuple[int, str], Verdict] = {}
-        self.writing: set[int] = set()
-        self.scopes: dict[tuple[int, int], _Scope] = {}  # INSERT/UPDATE statements whose written values are being read
+        self.writing: set[int] = set()  # INSERT/UPDATE statements whose written values are being read
+        self.scopes: dict[tuple[int, int, frozenset[int]], _Scope] = {}  # query levels, by (query, parent, proven)
+        self.sublink_columns: dict[int, Verdict] = {}  # the subquery columns an IN/ANY/ALL compares with
+        self.calling: frozenset[int] = frozenset()  # user functions whose bodies are being read
+        self.aggregating: set[int] = set()  # query levels whose aggregate arguments are being read (before grouping)
 
     def output_column(self, query: Node, attno: int) -> Verdict:
         try:
@@ -196,9 +213,13 @@ class Nullability:
 
     # -- query levels -------------------------------------------------------------------
 
-    def output(self, query: Node, attno: int, parent: _Scope | None) -> Verdict:
-        """Column `attno` of what `query` returns (its target list, or RETURNING list)."""
-        scope = self.scope(query, parent)
+    def output(self, query: Node, attno: int, parent: _Scope | None, proven: frozenset[int] = frozenset()) -> Verdict:
+        """Column `attno` of what `query` returns (its target list, or RETURNING list).
+
+        `proven`: output columns the enclosing query's conditions show non-null in every row it
+        keeps (`WHERE s.x IS NOT NULL` over a subquery `s`), so their sources are too.
+        """
+        scope = self.scope(query, parent, proven)
         setop = query.node("setOperations")
         if setop is not None:
             return self.set_operation(setop, attno, scope)
@@ -218,25 +239,34 @@ class Nullability:
             return left if not left.nullable else right
         return left if left.nullable else right  # UNION: rows of either
 
-    def scope(self, query: Node, parent: _Scope | None) -> _Scope:
+    def scope(self, query: Node, parent: _Scope | None, proven: frozenset[int] = frozenset()) -> _Scope:
         """The scope of `query` below `parent`, built once: its facts serve every column read from it."""
-        key = (id(query), id(parent))
+        key = (id(query), id(parent), proven)
         cached = self.scopes.get(key)
         if cached is None or cached.query is not query or cached.parent is not parent:  # ids outlive objects
-            cached = self.scopes[key] = self.new_scope(query, parent)
+            cached = self.scopes[key] = self.new_scope(query, parent, proven)
         return cached
 
-    def new_scope(self, query: Node, parent: _Scope | None) -> _Scope:
+    def new_scope(self, query: Node, parent: _Scope | None, proven: frozenset[int] = frozenset()) -> _Scope:
         non_null: dict[_VarKey, list[frozenset[int]]] = {}
         present: dict[int, list[frozenset[int]]] = {}
         jointree = query.node("jointree")
         quals = _conjuncts(jointree.node("quals")) if jointree else []
+
         uses_nulling_sets = _has_nulling_sets(query)
         if jointree is not None and uses_nulling_sets:
             for join in _join_exprs(jointree):
                 if join.int("jointype") == 0:
                     quals.extend(_conjuncts(join.node("quals")))
         self.add_facts(quals, non_null, present)
+        if proven and query["setOperations"] is None:  # a NULL in what feeds a proven column would null it
+            for entry in output_entries(query):
+                expr = entry.node("expr")
+                if entry.int("resno") in proven and expr is not None:
+                    for var in self.propagating_null(expr):
+                        nulling = _nulling(var) or frozenset()
+                        non_null.setdefault((var.int("varno"), var.int("varattno")), []).append(nulling)
+                        present.setdefault(var.int("varno"), []).append(nulling)
         if jointree is not None and uses_nulling_sets:
             # A row of the nullable side of LEFT/RIGHT JOIN j that is present above j means
             # j's ON condition held for it, so that condition's facts hold too.
@@ -303,7 +333,7 @@ class Nullability:
         """Vars (of this level) whose being NULL makes `node` NULL."""
         if node.type == "VAR":
             return [node] if node.int("varlevelsup") == 0 and node.int("varattno") > 0 else []
-        if node.type in ("RELABELTYPE", "COERCEVIAIO", "COLLATEEXPR"):
+        if node.type in ("RELABELTYPE", "COERCEVIAIO", "COLLATEEXPR", "NAMEDARGEXPR"):
             arg = node.node("arg")
             return self.propagating_null(arg) if arg else []
         if node.type in ("OPEXPR", "FUNCEXPR"):
@@ -342,6 +372,8 @@ class Nullability:
 
     def expr_param(self, node: Node, scope: _Scope) -> Verdict:
         number = node.int("paramid")
+        if node.int("paramkind") == 2 and number in self.sublink_columns:  # a column of IN (subquery)
+            return self.sublink_columns[number]
         if node.int("paramkind") != 0 or self.params.get(number, True):
             return _nullable(f"parameter ${number} may be NULL")
         return _not_null(f"parameter ${number} is not null")
@@ -363,20 +395,65 @@ class Nullability:
             return _nullable("an unknown function")
         args = node.nodes("args")
         if not function.builtin:
-            return _nullable(
-                f"{function.name}() is not a built-in function (add `!` to the alias if it never returns NULL)"
-            )
+            return self.user_function(function, args, scope)
         if node.int("funcformat") in (1, 2):
             return self.all_of(args, scope, "a cast")
         if function.name in _NEVER_NULL_FUNCTIONS:
             return _not_null(f"{function.name}() never returns NULL")
         if function.name in _NON_NULL_FUNCTIONS or function.signature in _NON_NULL_SIGNATURES:
             return self.all_of(args, scope, f"{function.name}()")
+        if function.name in _NULL_FOR_SPECIAL_NUMERIC and len(args) == 1 and _finite_numeric(_strip_relabel(args[0])):
+            return _not_null(f"{function.name}() of a finite numeric literal")
         if function.name in _NON_NULL_WITH_FIRST_ARGUMENT:
             return self.all_of(args[:1], scope, f"{function.name}() with a non-null first argument")
         if function.name in ("extract", "date_part") and args and _const_text(args[0]) in _UNBOUNDED_FIELDS:
             return self.all_of(args, scope, f"{function.name}() of a field that is infinite, not NULL, at infinity")
         return _nullable(f"{function.name}() may return NULL")
+
+    def user_function(self, function: Function, args: list[Node], scope: _Scope) -> Verdict:
+        """A user function: non-null where its analysed SQL body is, given what is known of the arguments."""
+        name = f"{function.name}()"
+        hint = "add `!` to the alias, or list it in [tool.sqlgen] non_null_functions, if it never returns NULL"
+        if function.declared_non_null:
+            return self.all_of(args, scope, f"{name} (declared in non_null_functions)")
+        if function.language != "sql":
+            return _nullable(f"{name} is written in {function.language}, whose body sqlgen cannot read ({hint})")
+        body = self.function_body(function)
+        if body is None or function.returns_set:
+            return _nullable(f"{name} has a body sqlgen does not analyse ({hint})")
+        if function.oid in self.calling:
+            return _nullable(f"{name} calls itself")
+        verdicts: dict[int, Verdict] = {}
+        for position, arg in enumerate(args, start=1):
+            number = arg.int("argnumber") + 1 if arg.type == "NAMEDARGEXPR" else position
+            verdicts[number] = self.expr(arg, scope)
+        if function.strict:
+            nullable = next((v for v in verdicts.values() if v.nullable), None)
+            if nullable is not None:
+                return _nullable(f"{name} is STRICT: NULL when an argument is ({nullable.reason})")
+        if not _one_row_without_input(body):
+            return _nullable(f"{name} is NULL when its body returns no row")
+        inner = Nullability(self.catalog, self.views, {n: v.nullable for n, v in verdicts.items()})
+        inner.calling = self.calling | {function.oid}
+        verdict = inner.output_column(body, 1)
+        if verdict.nullable:
+            return _nullable(f"{name}'s body: {verdict.reason.removeprefix('nullable: ')}")
+        return _not_null(f"{name}'s body is non-null for these arguments")
+
+    def function_body(self, function: Function) -> Node | None:
+        """The query whose first column a SQL function returns: its body's last statement."""
+        if function.body is None:
+            return None
+        try:
+            tree: object = parse_node_tree(function.body)
+        except NodeTreeError:
+            return None
+        while isinstance(tree, list) and tree:  # BEGIN ATOMIC: a list of statement lists
+            tree = tree[-1]
+        return tree if isinstance(tree, Node) and tree.type == "QUERY" else None
+
+    def expr_namedargexpr(self, node: Node, scope: _Scope) -> Verdict:
+        return self.expr(node.node("arg"), scope)
 
     def expr_opexpr(self, node: Node, scope: _Scope) -> Verdict:
         function = self.catalog.functions.get(node.int("opfuncid"))
@@ -490,6 +567,18 @@ class Nullability:
             if verdict.nullable:
                 return verdict
             return _not_null("a subquery that always returns one non-null row")
+        test = node.node("testexpr")
+        if kind in (1, 2) and subselect is not None and test is not None:  # ALL / ANY (IN) (subquery)
+            compared = {p.int("paramid") for p in walk(test) if p.type == "PARAM" and p.int("paramkind") == 2}
+            columns = {number: self.output(subselect, number, scope) for number in sorted(compared)}
+            saved, self.sublink_columns = self.sublink_columns, columns
+            try:
+                verdict = self.expr(test, scope)
+            finally:
+                self.sublink_columns = saved
+            if verdict.nullable:
+                return _nullable(f"a subquery comparison is NULL where a compared value is ({verdict.reason})")
+            return _not_null("IN/ANY/ALL over non-null values on both sides (an empty subquery gives false/true)")
         return _nullable("a subquery comparison may be NULL")
 
     def expr_aggref(self, node: Node, scope: _Scope) -> Verdict:
@@ -500,7 +589,8 @@ class Nullability:
         if function.name in _COUNTING_AGGREGATES:
             return _not_null("count() is never NULL")
         query = level.query
-        if not query["groupClause"] or any(_has_empty_set(g) for g in _grouping_set_product(query)):
+        may_be_empty = not query["groupClause"] or any(_has_empty_set(g) for g in _grouping_set_product(query))
+        if may_be_empty and not any(self.fails_on_empty_group(q) for q in _conjuncts(query.node("havingQual"))):
             return _nullable(f"{function.name}() is NULL over no rows")
         if node["aggfilter"] is not None:
             return _nullable(f"{function.name}() is NULL when FILTER leaves a group empty")
@@ -509,7 +599,35 @@ class Nullability:
             if verdict.nullable:
                 return verdict
         args = [entry.node("expr") for entry in node.nodes("args")]
-        return self.of_non_empty_group(function.name, [a for a in args if a is not None], level)
+        self.aggregating.add(id(level.query))
+        try:
+            return self.of_non_empty_group(function.name, [a for a in args if a is not None], level)
+        finally:
+            self.aggregating.discard(id(level.query))
+
+    def fails_on_empty_group(self, qual: Node) -> bool:
+        """Whether a HAVING condition is false or NULL for a group of no rows, so every group it keeps has one:
+        `count(*) > 0`, `count(x) >= 1`, or a strict comparison of an aggregate that is NULL over no rows."""
+        if qual.type != "OPEXPR":
+            return False
+        function = self.catalog.functions.get(qual.int("opfuncid"))
+        args = [_strip_relabel(a) for a in qual.nodes("args")]
+        if function is None or not function.builtin or not function.strict or len(args) != 2:
+            return False
+        aggregates = [self.catalog.functions.get(a.int("aggfnoid")) for a in args if a.type == "AGGREF"]
+        if any(a is not None and a.builtin and a.name in _FOLDING_AGGREGATES for a in aggregates):
+            return True  # NULL over no rows, so the condition is NULL
+        left, right = args
+        counted, bound = (left, right) if left.type == "AGGREF" else (right, left)
+        counting = self.catalog.functions.get(counted.int("aggfnoid")) if counted.type == "AGGREF" else None
+        value = _const_integer(bound)
+        if counting is None or counting.name not in _COUNTING_AGGREGATES or value is None:
+            return False
+        comparison = function.name[-2:]
+        if counted is right:
+            comparison = {"gt": "lt", "lt": "gt", "ge": "le", "le": "ge"}.get(comparison, comparison)
+        holds_at_zero = {"gt": 0 > value, "ge": 0 >= value, "lt": 0 < value, "le": 0 <= value, "eq": value == 0}
+        return comparison in holds_at_zero and not holds_at_zero[comparison]
 
     def of_non_empty_group(self, name: str, args: list[Node], scope: _Scope) -> Verdict:
         if name in _COLLECTING_AGGREGATES:
@@ -565,13 +683,42 @@ class Nullability:
         nulling = _nulling(node)
         if nulling is not None:
             nulling -= ignoring
+        elif level.query["groupingSets"] and id(level.query) not in self.aggregating:
+            # Before PostgreSQL 18 the tree does not mark the grouping keys that subtotal rows null,
+            # and a WHERE clause's proof holds only before grouping.
+            return _nullable("a grouping key is NULL in the subtotal rows of ROLLUP/CUBE/GROUPING SETS")
         tested = any(nulling is None or nulling <= proven for proven in level.non_null.get((varno, attno), []))
+        rewritten = self.rewritten_by_statement(level, rte, attno, node) if tested else None
+        if rewritten is not None:
+            tested = False  # the WHERE clause tested the old value; this is the new one
         fact = _not_null(f"{_column_label(rte, attno)} is tested non-null by the WHERE clause or a join condition")
         join = self.missing_row(level, varno, nulling)
         if join is not None:
             return fact if tested else _nullable(join)
-        verdict = self.rte_column(rte, attno, level, node)
+        verdict = self.rte_column(rte, attno, level, node, self.proven_columns(level, varno, nulling))
+        if rewritten is not None and verdict.nullable:
+            return _nullable(f"{verdict.reason.removeprefix('nullable: ')}; {rewritten}")
         return fact if verdict.nullable and tested else verdict
+
+    def rewritten_by_statement(self, scope: _Scope, rte: Node, attno: int, var: Node) -> str | None:
+        """Why RETURNING's new value of the written table's column may differ from the value WHERE tested, if it may.
+
+        UPDATE and MERGE test the old row; what they return is the new one: the same value only
+        where no SET (or MERGE action) assigns the column and no BEFORE ROW trigger can change it.
+        """
+        query = scope.query
+        result = query.int("resultRelation")
+        if query.int("commandType") not in (CMD_UPDATE, CMD_MERGE) or not result or rte is not scope.rtable[result - 1]:
+            return None
+        if var.int("varreturningtype") == 1 or id(query) in self.writing:
+            return None  # old.…, or a value read inside SET: the old row, which WHERE tested
+        table = self.catalog.tables.get(rte.int("relid"))
+        if table is None or table.before_row_triggers:
+            return "a BEFORE ROW trigger may change the new row"
+        assigned = [query.nodes("targetList")] + [a.nodes("targetList") for a in query.nodes("mergeActionList")]
+        if any(e.int("resno") == attno and e["resjunk"] is not True for entries in assigned for e in entries):
+            return "the WHERE clause tested the value before the statement assigned a new one"
+        return None
 
     def missing_row(self, scope: _Scope, varno: int, nulling: frozenset[int] | None) -> str | None:
         """Why the row of range entry `varno` may be missing (all NULL) here, unless a condition proves it present."""
@@ -594,13 +741,23 @@ class Nullability:
         join = _JOIN_NAMES.get(nuller.int("jointype"), "an outer join")
         return f"{_rte_label(rtable[varno - 1])} is on the nullable side of a {join}"
 
-    def rte_column(self, rte: Node, attno: int, scope: _Scope, var: Node) -> Verdict:
+    def proven_columns(self, scope: _Scope, varno: int, nulling: frozenset[int] | None) -> frozenset[int]:
+        """The columns of range entry `varno` this level's conditions prove non-null where it is read."""
+        return frozenset(
+            attno
+            for (number, attno), sets in scope.non_null.items()
+            if number == varno and attno > 0 and any(nulling is None or nulling <= proven for proven in sets)
+        )
+
+    def rte_column(
+        self, rte: Node, attno: int, scope: _Scope, var: Node, proven: frozenset[int] = frozenset()
+    ) -> Verdict:
         kind = rte.int("rtekind")
         if kind == RTE_RELATION:
             return self.relation_column(rte, attno, scope, var)
         if kind == RTE_SUBQUERY:
             subquery = rte.node("subquery") or _missing("subquery")
-            return self.output(subquery, attno, scope)
+            return self.output(subquery, attno, scope, proven)
         if kind in (RTE_JOIN, RTE_GROUP):
             exprs = rte["joinaliasvars" if kind == RTE_JOIN else "groupexprs"]
             expr = exprs[attno - 1] if isinstance(exprs, list) and 0 < attno <= len(exprs) else None
@@ -618,13 +775,15 @@ class Nullability:
                     return verdict
             return _not_null("every VALUES row is non-null here")
         if kind == RTE_CTE:
-            return self.cte_column(rte, attno, scope)
+            return self.cte_column(rte, attno, scope, proven)
         return _nullable(f"{_rte_label(rte)} is not a table sqlgen analyses")
 
     def relation_column(self, rte: Node, attno: int, scope: _Scope, var: Node) -> Verdict:
         if attno < 0:
             return _not_null("a system column")
         table = self.catalog.tables.get(rte.int("relid"))
+        if table is None and rte["relkind"] == "S":
+            return _not_null("a sequence's last_value, log_cnt and is_called are never NULL")
         if table is None:
             return _nullable("an unknown table")
         if scope.query.int("resultRelation") and rte is scope.rtable[scope.query.int("resultRelation") - 1]:
@@ -649,6 +808,9 @@ class Nullability:
             generated = self.generated_value(table, column.generated)
             if not generated.nullable:
                 return _not_null(f"{where} is generated from non-null values")
+            written = self.generated_from_written_row(rte, scope, var, table, column.generated)
+            if written is not None and not written.nullable:
+                return _not_null(f"{where} is generated from the non-null values the statement wrote")
         if table.kind == "m" and table.oid in self.views and table.oid not in self.expanding_views:
             self.expanding_views.add(table.oid)
             try:
@@ -658,6 +820,11 @@ class Nullability:
             return Verdict(verdict.nullable, f"{verdict.reason} (in materialized view {table.name})")
         if not table.enforces_not_null:
             return _nullable(f"{where} belongs to {_RELKIND_NAMES.get(table.kind, 'a relation')}")
+        if column.domain_not_null:
+            return _nullable(
+                f"{where} has a NOT NULL domain type but no NOT NULL constraint (PostgreSQL stores a NULL"
+                " that arrives already of the domain's type, from an outer join or a scalar subquery)"
+            )
         return _nullable(f"{where} has no NOT NULL constraint")
 
     def stored_value(self, rte: Node, attno: int, scope: _Scope, var: Node, table: Table) -> Verdict | None:
@@ -687,6 +854,28 @@ class Nullability:
         finally:
             self.writing.discard(id(query))
 
+    def generated_from_written_row(
+        self, rte: Node, scope: _Scope, var: Node, table: Table, expression: str
+    ) -> Verdict | None:
+        """A generated column RETURNING reads from the row INSERT or UPDATE wrote: its expression over that row."""
+        query = scope.query
+        result = query.int("resultRelation")
+        if (
+            query.int("commandType") not in (CMD_INSERT, CMD_UPDATE)
+            or not result
+            or rte is not scope.rtable[result - 1]
+        ):
+            return None
+        if var.int("varreturningtype") == 1 or table.before_row_triggers or id(query) in self.writing:
+            return None
+        try:
+            tree = parse_node_tree(expression)
+        except NodeTreeError:
+            return None
+        if not isinstance(tree, Node):
+            return None
+        return self.expr(_renumbered(tree, result), scope)  # its columns, as this statement's result relation
+
     def generated_value(self, table: Table, expression: str) -> Verdict:
         """Whether a generated column's expression is non-null, reading the table's own columns."""
         key = (table.oid, expression)
@@ -705,21 +894,27 @@ class Nullability:
 
     def function_column(self, rte: Node, attno: int, scope: _Scope) -> Verdict:
         offset = 0
-        for entry in rte.nodes("functions"):
+        functions = rte.nodes("functions")
+        for entry in functions:
             count = entry.int("funccolcount")
             if attno <= offset + count:
+                if len(functions) > 1:  # ROWS FROM (f(), g()): the shorter one's columns are NULL-padded
+                    return _nullable("ROWS FROM pads the columns of a function that runs out of rows with NULL")
                 call = entry.node("funcexpr")
-                if count == 1 and call is not None and call.type == "FUNCEXPR":
-                    function = self.catalog.functions.get(call.int("funcid"))
-                    if function is not None and function.builtin and function.signature in _NON_NULL_SIGNATURES:
-                        return self.all_of(call.nodes("args"), scope, f"{function.name}()")
+                function = self.catalog.functions.get(call.int("funcid")) if call and call.type == "FUNCEXPR" else None
+                if function is None or not function.builtin:
+                    return _nullable("a set-returning function's column may be NULL")
+                if count == 1 and function.signature in _NON_NULL_SIGNATURES:
+                    return self.all_of(call.nodes("args") if call else [], scope, f"{function.name}()")
+                if attno - offset in _NON_NULL_SET_COLUMNS.get(function.name, ()):
+                    return _not_null(f"{function.name}() gives every row this column")
                 return _nullable("a set-returning function's column may be NULL")
             offset += count
         if rte["funcordinality"] is True and attno == offset + 1:
             return _not_null("WITH ORDINALITY numbers every row")
         return _nullable("a set-returning function's column may be NULL")
 
-    def cte_column(self, rte: Node, attno: int, scope: _Scope) -> Verdict:
+    def cte_column(self, rte: Node, attno: int, scope: _Scope, proven: frozenset[int] = frozenset()) -> Verdict:
         level = _up(scope, rte.int("ctelevelsup"))
         name = rte.text("ctename")
         cte = next(c for c in level.query.nodes("cteList") if c.text("ctename") == name)
@@ -729,7 +924,7 @@ class Nullability:
             assumed = self.assumed[key][attno - 1]
             return Verdict(assumed, f"{'nullable' if assumed else 'not null'}: the recursive reference to {name}")
         if cte["cterecursive"] is not True:
-            return self.output(query, attno, level)
+            return self.output(query, attno, level, proven)
         # A recursive CTE: start from "nothing is NULL" and widen until the answer is stable.
         names = cte["ctecolnames"]
         width = len(names) if isinstance(names, list) and names else attno
@@ -746,6 +941,22 @@ class Nullability:
                 break
             assumption = found
         return verdicts[attno - 1]
+
+
+def _renumbered(node: Node, varno: int) -> Node:
+    """A copy of a table's own expression (its columns are range entry 1) reading range entry `varno`."""
+
+    def copy(value: object) -> object:
+        if isinstance(value, Node):
+            return _renumbered(value, varno)
+        if isinstance(value, list):
+            return [copy(item) for item in value]
+        return value
+
+    fields = {key: copy(value) for key, value in node.fields.items()}
+    if node.type == "VAR" and node.int("varlevelsup") == 0:
+        fields["varno"] = varno
+    return Node(node.type, fields)
 
 
 def _up(scope: _Scope, levels: int) -> _Scope:
@@ -856,6 +1067,45 @@ def _const_text(node: Node) -> str | None:
         return None
     data = value[1:] if value[0] & 0x01 else value[4:]
     return data.decode(errors="replace").lower()
+
+
+def _one_row_without_input(query: Node) -> bool:
+    """A SELECT with no FROM, WHERE, set operation or LIMIT (`RETURN a + b`, `SELECT a + b`): exactly one row."""
+    jointree = query.node("jointree")
+    return _always_one_row(query) or (
+        query.int("commandType") == CMD_SELECT
+        and jointree is not None
+        and not jointree.nodes("fromlist")
+        and jointree.node("quals") is None
+        and query["havingQual"] is None
+        and query["limitCount"] is None
+        and query["limitOffset"] is None
+        and query["setOperations"] is None
+        and query["hasTargetSRFs"] is not True
+    )
+
+
+_INTEGER_TYPES = {21: 2, 23: 4, 20: 8}  # int2, int4, int8: their Datum's width
+
+
+def _finite_numeric(node: Node) -> bool:
+    """A numeric literal other than NaN and ±Infinity (whose first header word has both top bits set)."""
+    value = node["constvalue"] if node.type == "CONST" and node.int("consttype") == 1700 else None
+    if not isinstance(value, bytes) or not value or node["constisnull"] is True:
+        return False
+    data = value[1:] if value[0] & 0x01 else value[4:]  # little-endian varlena header: 1 or 4 bytes
+    word = int.from_bytes(data[:2], "little") if len(data) >= 2 else 0
+    return sys.byteorder == "little" and word & 0xC000 != 0xC000
+
+
+def _const_integer(node: Node) -> int | None:
+    """The value of an integer literal (a by-value Datum, printed in the server's byte order)."""
+    width = _INTEGER_TYPES.get(node.int("consttype")) if node.type == "CONST" else None
+    value = node["constvalue"]
+    if width is None or node["constisnull"] is True or not isinstance(value, bytes) or len(value) < width:
+        return None
+    data = value[:width] if sys.byteorder == "little" else value[-width:]
+    return int.from_bytes(data, sys.byteorder, signed=True)
 
 
 def _always_one_row(query: Node) -> bool:

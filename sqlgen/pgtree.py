@@ -90,12 +90,20 @@ def walk(node: Node) -> Iterator[Node]:
         stack.extend(reversed(list(current.children())))
 
 
-def parse_node_tree(text: str) -> Node | list[object]:
+def parse_node_tree(text: str, statement: str | None = None) -> Node | list[object]:
     """Read one node or list of nodes from `text`.
 
-    One pass over the tokens with an explicit stack of open nodes and lists (trees of big
-    statements are tens of thousands of tokens deep in places recursion would not reach).
+    The server's `location` fields are byte offsets into the statement it analysed (UTF-8);
+    given that `statement`, they are read as offsets in its characters, the unit the rest of
+    sqlgen counts in. One pass over the tokens with an explicit stack of open nodes and lists
+    (trees of big statements are tens of thousands of tokens deep in places recursion would
+    not reach).
+
+    >>> tree = parse_node_tree("{PARAM :paramid 1 :location 13}", "SELECT 'é', $1")
+    >>> tree["location"]
+    12
     """
+    characters = _character_offsets(statement) if statement is not None and not statement.isascii() else None
     if "\\" in text:
         tokens = _TOKEN.findall(text)
     else:  # nothing escaped: the brackets are the only tokens not separated by spaces
@@ -163,9 +171,20 @@ def parse_node_tree(text: str) -> Node | list[object]:
         elif frame.key is None:
             raise NodeTreeError(f"expected a field name in {frame.type}, got {token!r}")
         else:
+            if characters is not None and frame.key == "location" and isinstance(value, int) and value >= 0:
+                value = characters[value] if value < len(characters) else value
             frame.items[frame.key] = value
             frame.key = None
     raise NodeTreeError("the tree ends early")
+
+
+def _character_offsets(statement: str) -> list[int]:
+    """For each byte offset into `statement` encoded as UTF-8, the offset of the character it falls in."""
+    offsets: list[int] = []
+    for index, character in enumerate(statement):
+        offsets.extend([index] * len(character.encode()))
+    offsets.append(len(statement))
+    return offsets
 
 
 class _Open:

@@ -21,7 +21,7 @@ from sqlgen.cache import (
     schema_fingerprint,
     unchanged_output,
 )
-from sqlgen.catalog import Catalog, load_catalog
+from sqlgen.catalog import Catalog, declare_non_null, load_catalog
 from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
 from sqlgen.migrations import read_schema
@@ -101,12 +101,14 @@ def read_project(config: Config) -> Project:
 def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
     """A connection with the project's schema (a fresh embedded server, or the live database as it is),
     inside a read-only transaction that is rolled back at the end (see `sqlgen.database.read_only`)."""
+    from sqlgen.catalog import read_string_bodies
     from sqlgen.database import apply_schema, open_database, read_only
 
     with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
         if config.database_url is None:
             with timer.stage("schema"):
                 apply_schema(conn, project.schema)
+                read_string_bodies(conn)
         with read_only(conn, config.describe_timeout):  # from here on nothing changes the database
             yield conn
 
@@ -128,7 +130,7 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
         project = read_project(config)
     with read_only(conn, config.describe_timeout):
         with timer.stage("catalog"):
-            catalog = load_catalog(conn)
+            catalog = declare_non_null(load_catalog(conn), config.non_null_functions)
         typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
     return _render(project, catalog, typed, diagnostics, config, timer)
 
@@ -151,6 +153,8 @@ def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO
         project = read_project(config)
     with timer.stage("cache lookup"):
         schema = schema_fingerprint(project.schema, live=config.database_url is not None)
+        if config.non_null_functions:  # typed entries depend on them too
+            schema += " non_null_functions=" + ",".join(config.non_null_functions)
         cached = {id(q): t for q in project.queries if (t := cache.typed(q, schema, trust_schema=offline)) is not None}
     missing = [q for q in project.queries if id(q) not in cached]
     if cache.catalog is not None and (offline or not missing):
@@ -162,7 +166,7 @@ def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO
     else:
         with project_database(config, project, timer) as database:
             with timer.stage("catalog"):
-                catalog = load_catalog(database)
+                catalog = declare_non_null(load_catalog(database), config.non_null_functions)
             if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
                 cached, missing = {}, project.queries
             described, diagnostics = type_queries(database, catalog, missing, timer)

@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from sqlgen.catalog import read_string_bodies
 from sqlgen.config import Config, Overrides, load_config
 from sqlgen.database import DbConnection, apply_schema, connect, embedded_server, lost_connection
 from sqlgen.errors import ToolError, UserError, display_path, os_failure
@@ -190,6 +191,7 @@ class Session:
                 self.database = name
                 self.conn = connect(make_conninfo(server, dbname=name))
                 apply_schema(self.conn, read_project(config).schema)
+                read_string_bodies(self.conn)
             self._schema_ready = True
         return self.conn
 

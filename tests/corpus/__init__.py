@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from psycopg import pq
+
 from sqlgen.catalog import load_catalog
-from sqlgen.database import DbConnection
+from sqlgen.database import DbConnection, apply_schema
 from sqlgen.pipeline import type_queries
 from sqlgen.source import QuerySource, parse_queries, read_source
 
@@ -16,6 +18,7 @@ CORPUS = Path(__file__).resolve().parent
 
 _COLUMN = re.compile(r"column (?P<name>.+?): (?P<type>.+?) (?P<null>not null|null(?: unwitnessed: .+)?)$")
 _PARAM = re.compile(r"param \$(?P<number>\d+) (?P<name>\w+): (?P<type>.+?) (?P<null>not null|null)$")
+_NEEDS = re.compile(r"needs: PostgreSQL (?P<major>\d+)\b")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class LabelledQuery:
     columns: tuple[Label, ...]
     params: tuple[Label, ...]  # in $n order
     args: tuple[tuple[object, ...], ...]
+    needs: int = 0  # the oldest PostgreSQL major version that accepts the statement (0: any)
 
     @property
     def key(self) -> str:
@@ -54,6 +58,7 @@ def _labelled(schema: str, query: QuerySource) -> LabelledQuery:
     columns: list[Label] = []
     params: dict[int, Label] = {}
     args: list[tuple[object, ...]] = []
+    needs = 0
     for line in query.doc.splitlines():
         line = line.strip()
         if match := _COLUMN.match(line):
@@ -61,13 +66,75 @@ def _labelled(schema: str, query: QuerySource) -> LabelledQuery:
             columns.append(Label(match["name"], match["type"], null != "not null", "unwitnessed" in null))
         elif match := _PARAM.match(line):
             params[int(match["number"])] = Label(match["name"], match["type"], match["null"] == "null")
+        elif match := _NEEDS.match(line):
+            needs = int(match["major"])
         elif line.startswith("args:"):
             args.append(tuple(json.loads(line.removeprefix("args:"))))
         elif line:
             raise ValueError(f"{schema}/{query.name}: unreadable label line {line!r}")
     if sorted(params) != list(range(1, len(params) + 1)):
         raise ValueError(f"{schema}/{query.name}: parameters must be labelled $1..$n")
-    return LabelledQuery(schema, query, tuple(columns), tuple(params[n] for n in sorted(params)), tuple(args))
+    return LabelledQuery(schema, query, tuple(columns), tuple(params[n] for n in sorted(params)), tuple(args), needs)
+
+
+def server_major(conn: DbConnection) -> int:
+    return conn.info.server_version // 10000
+
+
+def apply_corpus_schema(conn: DbConnection, schema_dir: Path) -> None:
+    """Apply a corpus folder's schema and data. Before PostgreSQL 18 a VIRTUAL generated column is
+    made STORED instead: the same values, and for nullability the same expression."""
+    files = [read_source(schema_dir / "schema.sql"), read_source(schema_dir / "data.sql")]
+    if server_major(conn) < 18:
+        files = [replace(f, text=_VIRTUAL.sub("STORED", f.text)) for f in files]
+    apply_schema(conn, files)
+
+
+_VIRTUAL = re.compile(r"\bVIRTUAL\b")
+
+
+def runnable(queries: list[LabelledQuery], conn: DbConnection) -> list[LabelledQuery]:
+    """The queries this server accepts (`needs: PostgreSQL N` labels the others)."""
+    major = server_major(conn)
+    return [q for q in queries if q.needs <= major]
+
+
+def check_labels(conn: DbConnection, query: LabelledQuery) -> None:
+    """Describe and run one labelled query; fail where a label is not what the server does."""
+    pgconn = conn.pgconn
+    name = b"corpus_query"
+    pgconn.exec_(b"DEALLOCATE ALL")
+    prepared = pgconn.prepare(name, query.source.sql.encode())
+    assert prepared.status == pq.ExecStatus.COMMAND_OK, prepared.error_message.decode()
+    described = pgconn.describe_prepared(name)
+    column_types = format_types(conn, [described.ftype(i) for i in range(described.nfields)])
+    param_types = format_types(conn, [described.param_type(i) for i in range(described.nparams)])
+    names = [(described.fname(i) or b"").decode() for i in range(described.nfields)]
+    assert [(c.name, c.type) for c in query.columns] == list(zip(names, column_types, strict=False)), "column labels"
+    assert [p.type for p in query.params] == param_types, "parameter labels"
+    runs = query.args or (((),) if not query.params else ())
+    assert runs, "a query with parameters needs `args:` lines"
+    seen_null: set[int] = set()
+    for args in runs:
+        assert len(args) == len(query.params), f"args {args} do not match the parameters"
+        pgconn.exec_(b"BEGIN")
+        try:
+            result = pgconn.exec_prepared(name, [text_argument(a) for a in args])
+            assert result.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK), (
+                f"args {args}: {result.error_message.decode()}"
+            )
+            for row in range(result.ntuples):
+                for column in range(result.nfields):
+                    if result.get_value(row, column) is None:
+                        seen_null.add(column)
+        finally:
+            pgconn.exec_(b"ROLLBACK")
+    wrong = [c.name for i, c in enumerate(query.columns) if not c.nullable and i in seen_null]
+    assert not wrong, f"labelled not null, came back NULL: {wrong}"
+    unwitnessed = [
+        c.name for i, c in enumerate(query.columns) if c.nullable and not c.unwitnessed and i not in seen_null
+    ]
+    assert not unwitnessed, f"labelled null, never NULL in any run (make data.sql show it): {unwitnessed}"
 
 
 def text_argument(value: object) -> bytes | None:
@@ -107,7 +174,7 @@ class Judgement:
 def judge(conn: DbConnection, schema_dir: Path) -> list[Judgement]:
     """Run sqlgen's describe and infer stages over one corpus folder (schema and data already applied)."""
     catalog = load_catalog(conn)
-    queries = load(schema_dir)
+    queries = runnable(load(schema_dir), conn)
     typed_queries, errors = type_queries(conn, catalog, [q.source for q in queries])
     if errors:
         raise ValueError("\n".join(e.render() for e in errors))

@@ -391,7 +391,7 @@ ORDER BY 1 NULLS LAST;
 -- column key: text not null
 -- column description: text null
 -- column status: experiment_status not null
--- column traffic: numeric not null
+-- column traffic: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column days_running: integer null
 -- column assigned: bigint not null
 -- column converted: bigint not null
@@ -474,6 +474,7 @@ WHERE e.name = 'purchase'
 ORDER BY e.id;
 
 -- name: UpsertDailyMetric :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column day: date not null
 -- column metric: text not null
 -- column device: device_type null
@@ -527,6 +528,7 @@ ON CONFLICT (day, metric, device) DO NOTHING
 RETURNING day, device, value, target;
 
 -- name: CloseSession :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column id: uuid not null
 -- column ended_at: timestamp with time zone not null
 -- column duration: interval not null

@@ -24,7 +24,7 @@ WHERE lower(email) = lower($1);
 -- column city: text not null
 -- column region: text null
 -- column postal_code: text null
--- column country: character not null
+-- column country: character null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column is_default: boolean not null
 -- param $1 customer_id: integer not null
 -- args: [1]
@@ -106,14 +106,14 @@ WHERE slug = $1;
 -- column id: integer not null
 -- column sku: text not null
 -- column title: text not null
--- column price: numeric not null
+-- column price: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column compare_at_price: numeric null
 -- column on_sale: boolean not null
 -- column discount_pct: numeric null
 -- column weight_grams: integer null
 -- column stock: integer not null
 -- column in_stock: boolean not null
--- column gross_price: numeric not null
+-- column gross_price: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column size: text null
 -- param $1 product_id: integer not null
 -- args: [1]
@@ -129,7 +129,7 @@ ORDER BY id;
 -- name: CustomerOrderHistory :many
 -- column order_id: bigint not null
 -- column status: order_status not null
--- column total: numeric not null
+-- column total: numeric null unwitnessed: computed from a NOT NULL domain column without NOT NULL
 -- column placed_at: timestamp with time zone not null
 -- column first_name: text null
 -- column ship_city: text null
@@ -175,8 +175,8 @@ RETURNING id, status, total, placed_at, coupon_id, notes;
 -- column order_id: bigint not null
 -- column variant_id: integer not null
 -- column quantity: integer not null
--- column unit_price: numeric not null
--- column line_total: numeric not null
+-- column unit_price: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
+-- column line_total: numeric null unwitnessed: computed from a NOT NULL domain column without NOT NULL
 -- param $1 order_id: bigint not null
 -- param $2 quantity: integer not null
 -- param $3 variant_id: integer not null
@@ -201,8 +201,8 @@ WHERE id = $1 AND status = 'authorized';
 -- column id: bigint not null
 -- column amount: numeric not null
 -- column reason: text null
--- column payment_amount: numeric not null
--- column remaining: numeric not null
+-- column payment_amount: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
+-- column remaining: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- param $1 payment_id: bigint not null
 -- param $2 amount: money_amount not null
 -- param $3 reason: text null
@@ -421,7 +421,7 @@ ORDER BY lifetime_value DESC, customer_id;
 -- column payment_id: bigint not null
 -- column method: payment_method not null
 -- column status: payment_status not null
--- column amount: numeric not null
+-- column amount: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column refund_id: bigint null
 -- column refunded: numeric null
 -- column reason: text null
@@ -451,9 +451,9 @@ ORDER BY o.id;
 
 -- name: CapturedPayments :many
 -- column id: bigint not null
--- column total: numeric not null
+-- column total: numeric null unwitnessed: computed from a NOT NULL domain column without NOT NULL
 -- column method: payment_method not null
--- column amount: numeric not null
+-- column amount: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column captured_at: timestamp with time zone null
 -- column provider_ref: text null
 -- param $1 placed_at: timestamp with time zone not null
@@ -520,7 +520,7 @@ ORDER BY c.id;
 -- name: GetOrderDetail :one
 -- column id: bigint not null
 -- column status: order_status not null
--- column total: numeric not null
+-- column total: numeric null unwitnessed: computed from a NOT NULL domain column without NOT NULL
 -- column email: text not null
 -- column customer_first_name: text null
 -- column item_count: bigint not null
@@ -682,7 +682,7 @@ WHERE code = $1
 -- column id: integer not null
 -- column sku: text not null
 -- column stock: integer not null
--- column price: numeric not null
+-- column price: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column compare_at_price: numeric null
 -- column on_sale: boolean not null
 -- column weight_grams: integer null
@@ -737,7 +737,7 @@ WHERE customer_id = $1;
 -- column id: bigint not null
 -- column customer_id: integer null
 -- column coupon_id: integer null
--- column total: numeric not null
+-- column total: numeric null unwitnessed: computed from a NOT NULL domain column without NOT NULL
 -- column notes: text null
 -- param $1 placed_at: timestamp with time zone not null
 -- args: ["2025-01-01T00:00:00Z"]
@@ -750,9 +750,9 @@ RETURNING id, customer_id, coupon_id, total, notes;
 -- column item_name: text not null
 -- column sku: text not null
 -- column quantity: integer not null
--- column unit_price: numeric not null
--- column line_total: numeric not null
--- column computed_total: numeric not null
+-- column unit_price: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
+-- column line_total: numeric null unwitnessed: computed from a NOT NULL domain column without NOT NULL
+-- column computed_total: numeric null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column saved_pct: numeric null
 -- column color: text null
 -- param $1 order_id: bigint not null

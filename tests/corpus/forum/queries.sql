@@ -7,7 +7,7 @@
 -- column role: user_role not null
 -- column created_at: timestamp with time zone not null
 -- column deleted_at: timestamp with time zone null
--- column shown_name: text not null
+-- column shown_name: text null unwitnessed: computed from a NOT NULL domain column without NOT NULL
 -- column email_domain: text not null
 -- param $1 username: text not null
 -- args: ["bob"]
@@ -19,8 +19,8 @@ WHERE username = $1;
 
 -- name: ListActiveUsers :many
 -- column id: bigint not null
--- column username: text not null
--- column name: text not null
+-- column username: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
+-- column name: text null unwitnessed: computed from a NOT NULL domain column without NOT NULL
 -- column avatar_url: text null
 -- param $1 limit: bigint not null
 -- param $2 offset: bigint not null
@@ -34,7 +34,7 @@ LIMIT $1 OFFSET $2;
 
 -- name: FindUserByEmail :one
 -- column id: bigint not null
--- column username: text not null
+-- column username: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column display_name: text null
 -- column member_for: interval not null
 -- param $1 email: text not null
@@ -61,10 +61,11 @@ VALUES ($1, $2, $3)
 RETURNING id, username, display_name, role, shown_name, email_domain;
 
 -- name: UpdateProfile :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column id: bigint not null
 -- column display_name: text null
 -- column avatar_url: text null
--- column shown_name: text not null
+-- column shown_name: text null unwitnessed: computed from a NOT NULL domain column without NOT NULL
 -- column previous_avatar_url: text null
 -- param $1 display_name: text null
 -- param $2 avatar_url: text null
@@ -126,7 +127,7 @@ SELECT id, slug, parent_board_id, depth, path FROM tree ORDER BY path;
 -- column parent_post_id: bigint null
 -- column depth: integer not null
 -- column path: bigint[] not null
--- column author: text not null
+-- column author: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column replying_to: text null
 -- column edited_at: timestamp with time zone null
 -- param $1 thread_id: bigint not null
@@ -177,7 +178,7 @@ ORDER BY up.distance DESC;
 -- column body: text not null
 -- column created_at: timestamp with time zone not null
 -- column edited_at: timestamp with time zone null
--- column username: text not null
+-- column username: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column avatar_url: text null
 -- column score: bigint not null
 -- column raw_score: bigint null
@@ -219,7 +220,7 @@ ORDER BY pinned DESC, last_post_at DESC NULLS LAST;
 
 -- name: ReputationLeaderboard :many
 -- column user_id: bigint not null
--- column username: text not null
+-- column username: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column score: bigint not null
 -- column upvotes: bigint not null
 -- column post_count: bigint not null
@@ -237,7 +238,7 @@ LIMIT $1;
 
 -- name: UsersWithPositiveReputation :many
 -- column id: bigint not null
--- column username: text not null
+-- column username: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column positive_score: bigint null
 -- column upvotes: bigint null
 SELECT u.id, u.username, r.score AS positive_score, r.upvotes
@@ -249,7 +250,7 @@ ORDER BY u.id;
 -- column id: bigint not null
 -- column title: text not null
 -- column created_at: timestamp with time zone not null
--- column author: text not null
+-- column author: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 SELECT t.id, t.title, t.created_at, u.username AS author
 FROM threads t
 JOIN users u ON u.id = t.author_id
@@ -275,7 +276,7 @@ ORDER BY p.id, v.user_id;
 -- column id: bigint not null
 -- column edited_at: timestamp with time zone not null
 -- column edit_delay: interval not null
--- column editor: text not null
+-- column editor: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- param $1 edited_at: timestamp with time zone not null
 -- args: ["2024-01-01 00:00+00"]
 SELECT p.id, p.edited_at, p.edited_at - p.created_at AS edit_delay, u.username AS editor
@@ -480,7 +481,7 @@ WHERE recipient_id = $1 AND read_at IS NULL;
 
 -- name: UserProfileCard :one
 -- column id: bigint not null
--- column username: text not null
+-- column username: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column post_count: bigint not null
 -- column last_post_at: timestamp with time zone null
 -- column first_thread_title: text null
@@ -558,7 +559,7 @@ ORDER BY b.id, t.id;
 -- column title: text not null
 -- column root_post_id: bigint not null
 -- column root_edited_at: timestamp with time zone null
--- column username: text not null
+-- column username: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- param $1 board_id: integer not null
 -- args: [1]
 -- args: [3]
@@ -743,6 +744,7 @@ VALUES ($1, $2, $3, $4)
 RETURNING id, parent_post_id, created_at, edited_at, body_length;
 
 -- name: EditPost :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column id: bigint not null
 -- column body: text not null
 -- column edited_at: timestamp with time zone not null
@@ -760,6 +762,7 @@ WHERE id = $2 AND author_id = $3
 RETURNING id, body, edited_at, old.edited_at AS previous_edit, body_length, old.body_length AS previous_length;
 
 -- name: LockBoardThreads :many
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column id: bigint not null
 -- column board_title: text not null
 -- column last_post_at: timestamp with time zone null
@@ -803,6 +806,7 @@ RETURNING n.id, n.kind, u.deleted_at, n.actor_id;
 DELETE FROM posts WHERE id = ANY($1) RETURNING id, thread_id, parent_post_id, edited_at;
 
 -- name: UpsertTag :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column id: integer not null
 -- column name: text not null
 -- column color: text null
@@ -818,6 +822,7 @@ ON CONFLICT (name) DO UPDATE SET color = EXCLUDED.color
 RETURNING id, name, color, old.color AS previous_color, old.id IS NULL AS inserted;
 
 -- name: CastVote :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column post_id: bigint not null
 -- column value: smallint not null
 -- column previous_value: smallint null
@@ -863,7 +868,7 @@ ORDER BY level, board, month;
 -- column thread_id: bigint not null
 -- column id: bigint not null
 -- column edited_at: timestamp with time zone null
--- column author: text not null
+-- column author: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 SELECT DISTINCT ON (p.thread_id) p.thread_id, p.id, p.edited_at, u.username AS author
 FROM posts p
 JOIN users u ON u.id = p.author_id
@@ -925,7 +930,7 @@ RETURNING id, moderator_id, action, target_post_id, reason, expires_at;
 -- name: PostAuthorsForDisplay :many
 -- column id: bigint not null
 -- column author_name: text null
--- column author_label: text not null
+-- column author_label: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column thread_title: text not null
 -- param $1 thread_id: bigint not null
 -- args: [1]
@@ -942,7 +947,7 @@ ORDER BY p.id;
 
 -- name: UsersWithoutPosts :many
 -- column id: bigint not null
--- column username: text not null
+-- column username: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column display_name: text null
 SELECT u.id, u.username, u.display_name
 FROM users u

@@ -43,7 +43,7 @@ LIMIT @page_size OFFSET @page_offset;
 -- column number: integer not null
 -- column title: text not null
 -- column status: task_status not null
--- column priority: smallint not null
+-- column priority: smallint null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column due_date: date null
 -- column assignee_name: text null
 -- column assignee_email: text null
@@ -410,7 +410,7 @@ ORDER BY t.number;
 -- column id: bigint not null
 -- column name: text not null
 -- column top_title: text not null
--- column top_priority: smallint not null
+-- column top_priority: smallint null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column top_assignee: bigint null
 -- param $1 org_id: bigint not null
 -- args: [1]
@@ -574,7 +574,7 @@ ORDER BY p.id;
 -- column previous_estimate: integer null
 -- column points_so_far: bigint null
 -- column project_tasks: bigint not null
--- column running_priority: bigint not null
+-- column running_priority: bigint null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column first_title: text not null
 -- param $1 project_id: bigint[] not null
 -- args: ["{1,3}"]
@@ -694,7 +694,7 @@ WHERE id = $1 AND author_id = $2 AND deleted_at IS NULL;
 -- column parent_task_id: bigint null
 -- column title: text not null
 -- column assignee_id: bigint null
--- column priority: smallint not null
+-- column priority: smallint null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- param $1 id: bigint not null
 -- args: [1]
 -- args: [3]
@@ -807,7 +807,7 @@ WHERE id = $1;
 -- column number: integer not null
 -- column title: text not null
 -- column status: task_status not null
--- column priority: smallint not null
+-- column priority: smallint null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column due_date: date null
 -- column assignee_id: bigint null
 -- param $1 project_id: bigint not null
@@ -840,6 +840,7 @@ SELECT string_agg(title, ' / ' ORDER BY level DESC) AS breadcrumb, max(level) AS
 FROM up;
 
 -- name: UpsertMembership :one
+-- needs: PostgreSQL 18 (RETURNING old/new)
 -- column org_id: bigint not null
 -- column user_id: bigint not null
 -- column role: member_role not null
@@ -906,9 +907,9 @@ ORDER BY 3, 1;
 -- column checked_at: timestamp with time zone not null
 -- column tag: text not null
 -- column answer: integer not null
--- column weight: integer not null
+-- column weight: integer null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- column double_points: integer null
--- column priority_label: text not null
+-- column priority_label: text null unwitnessed: a NOT NULL domain, no NOT NULL on the column
 -- param $1 days: integer not null
 -- args: [100000]
 SELECT id, title, due_date,
