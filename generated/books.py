@@ -440,10 +440,10 @@ async def create_book(
     published_on: datetime.date | None,
     reading_time: datetime.timedelta | None,
     metadata: JsonValue,
-) -> int | None:
+) -> int:
     """Add a book; returns its new id."""
     try:
-        value: int | None = await conn.fetchval(
+        row = await conn.fetchrow(
             CREATE_BOOK,
             isbn,
             title,
@@ -460,6 +460,12 @@ async def create_book(
     except PostgresError as error:
         error.add_note("query CreateBook (queries/books.sql:57)")
         raise
+    if row is None:
+        raise RuntimeError(
+            "query CreateBook (queries/books.sql:57) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
+    value: int = row[0]
     return value
 
 
@@ -537,14 +543,17 @@ async def upsert_publisher(
     name: str,
     country_code: str | None,
     founded_year: int | None,
-) -> models.Publisher | None:
+) -> models.Publisher:
     try:
         row = await conn.fetchrow(UPSERT_PUBLISHER, name, country_code, founded_year)
     except PostgresError as error:
         error.add_note("query UpsertPublisher (queries/books.sql:91)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query UpsertPublisher (queries/books.sql:91) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(
         models.Publisher,
         id=row[0],
@@ -646,17 +655,18 @@ async def get_books_by_ids(
     return [_trusted(GetBooksByIdsRow, id=r[0], title=r[1], price=r[2]) for r in rows]
 
 
-async def count_books_outside(
-    conn: Executor,
-    /,
-    *,
-    genres: Sequence[str],
-) -> int | None:
+async def count_books_outside(conn: Executor, /, *, genres: Sequence[str]) -> int:
     try:
-        value: int | None = await conn.fetchval(COUNT_BOOKS_OUTSIDE, genres)
+        row = await conn.fetchrow(COUNT_BOOKS_OUTSIDE, genres)
     except PostgresError as error:
         error.add_note("query CountBooksOutside (queries/books.sql:129)")
         raise
+    if row is None:
+        raise RuntimeError(
+            "query CountBooksOutside (queries/books.sql:129) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
+    value: int = row[0]
     return value
 
 

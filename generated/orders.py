@@ -167,7 +167,7 @@ async def create_customer(
     phone: str | None,
     marketing_opt_in: bool,
     preferences: JsonValue | None,
-) -> models.Customer | None:
+) -> models.Customer:
     try:
         row = await conn.fetchrow(
             CREATE_CUSTOMER,
@@ -181,7 +181,10 @@ async def create_customer(
         error.add_note("query CreateCustomer (queries/orders.sql:1)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query CreateCustomer (queries/orders.sql:1) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(
         models.Customer,
         id=row[0],
@@ -269,7 +272,7 @@ async def create_order(
     shipping_address: JsonValue | None,
     discount_codes: Sequence[str | None] | None,
     notes: str | None,
-) -> CreateOrderRow | None:
+) -> CreateOrderRow:
     try:
         row = await conn.fetchrow(
             CREATE_ORDER,
@@ -282,7 +285,10 @@ async def create_order(
         error.add_note("query CreateOrder (queries/orders.sql:18)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query CreateOrder (queries/orders.sql:18) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(CreateOrderRow, id=row[0], status=row[1], placed_at=row[2])
 
 

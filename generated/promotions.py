@@ -60,7 +60,7 @@ async def create_promotion(
     active_during: asyncpg.Range[datetime.datetime],
     book_ids: Sequence[int | None],
     rules: PromotionRules,
-) -> models.Promotion | None:
+) -> models.Promotion:
     """A promotion for some books, active during a period."""
     try:
         row = await conn.fetchrow(
@@ -75,7 +75,10 @@ async def create_promotion(
         error.add_note("query CreatePromotion (queries/promotions.sql:1)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query CreatePromotion (queries/promotions.sql:1) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(
         models.Promotion,
         id=row[0],

@@ -55,7 +55,8 @@ class Table:
     kind: str  # pg_class.relkind: r table, p partitioned, v view, m materialized view, f foreign, c composite
     columns: tuple[Column, ...]
     definition: str | None = None  # a materialized view's query (pg_get_viewdef)
-    before_row_triggers: bool = False  # a BEFORE … FOR EACH ROW trigger may change what is stored
+    before_row_triggers: bool = False  # a BEFORE … FOR EACH ROW trigger (here or on a partition) or a foreign
+    # partition may change what is stored, or skip the row
 
     @property
     def user_defined(self) -> bool:
@@ -163,6 +164,11 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname, a.atttypid,
        END,
        EXISTS (SELECT 1 FROM pg_trigger t
                WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgtype & 3 = 3)
+       OR c.relkind = 'p' AND EXISTS (
+           SELECT 1 FROM pg_partition_tree(c.oid) p JOIN pg_class pc ON pc.oid = p.relid
+           WHERE pc.relkind = 'f' OR EXISTS (
+               SELECT 1 FROM pg_trigger t
+               WHERE t.tgrelid = p.relid AND NOT t.tgisinternal AND t.tgtype & 3 = 3))
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

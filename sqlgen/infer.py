@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sqlgen.cardinality import RowCount, row_count
 from sqlgen.catalog import Catalog, Table
 from sqlgen.describe import Described
 from sqlgen.errors import UserError
@@ -78,6 +79,7 @@ class TypedQuery:
     columns: tuple[TypedColumn, ...]
     embeds: tuple[TypedEmbed, ...] = ()
     copy_target: CopyTarget | None = None
+    rows: RowCount = RowCount(False, "zero or more rows: not analysed")  # whether exactly one row is certain
 
 
 def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node] | None = None) -> TypedQuery:
@@ -99,7 +101,8 @@ def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node
         )
     embeds = tuple(_typed_embed(described, embed, catalog, judge) for embed in described.query.embeds)
     copy_target = _copy_target(described, catalog) if described.query.command is Command.COPYFROM else None
-    return TypedQuery(described, params, tuple(columns), embeds, copy_target)
+    rows = row_count(tree, catalog)
+    return TypedQuery(described, params, tuple(columns), embeds, copy_target, rows)
 
 
 def _copy_target(described: Described, catalog: Catalog) -> CopyTarget:
