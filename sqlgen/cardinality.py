@@ -115,21 +115,37 @@ def _limited(query: Node) -> str | None:
     if query["hasTargetSRFs"] is True:
         return "a set-returning function in the select list returns any number of rows"
     count, offset = query.node("limitCount"), query.node("limitOffset")
-    if count is not None and not (_is_constant(count) and (count["constisnull"] is True or _nonzero(count))):
+    if count is not None and not (_is_constant(count) and (_is_null(count) or _nonzero(count))):
         return "LIMIT may be 0"
-    if offset is not None and not (_is_constant(offset) and (offset["constisnull"] is True or not _nonzero(offset))):
+    if offset is not None and not (_is_constant(offset) and (_is_null(offset) or not _nonzero(offset))):
         return "OFFSET may skip the row"
     return None
 
 
+_INTEGER_TYPES = frozenset({20, 21, 23})  # int8, int2, int4: a cast between them keeps zero zero
+
+
+def _constant(node: Node) -> Node | None:
+    """The integer literal beneath an implicit cast to bigint (`LIMIT 1`), if `node` is one."""
+    if node.type == "FUNCEXPR" and node.int("funcformat") in (1, 2) and len(node.nodes("args")) == 1:
+        node = node.nodes("args")[0]
+    return node if node.type == "CONST" and node.int("consttype") in _INTEGER_TYPES else None
+
+
 def _is_constant(node: Node) -> bool:
-    return node.type == "CONST"
+    return _constant(node) is not None
 
 
-def _nonzero(const: Node) -> bool:
+def _is_null(node: Node) -> bool:
+    const = _constant(node)
+    return const is not None and const["constisnull"] is True
+
+
+def _nonzero(node: Node) -> bool:
     # The Datum's bytes are in the server's byte order; zero is all zero bytes in either
     # order, and a negative LIMIT or OFFSET is an error, so non-zero bytes mean at least 1.
-    value = const["constvalue"]
+    const = _constant(node)
+    value = const["constvalue"] if const is not None else None
     return isinstance(value, bytes) and any(value)
 
 

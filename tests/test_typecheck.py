@@ -32,7 +32,8 @@ async def main(pool: asyncpg.Pool[asyncpg.Record]) -> str:
     async with pool.acquire() as conn:
         titles: list[str] = await books.list_book_titles_by_author(conn, author_id=1)
         rows: list[models.Author] = await authors.list_authors(conn, limit=10, offset=0)
-    return name + str(bio) + str(titles) + str(rows)
+        count: int = await authors.count_authors(conn)  # always one row: no `| None` to check
+    return name + str(bio) + str(titles) + str(rows) + str(count + 1)
 """
 
 
