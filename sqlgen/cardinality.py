@@ -88,11 +88,10 @@ def _select(query: Node) -> RowCount:
     jointree = query.node("jointree")
     if jointree is None:
         return _maybe_none("a statement without a join tree")
-    if jointree.node("quals") is not None:
-        return _maybe_none("WHERE can filter out the row")
     items = jointree.nodes("fromlist")
+    where = jointree.node("quals") is not None
     if not items:
-        return _one("a SELECT without FROM or WHERE")
+        return _maybe_none("WHERE can filter out the row") if where else _one("a SELECT without FROM or WHERE")
     rtable = query.nodes("rtable")
     for item in items:
         if item.type != "RANGETBLREF":
@@ -103,10 +102,12 @@ def _select(query: Node) -> RowCount:
             continue
         subquery = rte.node("subquery")
         if kind != _RTE_SUBQUERY or subquery is None:
-            return _maybe_none("a FROM clause that may hold no row")
+            return _maybe_none("FROM a table or function, which may hold no matching row")
         inner = _statement(subquery, None)
         if not inner.exactly_one:
             return inner
+    if where:
+        return _maybe_none("WHERE can filter out the row")
     return _one("a SELECT from subqueries of exactly one row each, without WHERE")
 
 

@@ -17,7 +17,7 @@ from sqlgen.errors import Diagnostic, UserError
 from sqlgen.infer import TypedQuery
 from sqlgen.naming import snake_case
 from sqlgen.pipeline import project_database, read_project, type_queries
-from sqlgen.source import QuerySource
+from sqlgen.source import Command, QuerySource
 from sqlgen.timing import NO_TIMER, Timer
 from sqlgen.typemap import TypeMap, UnsupportedType, build_typemap
 
@@ -56,6 +56,10 @@ def _explain_query(typed: TypedQuery, catalog: Catalog, typemap: TypeMap) -> str
     query: QuerySource = typed.described.query
     location = query.file.location(query.annotation_offset)
     lines = [f"{query.name} {query.command.value}  ({location.path}:{location.line})"]
+    if query.command in (Command.ONE, Command.BATCHONE):
+        count, _, why = typed.rows.reason.partition(": ")
+        returns = "the row, never None" if typed.rows.exactly_one else "the first row, or None"
+        lines.append(f"rows  {count.removesuffix(' rows').removesuffix(' row')}  {why}: returns {returns}")
     if typed.params:
         lines.append("parameters")
         rows = [
