@@ -188,7 +188,7 @@ async def get_authors_by_ids(
     conn: Executor,
     /,
     *,
-    ids: Sequence[int | None],
+    ids: Sequence[int],
 ) -> list[models.Author]:
     """Fetch several authors at once."""
     try:

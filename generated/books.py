@@ -158,7 +158,7 @@ class ListBooksByTagRow(BaseModel):
 
     id: int
     title: str
-    tags: list[str | None]
+    tags: list[str]
 
 
 class ListBooksWithAuthorsRow(BaseModel):
@@ -434,7 +434,7 @@ async def create_book(
     subtitle: str | None,
     publisher_id: int | None,
     genre: str | None,
-    tags: Sequence[str | None],
+    tags: Sequence[str],
     price: decimal.Decimal,
     page_count: int | None,
     published_on: datetime.date | None,

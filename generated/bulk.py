@@ -73,7 +73,7 @@ class CopyBooksParams(NamedTuple):
     isbn: str
     title: str
     price: decimal.Decimal
-    tags: Sequence[str | None]
+    tags: Sequence[str]
     metadata: JsonValue
     format: BookFormat
 

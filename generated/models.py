@@ -85,7 +85,7 @@ class Book(BaseModel):
     subtitle: str | None
     publisher_id: int | None
     genre: str | None
-    tags: list[str | None]
+    tags: list[str]
     price: decimal.Decimal
     page_count: int | None
     published_on: datetime.date | None

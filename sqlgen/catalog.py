@@ -27,6 +27,7 @@ class PgType:
     range_subtype_oid: int = 0  # for ranges and multiranges, the element type
     extension: str | None = None  # the extension that created the type, if any
     dimensions: int = 0  # a domain over an array: its declared dimensions (pg_type.typndims)
+    elements_not_null: bool = False  # a domain over an array whose CHECK forbids NULL elements (element_checks)
 
     @property
     def qualified_name(self) -> str:
@@ -45,6 +46,7 @@ class Column:
     not_null: bool  # a validated NOT NULL constraint
     dimensions: int = 0  # declared array dimensions (pg_attribute.attndims); not enforced
     generated: str | None = None  # a generated column's expression, as a node tree (pg_attrdef.adbin)
+    elements_not_null: bool = False  # an array column a validated CHECK (or its domain) keeps free of NULL elements
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,10 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')
 ORDER BY c.oid, a.attnum
 """
 
+_CHECKS_SQL = """
+SELECT conrelid, contypid, conbin::text FROM pg_constraint WHERE contype = 'c' AND convalidated
+"""
+
 _FUNCTIONS_SQL = """
 SELECT p.oid, n.nspname, p.proname, p.oid::regprocedure::text, p.proisstrict
 FROM pg_proc p
@@ -212,20 +218,52 @@ def load_catalog(conn: DbConnection) -> Catalog:
         oid, schema, name, kind, number, column, type_oid, not_null, dimensions, definition, generated, triggers = row
         heads[oid] = (schema, name, kind, definition, bool(triggers))
         columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null), dimensions, generated))
+    functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL).fetchall()}
+    null_free = _null_free_elements(conn, functions)
+    for oid in [oid for oid, _ in null_free if oid in types]:
+        types[oid] = replace(types[oid], elements_not_null=True)
     tables = {
         oid: Table(
             oid,
             schema,
             name,
             kind,
-            tuple(replace(c, not_null=c.not_null or _domain_not_null(types, c.type_oid)) for c in columns[oid]),
+            tuple(
+                replace(
+                    c,
+                    not_null=c.not_null or _domain_not_null(types, c.type_oid),
+                    elements_not_null=(oid, c.number) in null_free
+                    or any(t.elements_not_null for t in domain_chain(types, c.type_oid)),
+                )
+                for c in columns[oid]
+            ),
             definition,
             triggers,
         )
         for oid, (schema, name, kind, definition, triggers) in heads.items()
     }
-    functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL).fetchall()}
     return Catalog(types, tables, functions)
+
+
+def _null_free_elements(conn: DbConnection, functions: dict[int, Function]) -> set[tuple[int, int]]:
+    """(table oid, attnum) of columns and (domain oid, 0) of domains whose CHECK forbids NULL array elements."""
+    from sqlgen.element_checks import DOMAIN_VALUE, null_free_subjects
+    from sqlgen.pgtree import Node, NodeTreeError, parse_node_tree
+
+    found: set[tuple[int, int]] = set()
+    for relation, domain, text in conn.execute(_CHECKS_SQL).fetchall():
+        try:
+            check = parse_node_tree(text)
+        except NodeTreeError:
+            continue
+        if not isinstance(check, Node):
+            continue
+        for subject in null_free_subjects(check, functions):
+            if domain and subject == DOMAIN_VALUE:
+                found.add((domain, 0))
+            elif relation and subject != DOMAIN_VALUE:
+                found.add((relation, subject))
+    return found
 
 
 def domain_chain(types: Mapping[int, PgType], oid: int) -> Iterator[PgType]:

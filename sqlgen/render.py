@@ -192,7 +192,9 @@ def _function_view(
             if param.slice:
                 param_types.append(typemap.of_slice(param.type_oid))
             else:
-                param_types.append(typemap.of_column(param.table_oid, param.column_number, param.type_oid))
+                elements = None if param.elements_nullable else False
+                py = typemap.of_column(param.table_oid, param.column_number, param.type_oid, nullable_elements=elements)
+                param_types.append(py)
         except UnsupportedType as err:
             occurrence = next((p.offsets[0] for p in query.params if p.number == param.number), query.statement_offset)
             diagnostics.append(_unsupported(query.file, occurrence, err, f"parameter {param.name}", query.name))
@@ -201,7 +203,9 @@ def _function_view(
     column_types: list[PyType] = []
     for column in columns:
         try:
-            column_types.append(typemap.of_column(column.table_oid, column.column_number, column.type_oid))
+            elements = column.elements_nullable
+            py = typemap.of_column(column.table_oid, column.column_number, column.type_oid, nullable_elements=elements)
+            column_types.append(py)
         except UnsupportedType as err:
             offset = _column_offset(query, column.name)
             diagnostics.append(_unsupported(query.file, offset, err, f"column {column.name}", query.name))
@@ -672,6 +676,8 @@ def _reusable_model(columns: Sequence[TypedColumn], table_models: Mapping[int, T
         if column.table_oid != model.table.oid or column.column_number != table_column.number:
             return None
         if column.nullable != table_column_nullable(model.table, table_column.not_null):
+            return None
+        if column.elements_nullable == table_column.elements_not_null:
             return None
         if column.name != table_column.name:
             return None
