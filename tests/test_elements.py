@@ -65,7 +65,7 @@ NULL_FREE = [
     "SELECT p.clean AS v FROM scores s LEFT JOIN people p ON p.id = s.person_id",
     "SELECT clean AS v FROM people UNION ALL SELECT also FROM people",
     "SELECT v FROM (VALUES (ARRAY[1]), (ARRAY[2, 3])) t (v)",
-    "SELECT tags AS \"v[!]\" FROM people WHERE false",  # said in the query (no row to contradict it)
+    'SELECT tags AS "v[!]" FROM people WHERE false',  # said in the query (no row to contradict it)
 ]
 
 MAY_HOLD_NULL = [
@@ -80,8 +80,8 @@ MAY_HOLD_NULL = [
     "SELECT array_append(clean, nick) AS v FROM people",
     "SELECT ARRAY(SELECT nick FROM people) AS v",
     "SELECT clean AS v FROM people UNION ALL SELECT tags FROM people",
-    "SELECT \"odd[!]\" AS v FROM people",
-    "SELECT clean AS \"v[?]\" FROM people UNION ALL SELECT loose FROM people",
+    'SELECT "odd[!]" AS v FROM people',
+    'SELECT clean AS "v[?]" FROM people UNION ALL SELECT loose FROM people',
 ]
 
 
