@@ -179,7 +179,11 @@ ORDER BY c.oid, a.attnum
 """
 
 _CHECKS_SQL = """
-SELECT conrelid, contypid, conbin::text FROM pg_constraint WHERE contype = 'c' AND convalidated
+SELECT k.conrelid, k.contypid, k.conbin::text
+FROM pg_constraint k
+LEFT JOIN pg_class c ON c.oid = k.conrelid
+WHERE k.contype = 'c' AND k.convalidated
+  AND (k.contypid <> 0 OR c.relkind IN ('r', 'p') AND NOT k.connoinherit)  -- foreign tables do not enforce CHECK
 """
 
 _FUNCTIONS_SQL = """

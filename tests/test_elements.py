@@ -38,6 +38,9 @@ CREATE TABLE scores (id int PRIMARY KEY, person_id int NOT NULL, points int NOT 
 INSERT INTO people VALUES
     (1, 'a,b', NULL, '{x,NULL}', '{p}', '{q}', '{NULL}', '{NULL}'),
     (2, 'c', 'n', NULL, NULL, NULL, NULL, NULL);
+CREATE TABLE parent (v text[] CHECK (array_position(v, NULL) IS NULL) NO INHERIT);
+CREATE TABLE child () INHERITS (parent);
+INSERT INTO child VALUES ('{NULL}');
 INSERT INTO scores VALUES (1, 1, 10, '{1,2}'), (2, 1, 20, NULL);
 """
 
@@ -81,6 +84,7 @@ MAY_HOLD_NULL = [
     "SELECT ARRAY(SELECT nick FROM people) AS v",
     "SELECT clean AS v FROM people UNION ALL SELECT tags FROM people",
     'SELECT "odd[!]" AS v FROM people',
+    "SELECT v FROM parent",  # its CHECK is NO INHERIT: rows of child come without it
     'SELECT clean AS "v[?]" FROM people UNION ALL SELECT loose FROM people',
 ]
 
