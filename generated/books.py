@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import json
 from collections.abc import Sequence
 
 from asyncpg import PostgresError
-from pydantic import BaseModel, JsonValue
+from pydantic import BaseModel
 
-from . import Executor, _trusted, models
+from . import Executor, JsonDocument, _trusted, decode_json, encode_json, models
 from .models import BookFormat
 
 GET_BOOK = """SELECT * FROM books WHERE id = $1"""
@@ -174,7 +173,7 @@ class FindBooksByMetadataRow(BaseModel):
 
     id: int
     title: str
-    metadata: JsonValue
+    metadata: JsonDocument
     language: str | None
 
 
@@ -250,7 +249,7 @@ async def get_book(conn: Executor, /, *, id: int) -> models.Book | None:
         published_on=row[9],
         reading_time=row[10],
         cover_image=row[11],
-        metadata=json.loads(row[12]),
+        metadata=decode_json(row[12]),
         in_print=row[13],
         created_at=row[14],
         updated_at=row[15],
@@ -283,7 +282,7 @@ async def get_book_by_isbn(conn: Executor, /, *, isbn: str) -> models.Book | Non
         published_on=row[9],
         reading_time=row[10],
         cover_image=row[11],
-        metadata=json.loads(row[12]),
+        metadata=decode_json(row[12]),
         in_print=row[13],
         created_at=row[14],
         updated_at=row[15],
@@ -405,11 +404,11 @@ async def find_books_by_metadata(
     conn: Executor,
     /,
     *,
-    metadata_filter: JsonValue,
+    metadata_filter: JsonDocument,
 ) -> list[FindBooksByMetadataRow]:
     """Books whose metadata contains the given JSON document, e.g. {"language": "en"}."""
     try:
-        rows = await conn.fetch(FIND_BOOKS_BY_METADATA, json.dumps(metadata_filter))
+        rows = await conn.fetch(FIND_BOOKS_BY_METADATA, encode_json(metadata_filter))
     except PostgresError as error:
         error.add_note("query FindBooksByMetadata (queries/books.sql:50)")
         raise
@@ -418,7 +417,7 @@ async def find_books_by_metadata(
             FindBooksByMetadataRow,
             id=r[0],
             title=r[1],
-            metadata=json.loads(r[2]),
+            metadata=decode_json(r[2]),
             language=r[3],
         )
         for r in rows
@@ -439,7 +438,7 @@ async def create_book(
     page_count: int | None,
     published_on: datetime.date | None,
     reading_time: datetime.timedelta | None,
-    metadata: JsonValue,
+    metadata: JsonDocument,
 ) -> int:
     """Add a book; returns its new id."""
     try:
@@ -455,7 +454,7 @@ async def create_book(
             page_count,
             published_on,
             reading_time,
-            json.dumps(metadata),
+            encode_json(metadata),
         )
     except PostgresError as error:
         error.add_note("query CreateBook (queries/books.sql:57)")
@@ -496,10 +495,16 @@ async def add_book_tag(conn: Executor, /, *, tag: str, id: int) -> int:
     return int(status.rpartition(" ")[2])
 
 
-async def merge_book_metadata(conn: Executor, /, *, patch: JsonValue, id: int) -> None:
+async def merge_book_metadata(
+    conn: Executor,
+    /,
+    *,
+    patch: JsonDocument,
+    id: int,
+) -> None:
     """Shallow-merge keys into the book's metadata document."""
     try:
-        await conn.execute(MERGE_BOOK_METADATA, json.dumps(patch), id)
+        await conn.execute(MERGE_BOOK_METADATA, encode_json(patch), id)
     except PostgresError as error:
         error.add_note("query MergeBookMetadata (queries/books.sql:76)")
         raise
@@ -697,7 +702,7 @@ async def list_books_with_publisher(
                 published_on=r[9],
                 reading_time=r[10],
                 cover_image=r[11],
-                metadata=json.loads(r[12]),
+                metadata=decode_json(r[12]),
                 in_print=r[13],
                 created_at=r[14],
                 updated_at=r[15],
@@ -762,7 +767,7 @@ async def get_book_author_link(
             published_on=row[18],
             reading_time=row[19],
             cover_image=row[20],
-            metadata=json.loads(row[21]),
+            metadata=decode_json(row[21]),
             in_print=row[22],
             created_at=row[23],
             updated_at=row[24],

@@ -76,13 +76,14 @@ _DATETIME = frozenset({"import datetime"})
 _DECIMAL = frozenset({"import decimal"})
 _IPADDRESS = frozenset({"import ipaddress"})
 _ASYNCPG = frozenset({"import asyncpg"})
+# JSON's null as the whole value is JSON_NULL, so None is SQL NULL only (see the package's __init__.py).
 _JSON = PyType(
-    "JsonValue",
-    frozenset({"from pydantic import JsonValue"}),
-    decode="json.loads({})",
-    encode="json.dumps({})",
-    decode_imports=frozenset({"import json"}),
-    encode_imports=frozenset({"import json"}),
+    "JsonDocument",
+    frozenset({"from . import JsonDocument"}),
+    decode="decode_json({})",
+    encode="encode_json({})",
+    decode_imports=frozenset({"from . import decode_json"}),
+    encode_imports=frozenset({"from . import encode_json"}),
 )
 _STR = PyType("str")
 _TEXT = PyType("str", text_only=True)  # str, in a type asyncpg reads only as text
