@@ -127,7 +127,13 @@ class _Elements:
     expr_collateexpr = expr_relabeltype
 
     def expr_arraycoerceexpr(self, node: Node, scope: _Scope) -> Verdict:
-        # A cast of each element: a cast of a non-null value is non-null.
+        # A cast of each element: a built-in cast of a non-null value is non-null; a cast
+        # through a user's function (CREATE CAST … WITH FUNCTION) may return NULL.
+        cast = node.node("elemexpr")
+        for step in walk(cast) if cast is not None else ():
+            function = self.catalog.functions.get(step.int("funcid")) if step.type == "FUNCEXPR" else None
+            if step.type == "FUNCEXPR" and (function is None or not function.builtin):
+                return _nullable("a cast of each element through a function that is not built in")
         return self.expr(node.node("arg"), scope)
 
     def expr_coercetodomain(self, node: Node, scope: _Scope) -> Verdict:

@@ -38,6 +38,8 @@ CREATE TABLE scores (id int PRIMARY KEY, person_id int NOT NULL, points int NOT 
 INSERT INTO people VALUES
     (1, 'a,b', NULL, '{x,NULL}', '{p}', '{q}', '{NULL}', '{NULL}'),
     (2, 'c', 'n', NULL, NULL, NULL, NULL, NULL);
+CREATE FUNCTION int_to_nothing(int) RETURNS text LANGUAGE sql AS 'SELECT NULL::text';
+CREATE CAST (int AS text) WITH FUNCTION int_to_nothing(int);
 CREATE TABLE parent (v text[] CHECK (array_position(v, NULL) IS NULL) NO INHERIT);
 CREATE TABLE child () INHERITS (parent);
 INSERT INTO child VALUES ('{NULL}');
@@ -85,6 +87,7 @@ MAY_HOLD_NULL = [
     "SELECT clean AS v FROM people UNION ALL SELECT tags FROM people",
     'SELECT "odd[!]" AS v FROM people',
     "SELECT v FROM parent",  # its CHECK is NO INHERIT: rows of child come without it
+    "SELECT list::text[] AS v FROM scores",  # each element cast through a user's function, which gives NULL
     'SELECT clean AS "v[?]" FROM people UNION ALL SELECT loose FROM people',
 ]
 
