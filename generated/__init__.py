@@ -9,18 +9,18 @@ connection acquired from a pool; `:iter` functions and listeners take one connec
 
 from __future__ import annotations
 
+import enum
+import json
 from collections.abc import Awaitable, Callable, Coroutine
 from os import PathLike
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias, TypeVar
 
 import asyncpg
 from asyncpg import Connection, Pool
 from asyncpg.pool import PoolConnectionProxy
-from pydantic import BaseModel
+from pydantic import BaseModel, JsonValue
 
 if TYPE_CHECKING:
-    from typing import TypeAlias
-
     Executor: TypeAlias = Connection[Any] | Pool[Any] | PoolConnectionProxy[Any]
     AnyConnection: TypeAlias = Connection[Any] | PoolConnectionProxy[Any]
 else:
@@ -30,7 +30,41 @@ else:
 # Where a :copyto function writes: a path, a binary file, or an async function taking each chunk.
 CopyOutput = PathLike[Any] | BinaryIO | Callable[[bytes], Coroutine[Any, Any, None]]
 
-__all__ = ["AnyConnection", "CopyOutput", "Executor", "connect", "create_pool", "init_connection"]
+__all__ = [
+    "JSON_NULL",
+    "AnyConnection",
+    "CopyOutput",
+    "Executor",
+    "JsonDocument",
+    "JsonNull",
+    "connect",
+    "create_pool",
+    "init_connection",
+]
+
+
+class JsonNull(enum.Enum):
+    """JSON's `null` as a whole json/jsonb value: `JSON_NULL`, so that `None` only ever means SQL NULL."""
+
+    null = None
+
+
+JSON_NULL = JsonNull.null
+
+# A json or jsonb value. Inside it JSON's null is None, as json.loads gives it; the whole
+# value is JSON_NULL when it is JSON's null, so a nullable column's None is SQL NULL.
+JsonDocument: TypeAlias = dict[str, JsonValue] | list[JsonValue] | str | int | float | bool | JsonNull
+
+
+def decode_json(text: str) -> JsonDocument:
+    """A json/jsonb value as asyncpg reads it (text) → its Python value."""
+    value: JsonValue = json.loads(text)
+    return JSON_NULL if value is None else value
+
+
+def encode_json(value: JsonDocument) -> str:
+    """A json/jsonb parameter → the text asyncpg sends."""
+    return "null" if value is JSON_NULL else json.dumps(value)
 
 
 async def init_connection(conn: Connection[Any]) -> None:

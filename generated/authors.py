@@ -169,12 +169,18 @@ async def list_author_names(conn: Executor, /) -> list[str]:
     return [r[0] for r in rows]
 
 
-async def count_authors(conn: Executor, /) -> int | None:
+async def count_authors(conn: Executor, /) -> int:
     try:
-        value: int | None = await conn.fetchval(COUNT_AUTHORS)
+        row = await conn.fetchrow(COUNT_AUTHORS)
     except PostgresError as error:
         error.add_note("query CountAuthors (queries/authors.sql:19)")
         raise
+    if row is None:
+        raise RuntimeError(
+            "query CountAuthors (queries/authors.sql:19) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
+    value: int = row[0]
     return value
 
 
@@ -182,7 +188,7 @@ async def get_authors_by_ids(
     conn: Executor,
     /,
     *,
-    ids: Sequence[int | None],
+    ids: Sequence[int],
 ) -> list[models.Author]:
     """Fetch several authors at once."""
     try:
@@ -240,7 +246,7 @@ async def create_author(
     birth_date: datetime.date | None,
     country_code: str | None,
     website: str | None,
-) -> models.Author | None:
+) -> models.Author:
     """Add a new author and return the stored row."""
     try:
         row = await conn.fetchrow(
@@ -255,7 +261,10 @@ async def create_author(
         error.add_note("query CreateAuthor (queries/authors.sql:34)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query CreateAuthor (queries/authors.sql:34) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(
         models.Author,
         id=row[0],

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import json
 from collections.abc import Sequence
 
 from asyncpg import PostgresError
-from pydantic import BaseModel, JsonValue
+from pydantic import BaseModel
 
-from . import Executor, _trusted, models
+from . import Executor, JsonDocument, _trusted, decode_json, encode_json, models
 from .models import BookFormat
 
 GET_BOOK = """SELECT * FROM books WHERE id = $1"""
@@ -158,7 +157,7 @@ class ListBooksByTagRow(BaseModel):
 
     id: int
     title: str
-    tags: list[str | None]
+    tags: list[str]
 
 
 class ListBooksWithAuthorsRow(BaseModel):
@@ -174,7 +173,7 @@ class FindBooksByMetadataRow(BaseModel):
 
     id: int
     title: str
-    metadata: JsonValue
+    metadata: JsonDocument
     language: str | None
 
 
@@ -250,7 +249,7 @@ async def get_book(conn: Executor, /, *, id: int) -> models.Book | None:
         published_on=row[9],
         reading_time=row[10],
         cover_image=row[11],
-        metadata=json.loads(row[12]),
+        metadata=decode_json(row[12]),
         in_print=row[13],
         created_at=row[14],
         updated_at=row[15],
@@ -283,7 +282,7 @@ async def get_book_by_isbn(conn: Executor, /, *, isbn: str) -> models.Book | Non
         published_on=row[9],
         reading_time=row[10],
         cover_image=row[11],
-        metadata=json.loads(row[12]),
+        metadata=decode_json(row[12]),
         in_print=row[13],
         created_at=row[14],
         updated_at=row[15],
@@ -405,11 +404,11 @@ async def find_books_by_metadata(
     conn: Executor,
     /,
     *,
-    metadata_filter: JsonValue,
+    metadata_filter: JsonDocument,
 ) -> list[FindBooksByMetadataRow]:
     """Books whose metadata contains the given JSON document, e.g. {"language": "en"}."""
     try:
-        rows = await conn.fetch(FIND_BOOKS_BY_METADATA, json.dumps(metadata_filter))
+        rows = await conn.fetch(FIND_BOOKS_BY_METADATA, encode_json(metadata_filter))
     except PostgresError as error:
         error.add_note("query FindBooksByMetadata (queries/books.sql:50)")
         raise
@@ -418,7 +417,7 @@ async def find_books_by_metadata(
             FindBooksByMetadataRow,
             id=r[0],
             title=r[1],
-            metadata=json.loads(r[2]),
+            metadata=decode_json(r[2]),
             language=r[3],
         )
         for r in rows
@@ -434,16 +433,16 @@ async def create_book(
     subtitle: str | None,
     publisher_id: int | None,
     genre: str | None,
-    tags: Sequence[str | None],
+    tags: Sequence[str],
     price: decimal.Decimal,
     page_count: int | None,
     published_on: datetime.date | None,
     reading_time: datetime.timedelta | None,
-    metadata: JsonValue,
-) -> int | None:
+    metadata: JsonDocument,
+) -> int:
     """Add a book; returns its new id."""
     try:
-        value: int | None = await conn.fetchval(
+        row = await conn.fetchrow(
             CREATE_BOOK,
             isbn,
             title,
@@ -455,11 +454,17 @@ async def create_book(
             page_count,
             published_on,
             reading_time,
-            json.dumps(metadata),
+            encode_json(metadata),
         )
     except PostgresError as error:
         error.add_note("query CreateBook (queries/books.sql:57)")
         raise
+    if row is None:
+        raise RuntimeError(
+            "query CreateBook (queries/books.sql:57) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
+    value: int = row[0]
     return value
 
 
@@ -490,10 +495,16 @@ async def add_book_tag(conn: Executor, /, *, tag: str, id: int) -> int:
     return int(status.rpartition(" ")[2])
 
 
-async def merge_book_metadata(conn: Executor, /, *, patch: JsonValue, id: int) -> None:
+async def merge_book_metadata(
+    conn: Executor,
+    /,
+    *,
+    patch: JsonDocument,
+    id: int,
+) -> None:
     """Shallow-merge keys into the book's metadata document."""
     try:
-        await conn.execute(MERGE_BOOK_METADATA, json.dumps(patch), id)
+        await conn.execute(MERGE_BOOK_METADATA, encode_json(patch), id)
     except PostgresError as error:
         error.add_note("query MergeBookMetadata (queries/books.sql:76)")
         raise
@@ -537,14 +548,17 @@ async def upsert_publisher(
     name: str,
     country_code: str | None,
     founded_year: int | None,
-) -> models.Publisher | None:
+) -> models.Publisher:
     try:
         row = await conn.fetchrow(UPSERT_PUBLISHER, name, country_code, founded_year)
     except PostgresError as error:
         error.add_note("query UpsertPublisher (queries/books.sql:91)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query UpsertPublisher (queries/books.sql:91) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(
         models.Publisher,
         id=row[0],
@@ -646,17 +660,18 @@ async def get_books_by_ids(
     return [_trusted(GetBooksByIdsRow, id=r[0], title=r[1], price=r[2]) for r in rows]
 
 
-async def count_books_outside(
-    conn: Executor,
-    /,
-    *,
-    genres: Sequence[str],
-) -> int | None:
+async def count_books_outside(conn: Executor, /, *, genres: Sequence[str]) -> int:
     try:
-        value: int | None = await conn.fetchval(COUNT_BOOKS_OUTSIDE, genres)
+        row = await conn.fetchrow(COUNT_BOOKS_OUTSIDE, genres)
     except PostgresError as error:
         error.add_note("query CountBooksOutside (queries/books.sql:129)")
         raise
+    if row is None:
+        raise RuntimeError(
+            "query CountBooksOutside (queries/books.sql:129) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
+    value: int = row[0]
     return value
 
 
@@ -687,7 +702,7 @@ async def list_books_with_publisher(
                 published_on=r[9],
                 reading_time=r[10],
                 cover_image=r[11],
-                metadata=json.loads(r[12]),
+                metadata=decode_json(r[12]),
                 in_print=r[13],
                 created_at=r[14],
                 updated_at=r[15],
@@ -752,7 +767,7 @@ async def get_book_author_link(
             published_on=row[18],
             reading_time=row[19],
             cover_image=row[20],
-            metadata=json.loads(row[21]),
+            metadata=decode_json(row[21]),
             in_print=row[22],
             created_at=row[23],
             updated_at=row[24],

@@ -5,15 +5,23 @@
 from __future__ import annotations
 
 import decimal
-import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import NamedTuple
 
 from asyncpg import PostgresError
 from asyncpg.exceptions import NoActiveSQLTransactionError
-from pydantic import BaseModel, JsonValue
+from pydantic import BaseModel
 
-from . import AnyConnection, CopyOutput, Executor, _trusted, models
+from . import (
+    AnyConnection,
+    CopyOutput,
+    Executor,
+    JsonDocument,
+    _trusted,
+    decode_json,
+    encode_json,
+    models,
+)
 from .models import BookFormat
 
 COPY_AUTHORS = """INSERT INTO authors (name, bio, country_code) VALUES ($1, $2, $3)"""
@@ -73,8 +81,8 @@ class CopyBooksParams(NamedTuple):
     isbn: str
     title: str
     price: decimal.Decimal
-    tags: Sequence[str | None]
-    metadata: JsonValue
+    tags: Sequence[str]
+    metadata: JsonDocument
     format: BookFormat
 
 
@@ -135,7 +143,7 @@ async def copy_authors(conn: Executor, /, rows: Iterable[CopyAuthorsParams]) -> 
 
 async def copy_books(conn: Executor, /, rows: Iterable[CopyBooksParams]) -> int:
     records = (
-        (isbn, title, price, tags, json.dumps(metadata), format)
+        (isbn, title, price, tags, encode_json(metadata), format)
         for isbn, title, price, tags, metadata, format in rows
     )
     try:
@@ -264,7 +272,7 @@ async def get_books_batch(
             published_on=r[10],
             reading_time=r[11],
             cover_image=r[12],
-            metadata=json.loads(r[13]),
+            metadata=decode_json(r[13]),
             in_print=r[14],
             created_at=r[15],
             updated_at=r[16],

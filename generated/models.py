@@ -9,11 +9,11 @@ import uuid
 from enum import StrEnum
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import BaseModel, ConfigDict
 
 from bookshop.documents import PromotionRules
 
-from . import _trusted
+from . import JsonDocument, _trusted
 
 
 class BookFormat(StrEnum):
@@ -85,13 +85,13 @@ class Book(BaseModel):
     subtitle: str | None
     publisher_id: int | None
     genre: str | None
-    tags: list[str | None]
+    tags: list[str]
     price: decimal.Decimal
     page_count: int | None
     published_on: datetime.date | None
     reading_time: datetime.timedelta | None
     cover_image: bytes | None
-    metadata: JsonValue
+    metadata: JsonDocument
     in_print: bool
     created_at: datetime.datetime
     updated_at: datetime.datetime | None
@@ -109,7 +109,7 @@ class Customer(BaseModel):
     display_name: str
     phone: str | None
     marketing_opt_in: bool
-    preferences: JsonValue | None
+    preferences: JsonDocument | None
     preferred_delivery_time: datetime.time | None
     last_login_at: datetime.datetime | None
     created_at: datetime.datetime
@@ -131,7 +131,7 @@ class Order(BaseModel):
     id: int
     customer_id: int
     status: str
-    shipping_address: JsonValue | None
+    shipping_address: JsonDocument | None
     discount_codes: list[str | None] | None
     total_amount: decimal.Decimal
     placed_at: datetime.datetime

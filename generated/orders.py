@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import json
 import uuid
 from collections.abc import Sequence
 
 from asyncpg import PostgresError
-from pydantic import BaseModel, JsonValue
+from pydantic import BaseModel
 
-from . import Executor, _trusted, models
+from . import Executor, JsonDocument, _trusted, decode_json, encode_json, models
 from .models import decode_postal_address
 
 CREATE_CUSTOMER = """INSERT INTO customers (email, display_name, phone, marketing_opt_in, preferences)
@@ -166,8 +165,8 @@ async def create_customer(
     display_name: str,
     phone: str | None,
     marketing_opt_in: bool,
-    preferences: JsonValue | None,
-) -> models.Customer | None:
+    preferences: JsonDocument | None,
+) -> models.Customer:
     try:
         row = await conn.fetchrow(
             CREATE_CUSTOMER,
@@ -175,13 +174,16 @@ async def create_customer(
             display_name,
             phone,
             marketing_opt_in,
-            None if preferences is None else json.dumps(preferences),
+            None if preferences is None else encode_json(preferences),
         )
     except PostgresError as error:
         error.add_note("query CreateCustomer (queries/orders.sql:1)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query CreateCustomer (queries/orders.sql:1) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(
         models.Customer,
         id=row[0],
@@ -190,7 +192,7 @@ async def create_customer(
         display_name=row[3],
         phone=row[4],
         marketing_opt_in=row[5],
-        preferences=None if row[6] is None else json.loads(row[6]),
+        preferences=None if row[6] is None else decode_json(row[6]),
         preferred_delivery_time=row[7],
         last_login_at=row[8],
         created_at=row[9],
@@ -219,7 +221,7 @@ async def get_customer_by_public_id(
         display_name=row[3],
         phone=row[4],
         marketing_opt_in=row[5],
-        preferences=None if row[6] is None else json.loads(row[6]),
+        preferences=None if row[6] is None else decode_json(row[6]),
         preferred_delivery_time=row[7],
         last_login_at=row[8],
         created_at=row[9],
@@ -244,14 +246,14 @@ async def update_customer_preferences(
     conn: Executor,
     /,
     *,
-    preferences: JsonValue | None,
+    preferences: JsonDocument | None,
     preferred_delivery_time: datetime.time | None,
     id: int,
 ) -> str:
     try:
         status = await conn.execute(
             UPDATE_CUSTOMER_PREFERENCES,
-            None if preferences is None else json.dumps(preferences),
+            None if preferences is None else encode_json(preferences),
             preferred_delivery_time,
             id,
         )
@@ -266,15 +268,15 @@ async def create_order(
     /,
     *,
     customer_id: int,
-    shipping_address: JsonValue | None,
+    shipping_address: JsonDocument | None,
     discount_codes: Sequence[str | None] | None,
     notes: str | None,
-) -> CreateOrderRow | None:
+) -> CreateOrderRow:
     try:
         row = await conn.fetchrow(
             CREATE_ORDER,
             customer_id,
-            None if shipping_address is None else json.dumps(shipping_address),
+            None if shipping_address is None else encode_json(shipping_address),
             discount_codes,
             notes,
         )
@@ -282,7 +284,10 @@ async def create_order(
         error.add_note("query CreateOrder (queries/orders.sql:18)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query CreateOrder (queries/orders.sql:18) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(CreateOrderRow, id=row[0], status=row[1], placed_at=row[2])
 
 
@@ -341,7 +346,7 @@ async def get_order(conn: Executor, /, *, id: int) -> models.Order | None:
         id=row[0],
         customer_id=row[1],
         status=row[2],
-        shipping_address=None if row[3] is None else json.loads(row[3]),
+        shipping_address=None if row[3] is None else decode_json(row[3]),
         discount_codes=row[4],
         total_amount=row[5],
         placed_at=row[6],

@@ -34,26 +34,13 @@ GET_DELIVERY_ADDRESS = """SELECT delivery_address FROM orders WHERE id = $1"""
 ORDERS_SHIPPED_TO = """SELECT id, (delivery_address).city FROM orders WHERE (delivery_address).country_code = $1 ORDER BY id"""
 
 
-class CreatePromotionRow(BaseModel):
-    """A row returned by create_promotion."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    id: int
-    code: str
-    percent_off: decimal.Decimal
-    active_during: asyncpg.Range[datetime.datetime]
-    book_ids: list[int | None]
-    rules: PromotionRules
-
-
 class PromotionsForBookRow(BaseModel):
     """A row returned by promotions_for_book."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     code: str
-    percent_off: decimal.Decimal | None
+    percent_off: decimal.Decimal
     rules: PromotionRules
 
 
@@ -73,7 +60,7 @@ async def create_promotion(
     active_during: asyncpg.Range[datetime.datetime],
     book_ids: Sequence[int | None],
     rules: PromotionRules,
-) -> CreatePromotionRow | None:
+) -> models.Promotion:
     """A promotion for some books, active during a period."""
     try:
         row = await conn.fetchrow(
@@ -88,9 +75,12 @@ async def create_promotion(
         error.add_note("query CreatePromotion (queries/promotions.sql:1)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query CreatePromotion (queries/promotions.sql:1) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(
-        CreatePromotionRow,
+        models.Promotion,
         id=row[0],
         code=row[1],
         percent_off=row[2],

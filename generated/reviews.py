@@ -73,7 +73,7 @@ async def create_review(
     title: str | None,
     body: str | None,
     sentiment_score: float | None,
-) -> models.Review | None:
+) -> models.Review:
     try:
         row = await conn.fetchrow(
             CREATE_REVIEW,
@@ -88,7 +88,10 @@ async def create_review(
         error.add_note("query CreateReview (queries/reviews.sql:1)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query CreateReview (queries/reviews.sql:1) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(
         models.Review,
         id=row[0],
@@ -137,14 +140,17 @@ async def get_book_rating_summary(
     /,
     *,
     book_id: int,
-) -> GetBookRatingSummaryRow | None:
+) -> GetBookRatingSummaryRow:
     try:
         row = await conn.fetchrow(GET_BOOK_RATING_SUMMARY, book_id)
     except PostgresError as error:
         error.add_note("query GetBookRatingSummary (queries/reviews.sql:15)")
         raise
     if row is None:
-        return None
+        raise RuntimeError(
+            "query GetBookRatingSummary (queries/reviews.sql:15) returned no row,"
+            " though it always returns one: regenerate if the schema changed"
+        )
     return _trusted(
         GetBookRatingSummaryRow,
         review_count=row[0],

@@ -30,6 +30,7 @@ class PgType:
     range_subtype_oid: int = 0  # for ranges and multiranges, the element type
     extension: str | None = None  # the extension that created the type, if any
     dimensions: int = 0  # a domain over an array: its declared dimensions (pg_type.typndims)
+    elements_not_null: bool = False  # a domain over an array whose CHECK forbids NULL elements (element_checks)
 
     @property
     def qualified_name(self) -> str:
@@ -53,6 +54,7 @@ class Column:
     # already of the domain's type (a scalar subquery finding no row, the nullable side of an outer
     # join), so reading the column can give NULL all the same.
     domain_not_null: bool = False
+    elements_not_null: bool = False  # an array column a validated CHECK (or its domain) keeps free of NULL elements
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class Table:
     kind: str  # pg_class.relkind: r table, p partitioned, v view, m materialized view, f foreign, c composite
     columns: tuple[Column, ...]
     definition: str | None = None  # a materialized view's query (pg_get_viewdef)
-    before_row_triggers: bool = False  # a BEFORE … FOR EACH ROW trigger may change what is stored
+    before_row_triggers: bool = False  # a BEFORE … FOR EACH ROW trigger (here or on a partition) or a foreign
+    # partition may change what is stored, or skip the row
 
     @property
     def user_defined(self) -> bool:
@@ -175,11 +178,24 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname, a.atttypid,
        END,
        EXISTS (SELECT 1 FROM pg_trigger t
                WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND t.tgtype & 3 = 3)
+       OR c.relkind = 'p' AND EXISTS (
+           SELECT 1 FROM pg_partition_tree(c.oid) p JOIN pg_class pc ON pc.oid = p.relid
+           WHERE pc.relkind = 'f' OR EXISTS (
+               SELECT 1 FROM pg_trigger t
+               WHERE t.tgrelid = p.relid AND NOT t.tgisinternal AND t.tgtype & 3 = 3))
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c')
 ORDER BY c.oid, a.attnum
+"""
+
+_CHECKS_SQL = """
+SELECT k.conrelid, k.contypid, k.conbin::text
+FROM pg_constraint k
+LEFT JOIN pg_class c ON c.oid = k.conrelid
+WHERE k.contype = 'c' AND k.convalidated
+  AND (k.contypid <> 0 OR c.relkind IN ('r', 'p') AND NOT k.connoinherit)  -- foreign tables do not enforce CHECK
 """
 
 _FUNCTIONS_SQL = """
@@ -222,22 +238,33 @@ def load_catalog(conn: DbConnection) -> Catalog:
         oid, schema, name, kind, number, column, type_oid, not_null, dimensions, definition, generated, triggers = row
         heads[oid] = (schema, name, kind, definition, bool(triggers))
         columns.setdefault(oid, []).append(Column(number, column, type_oid, bool(not_null), dimensions, generated))
+    body = _SQL_BODY if conn.info.server_version >= 140000 else "NULL::text"
+    functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL.format(body=body)).fetchall()}
+    for oid, analysed in _analysed_string_bodies(conn).items():
+        functions[oid] = replace(functions[oid], body=analysed)
+    null_free = _null_free_elements(conn, functions)
+    for oid in [oid for oid, _ in null_free if oid in types]:
+        types[oid] = replace(types[oid], elements_not_null=True)
     tables = {
         oid: Table(
             oid,
             schema,
             name,
             kind,
-            tuple(replace(c, domain_not_null=_domain_not_null(types, c.type_oid)) for c in columns[oid]),
+            tuple(
+                replace(
+                    c,
+                    domain_not_null=_domain_not_null(types, c.type_oid),
+                    elements_not_null=(oid, c.number) in null_free
+                    or any(t.elements_not_null for t in domain_chain(types, c.type_oid)),
+                )
+                for c in columns[oid]
+            ),
             definition,
             triggers,
         )
         for oid, (schema, name, kind, definition, triggers) in heads.items()
     }
-    body = _SQL_BODY if conn.info.server_version >= 140000 else "NULL::text"
-    functions = {row[0]: Function(*row) for row in conn.execute(_FUNCTIONS_SQL.format(body=body)).fetchall()}
-    for oid, analysed in _analysed_string_bodies(conn).items():
-        functions[oid] = replace(functions[oid], body=analysed)
     return Catalog(types, tables, functions)
 
 
@@ -331,6 +358,27 @@ def declare_non_null(catalog: Catalog, names: tuple[str, ...]) -> Catalog:
             ]
         )
     return replace(catalog, functions=functions)
+
+
+def _null_free_elements(conn: DbConnection, functions: dict[int, Function]) -> set[tuple[int, int]]:
+    """(table oid, attnum) of columns and (domain oid, 0) of domains whose CHECK forbids NULL array elements."""
+    from sqlgen.element_checks import DOMAIN_VALUE, null_free_subjects
+    from sqlgen.pgtree import Node, NodeTreeError, parse_node_tree
+
+    found: set[tuple[int, int]] = set()
+    for relation, domain, text in conn.execute(_CHECKS_SQL).fetchall():
+        try:
+            check = parse_node_tree(text)
+        except NodeTreeError:
+            continue
+        if not isinstance(check, Node):
+            continue
+        for subject in null_free_subjects(check, functions):
+            if domain and subject == DOMAIN_VALUE:
+                found.add((domain, 0))
+            elif relation and subject != DOMAIN_VALUE:
+                found.add((relation, subject))
+    return found
 
 
 def domain_chain(types: Mapping[int, PgType], oid: int) -> Iterator[PgType]:

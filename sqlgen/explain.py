@@ -17,7 +17,7 @@ from sqlgen.errors import Diagnostic, UserError
 from sqlgen.infer import TypedQuery
 from sqlgen.naming import snake_case
 from sqlgen.pipeline import project_database, read_project, type_queries
-from sqlgen.source import QuerySource
+from sqlgen.source import Command, QuerySource
 from sqlgen.timing import NO_TIMER, Timer
 from sqlgen.typemap import TypeMap, UnsupportedType, build_typemap
 
@@ -56,13 +56,24 @@ def _explain_query(typed: TypedQuery, catalog: Catalog, typemap: TypeMap) -> str
     query: QuerySource = typed.described.query
     location = query.file.location(query.annotation_offset)
     lines = [f"{query.name} {query.command.value}  ({location.path}:{location.line})"]
+    if query.command in (Command.ONE, Command.BATCHONE):
+        count, _, why = typed.rows.reason.partition(": ")
+        returns = "the row, never None" if typed.rows.exactly_one else "the first row, or None"
+        lines.append(f"rows  {count.removesuffix(' rows').removesuffix(' row')}  {why}: returns {returns}")
     if typed.params:
         lines.append("parameters")
         rows = [
             (
                 f"${p.number} {p.name}",
                 _pg_name(catalog, p.type_oid),
-                _python(typemap, p.table_oid, p.column_number, p.type_oid, p.nullable),
+                _python(
+                    typemap,
+                    p.table_oid,
+                    p.column_number,
+                    p.type_oid,
+                    p.nullable,
+                    None if p.elements_nullable else False,
+                ),
                 p.reason,
             )
             for p in typed.params
@@ -70,15 +81,12 @@ def _explain_query(typed: TypedQuery, catalog: Catalog, typemap: TypeMap) -> str
         lines.append(aligned(rows))
     if typed.columns:
         lines.append("columns")
-        rows = [
-            (
-                c.name,
-                _pg_name(catalog, c.type_oid),
-                _python(typemap, c.table_oid, c.column_number, c.type_oid, c.nullable),
-                c.reason,
-            )
-            for c in typed.columns
-        ]
+        rows = []
+        for c in typed.columns:
+            python = _python(typemap, c.table_oid, c.column_number, c.type_oid, c.nullable, c.elements_nullable)
+            rows.append((c.name, _pg_name(catalog, c.type_oid), python, c.reason))
+            if c.elements_reason:  # an array's elements, on a line of their own
+                rows.append(("  elements", "", "", c.elements_reason))
         lines.append(aligned(rows))
     return "\n".join(lines)
 
@@ -120,9 +128,11 @@ def _pg_name(catalog: Catalog, oid: int) -> str:
     return pg_type.name if pg_type.schema == "public" else pg_type.qualified_name
 
 
-def _python(typemap: TypeMap, table_oid: int, column_number: int, type_oid: int, nullable: bool) -> str:
+def _python(
+    typemap: TypeMap, table_oid: int, column_number: int, type_oid: int, nullable: bool, elements: bool | None
+) -> str:
     try:
-        annotation = typemap.of_column(table_oid, column_number, type_oid).annotation
+        annotation = typemap.of_column(table_oid, column_number, type_oid, nullable_elements=elements).annotation
     except UnsupportedType as err:
         return f"(unsupported: {err.why})"
     return f"{annotation} | None" if nullable else annotation

@@ -18,10 +18,12 @@ column whose own name ends in `!` or `?` keeps its name and its inferred nullabi
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from sqlgen.cardinality import RowCount, row_count
 from sqlgen.catalog import Catalog, Table
 from sqlgen.describe import Described, ResultColumn
+from sqlgen.elements import element_nullability, forced_elements, null_free_array_params
 from sqlgen.errors import UserError
 from sqlgen.nullability import RTE_GROUP, Nullability, Verdict
 from sqlgen.pgtree import CMD_INSERT, CMD_UPDATE, Node, output_entries, walk
@@ -38,6 +40,7 @@ class TypedParam:
     column_number: int = 0
     reason: str = ""  # why it is (or is not) nullable, for explanations
     slice: bool = False  # sqlc.slice: a list of non-null elements sent as one array
+    elements_nullable: bool = True  # an array parameter whose NULL elements mean something
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class TypedColumn:
     reason: str  # why it is (or is not) nullable, for explanations
     table_oid: int
     column_number: int
+    elements_nullable: bool = True  # an array column whose elements may be NULL
+    elements_reason: str = ""  # why, for array columns
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class TypedQuery:
     columns: tuple[TypedColumn, ...]
     embeds: tuple[TypedEmbed, ...] = ()
     copy_target: CopyTarget | None = None
+    rows: RowCount = RowCount(False, "zero or more rows: not analysed")  # whether exactly one row is certain
 
 
 def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node] | None = None) -> TypedQuery:
@@ -89,18 +95,34 @@ def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node
     tree = described.tree
     uses = _parameter_uses(tree, catalog) if tree is not None else {}
     params = _typed_params(described, uses)
+    if tree is not None:
+        null_free = null_free_array_params(tree, catalog)
+        params = tuple(replace(p, elements_nullable=p.number not in null_free) for p in params)
     judge = Nullability(catalog, views or {}, {p.number: p.nullable for p in params})
     columns = []
     for index, column in enumerate(described.columns):
-        name, verdict = _forced(column.name) if _written_alias(column, catalog) else (column.name, None)
+        name, elements = _forced_elements(column, catalog)
+        name, verdict = _forced(name) if _written_alias(column, catalog) else (name, None)
         if verdict is None:
             verdict = judge.output_column(tree, index + 1) if tree is not None else _UNANALYSED
+        if elements is None and _is_array(catalog, column.type_oid):
+            elements = element_nullability(catalog, judge, tree, index + 1) if tree is not None else _UNANALYSED
         columns.append(
-            TypedColumn(name, column.type_oid, verdict.nullable, verdict.reason, column.table_oid, column.column_number)
+            TypedColumn(
+                name,
+                column.type_oid,
+                verdict.nullable,
+                verdict.reason,
+                column.table_oid,
+                column.column_number,
+                elements.nullable if elements is not None else True,
+                elements.reason if elements is not None else "",
+            )
         )
     embeds = tuple(_typed_embed(described, embed, catalog, judge) for embed in described.query.embeds)
     copy_target = _copy_target(described, catalog) if described.query.command is Command.COPYFROM else None
-    return TypedQuery(described, params, tuple(columns), embeds, copy_target)
+    rows = row_count(tree, catalog)
+    return TypedQuery(described, params, tuple(columns), embeds, copy_target, rows)
 
 
 def _copy_target(described: Described, catalog: Catalog) -> CopyTarget:
@@ -185,6 +207,18 @@ def _written_alias(column: ResultColumn, catalog: Catalog) -> bool:
     table = catalog.tables.get(column.table_oid)
     source = table.column(column.column_number) if table is not None else None
     return source is None or source.name != column.name
+
+
+def _is_array(catalog: Catalog, type_oid: int) -> bool:
+    pg_type = catalog.beneath_domains(type_oid)
+    return pg_type is not None and pg_type.is_array
+
+
+def _forced_elements(column: ResultColumn, catalog: Catalog) -> tuple[str, Verdict | None]:
+    """A `[!]`/`[?]` suffix of an alias (not of a table column's own name) on an array column."""
+    if not _written_alias(column, catalog) or not _is_array(catalog, column.type_oid):
+        return column.name, None
+    return forced_elements(column.name)
 
 
 def _forced(name: str) -> tuple[str, Verdict | None]:

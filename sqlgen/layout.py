@@ -217,8 +217,19 @@ def sorted_imports(lines: set[str] | frozenset[str], first_party: frozenset[str]
     for index, line in enumerate(ordered):
         if index and group(line) != group(ordered[index - 1]):
             result.append("")
-        result.append(line)
+        result.append(_wrapped_import(line))
     return tuple(result)
+
+
+_IMPORT_WIDTH = 88  # isort's (and ruff's) default line length for import statements
+
+
+def _wrapped_import(line: str) -> str:
+    """`from m import a, b` as isort writes it when too long: one name a line, in parentheses."""
+    if len(line) <= _IMPORT_WIDTH or not line.startswith("from "):
+        return line
+    head, _, names = line.partition(" import ")
+    return head + " import (\n" + "".join(f"    {name},\n" for name in names.split(", ")) + ")"
 
 
 def _isort_name(name: str) -> tuple[int, str]:

@@ -192,7 +192,9 @@ def _function_view(
             if param.slice:
                 param_types.append(typemap.of_slice(param.type_oid))
             else:
-                param_types.append(typemap.of_column(param.table_oid, param.column_number, param.type_oid))
+                elements = None if param.elements_nullable else False
+                py = typemap.of_column(param.table_oid, param.column_number, param.type_oid, nullable_elements=elements)
+                param_types.append(py)
         except UnsupportedType as err:
             occurrence = next((p.offsets[0] for p in query.params if p.number == param.number), query.statement_offset)
             diagnostics.append(_unsupported(query.file, occurrence, err, f"parameter {param.name}", query.name))
@@ -201,7 +203,9 @@ def _function_view(
     column_types: list[PyType] = []
     for column in columns:
         try:
-            column_types.append(typemap.of_column(column.table_oid, column.column_number, column.type_oid))
+            elements = column.elements_nullable
+            py = typemap.of_column(column.table_oid, column.column_number, column.type_oid, nullable_elements=elements)
+            column_types.append(py)
         except UnsupportedType as err:
             offset = _column_offset(query, column.name)
             diagnostics.append(_unsupported(query.file, offset, err, f"column {column.name}", query.name))
@@ -314,12 +318,13 @@ def _function_view(
         fields,
         typed.copy_target,
         validate,
+        typed.rows.exactly_one,
+        where := f"query {query.name} ({source_path}:{query.file.location(query.annotation_offset).line})",
     )
     result_type, before, call, after, extra_imports = _body(shape)
     imports |= extra_imports | {"from asyncpg import PostgresError"}
     if model_ref is not None and command is not Command.COPYTO and not validate:
         imports.add("from . import _trusted")
-    where = f"query {query.name} ({source_path}:{query.file.location(query.annotation_offset).line})"
     body = [
         *before,
         "try:",
@@ -377,6 +382,18 @@ class _Shape:
     fields: Sequence[_RowField]
     copy_target: CopyTarget | None  # where :copyfrom loads rows
     validate: bool  # build the row model through pydantic validation
+    one_row: bool  # the statement always returns exactly one row (per parameter set)
+    where: str  # the query's name and place, for messages
+
+    def no_row(self, indent: int) -> list[str]:
+        """The lines (at `indent`) raising when the row that always comes did not."""
+        pad = " " * indent
+        return [
+            f"{pad}raise RuntimeError(",
+            f"{pad}    {_quoted(f'{self.where} returned no row,')}",
+            f"{pad}    {_quoted(' though it always returns one: regenerate if the schema changed')}",
+            f"{pad})",
+        ]
 
     def build(self, row: str, indent: int, offset: int = 0, prefix: str = "") -> str:
         """`prefix` and the expression building the row model from the record `row`."""
@@ -432,6 +449,15 @@ def _body(shape: _Shape) -> _Body:
 
     if model is None:
         column, py = shape.columns[0], shape.types[0]
+        if command is Command.ONE and shape.one_row:
+            annotation = optional(py.annotation, column.nullable)
+            fetch = wrap_call(f"{row} = await conn.fetchrow", call_args, indent=8)
+            no_row = [f"if {row} is None:", *shape.no_row(4)]
+            if py.decode is None:
+                after = [*no_row, f"{value}: {annotation} = {row}[0]", f"return {value}"]
+            else:
+                after = [*no_row, f"return {convert(py.decode, f'{row}[0]', column.nullable)}"]
+            return annotation, [], [fetch], after, set()
         if command is Command.ONE:
             if py.decode is None:
                 annotated = f"{value}: {optional(py.annotation, True)} = await conn.fetchval"
@@ -445,12 +471,12 @@ def _body(shape: _Shape) -> _Body:
 
     if command is Command.ONE:
         return (
-            f"{model} | None",
+            model if shape.one_row else f"{model} | None",
             [],
             [wrap_call(f"{row} = await conn.fetchrow", call_args, indent=8)],
             [
                 f"if {row} is None:",
-                "    return None",
+                *(shape.no_row(4) if shape.one_row else ["    return None"]),
                 shape.build(row, 4, prefix="return "),
             ],
             set(),
@@ -521,7 +547,14 @@ def _batch_body(shape: _Shape, status: str, rows: str) -> _Body:
             f"    {results}[r[0]] = {item}",
             f"return {results}",
         ]
-        return f"list[{result}]", before, [call], after, set()
+        if not shape.one_row:
+            return f"list[{result}]", before, [call], after, set()
+        after = [
+            f"if len({rows}) != len({args}) or any(r[0] != i for i, r in enumerate({rows})):",
+            *shape.no_row(4),
+            f"return [{item} for r in {rows}]",
+        ]
+        return f"list[{item_type}]", before, [call], after, set()
     after = [
         f"{results}: list[list[{item_type}]] = [[] for _ in {args}]",
         f"for r in {rows}:",
@@ -643,6 +676,8 @@ def _reusable_model(columns: Sequence[TypedColumn], table_models: Mapping[int, T
         if column.table_oid != model.table.oid or column.column_number != table_column.number:
             return None
         if column.nullable != table_column_nullable(model.table, table_column.not_null):
+            return None
+        if column.elements_nullable == table_column.elements_not_null:
             return None
         if column.name != table_column.name:
             return None

@@ -76,13 +76,14 @@ _DATETIME = frozenset({"import datetime"})
 _DECIMAL = frozenset({"import decimal"})
 _IPADDRESS = frozenset({"import ipaddress"})
 _ASYNCPG = frozenset({"import asyncpg"})
+# JSON's null as the whole value is JSON_NULL, so None is SQL NULL only (see the package's __init__.py).
 _JSON = PyType(
-    "JsonValue",
-    frozenset({"from pydantic import JsonValue"}),
-    decode="json.loads({})",
-    encode="json.dumps({})",
-    decode_imports=frozenset({"import json"}),
-    encode_imports=frozenset({"import json"}),
+    "JsonDocument",
+    frozenset({"from . import JsonDocument"}),
+    decode="decode_json({})",
+    encode="encode_json({})",
+    decode_imports=frozenset({"from . import decode_json"}),
+    encode_imports=frozenset({"from . import encode_json"}),
 )
 _STR = PyType("str")
 _TEXT = PyType("str", text_only=True)  # str, in a type asyncpg reads only as text
@@ -268,22 +269,34 @@ class TypeMap:
         element = self.of_type(pg_type.element_oid)
         return replace(array, param_annotation=f"Sequence[{element.as_param()}]")
 
-    def of_column(self, table_oid: int, column_number: int, type_oid: int) -> PyType:
-        """The type of a value read from or written to a table column (its override, its dimensions)."""
+    def of_column(
+        self, table_oid: int, column_number: int, type_oid: int, *, nullable_elements: bool | None = None
+    ) -> PyType:
+        """The type of a value read from or written to a table column (its override, its dimensions).
+
+        An array's elements are `T | None` unless `nullable_elements` is False (or, when it is
+        None, the column forbids NULL elements).
+        """
         table = self.catalog.tables.get(table_oid)
         column = table.column(column_number) if table else None
         if column is None or not self._is_or_underlies(type_oid, column.type_oid):
-            return self.of_type(type_oid)  # e.g. a text parameter cast before it is assigned to a jsonb column
+            # e.g. a text parameter cast before it is assigned to a jsonb column
+            return self.of_type(type_oid, nullable_elements=nullable_elements is not False)
+        if nullable_elements is None:
+            nullable_elements = not column.elements_not_null
         dimensions = max(column.dimensions, 1)
         override = self.column_overrides.get((table_oid, column_number))
         if override is not None:
-            return self._with_override(column.type_oid, override, dimensions)
-        return self.of_type(column.type_oid, dimensions)  # the column's domain, which describe reports as its base
+            return self._with_override(column.type_oid, override, dimensions, nullable_elements)
+        # the column's domain, which describe reports as its base
+        return self.of_type(column.type_oid, dimensions, nullable_elements=nullable_elements)
 
     def _is_or_underlies(self, oid: int, column_type_oid: int) -> bool:
         return any(t.oid == oid for t in domain_chain(self.catalog.types, column_type_oid))
 
-    def of_type(self, oid: int, dimensions: int = 1, *, overrides: bool = True) -> PyType:
+    def of_type(
+        self, oid: int, dimensions: int = 1, *, overrides: bool = True, nullable_elements: bool = True
+    ) -> PyType:
         """The Python type for PostgreSQL type `oid`; raises UnsupportedType."""
         pg_type = self.catalog.types.get(oid)
         if pg_type is None:
@@ -292,9 +305,14 @@ class TypeMap:
         if override is not None:
             return self._overridden(override, oid)
         if pg_type.kind == "d":
-            return self.of_type(pg_type.base_oid, max(dimensions, pg_type.dimensions), overrides=overrides)
+            return self.of_type(
+                pg_type.base_oid,
+                max(dimensions, pg_type.dimensions),
+                overrides=overrides,
+                nullable_elements=nullable_elements and not pg_type.elements_not_null,
+            )
         if pg_type.is_array:
-            return _array(self.of_type(pg_type.element_oid, overrides=overrides), dimensions)
+            return _array(self.of_type(pg_type.element_oid, overrides=overrides), dimensions, nullable_elements)
         if pg_type.kind == "e":
             name = self.class_names[oid]
             imports = frozenset({f"from .models import {name}"})
@@ -313,11 +331,13 @@ class TypeMap:
             raise UnsupportedType(pg_type.qualified_name, pg_type.qualified_name)
         raise UnsupportedType(pg_type.qualified_name, None)
 
-    def _with_override(self, type_oid: int, override: TypeOverride, dimensions: int) -> PyType:
+    def _with_override(
+        self, type_oid: int, override: TypeOverride, dimensions: int, nullable_elements: bool = True
+    ) -> PyType:
         """A column override names the column's type, or its element type for an array column."""
         pg_type = self.catalog.beneath_domains(type_oid)
         if pg_type is not None and pg_type.is_array:
-            return _array(self._overridden(override, pg_type.element_oid), dimensions)
+            return _array(self._overridden(override, pg_type.element_oid), dimensions, nullable_elements)
         return self._overridden(override, type_oid)
 
     def _overridden(self, override: TypeOverride, oid: int) -> PyType:
@@ -396,12 +416,14 @@ class TypeMap:
         )
 
 
-def _array(element: PyType, dimensions: int) -> PyType:
-    """A PostgreSQL array: `list[T | None]` one level deep, nested lists for more dimensions."""
-    annotation = f"list[{element.annotation} | None]"
-    param_annotation = f"Sequence[{element.as_param()} | None]"
-    decode = "[None if v is None else " + element.decode.format("v") + " for v in {}]" if element.decode else None
-    encode = "[None if v is None else " + element.encode.format("v") + " for v in {}]" if element.encode else None
+def _array(element: PyType, dimensions: int, nullable_elements: bool = True) -> PyType:
+    """A PostgreSQL array: `list[T | None]` one level deep (`list[T]` without NULL elements), nested lists for more."""
+    item = " | None" if nullable_elements else ""
+    annotation = f"list[{element.annotation}{item}]"
+    param_annotation = f"Sequence[{element.as_param()}{item}]"
+    guard = "None if v is None else " if nullable_elements else ""
+    decode = f"[{guard}" + element.decode.format("v") + " for v in {}]" if element.decode else None
+    encode = f"[{guard}" + element.encode.format("v") + " for v in {}]" if element.encode else None
     for depth in range(1, dimensions):
         annotation = f"list[{annotation}]"
         param_annotation = f"Sequence[{param_annotation}]"

@@ -30,7 +30,7 @@ def book(number: int, *, price: str = "10.00") -> bulk.CopyBooksParams:
         isbn=f"{9780000000000 + number}",
         title=f"Book {number}",
         price=decimal.Decimal(price),
-        tags=["t", None],
+        tags=["t", "u"],
         metadata={"n": number, "nested": [1.5, None, "x"]},
         format=BookFormat.EBOOK,
     )
@@ -44,8 +44,8 @@ async def test_copyfrom_loads_rows_with_binary_copy_and_converts_values(pool: as
     assert await bulk.copy_books(pool, [book(1), book(2, price="2.50")]) == 2
     stored = await bulk.get_books_batch(pool, [bulk.GetBooksBatchParams(id=i) for i in (2, 1)])
     assert [(b.title, b.price, b.metadata, b.format, b.tags) for b in stored if b is not None] == [
-        ("Book 2", decimal.Decimal("2.50"), {"n": 2, "nested": [1.5, None, "x"]}, BookFormat.EBOOK, ["t", None]),
-        ("Book 1", decimal.Decimal("10.00"), {"n": 1, "nested": [1.5, None, "x"]}, BookFormat.EBOOK, ["t", None]),
+        ("Book 2", decimal.Decimal("2.50"), {"n": 2, "nested": [1.5, None, "x"]}, BookFormat.EBOOK, ["t", "u"]),
+        ("Book 1", decimal.Decimal("10.00"), {"n": 1, "nested": [1.5, None, "x"]}, BookFormat.EBOOK, ["t", "u"]),
     ]
     # A bad row fails the whole COPY: nothing of it is stored, and the error names the query.
     with pytest.raises(asyncpg.NotNullViolationError) as caught:

@@ -220,6 +220,12 @@ def test_explain_prints_types_nullability_and_reasons(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
     assert "CreateAuthor :one (q.sql:4)" in lines
+    assert (
+        "rows exactly one INSERT of one row with RETURNING, which nothing can skip: returns the row, never None"
+        in lines
+    )
+    maybe = "rows zero or more FROM a table or function, which may hold no matching row: returns the first row, or None"
+    assert maybe in lines
     assert "$1 name text str not null assigned to authors.name, which is NOT NULL" not in lines  # the reason says why
     assert "$2 bio text str | None nullable assigned to authors.bio, which may be NULL" in lines
     assert "bio text str | None nullable authors.bio has no NOT NULL constraint" in lines

@@ -103,12 +103,15 @@ def test_type_map() -> None:
     assert typemap.of_type(16).annotation == "bool"
     assert typemap.of_type(9000).annotation == "bool"  # a domain is its base type
     json_array = typemap.of_type(199)
-    assert json_array.annotation == "list[JsonValue | None]"
-    assert json_array.as_param() == "Sequence[JsonValue | None]"
-    assert json_array.decode == "[None if v is None else json.loads(v) for v in {}]"
+    assert json_array.annotation == "list[JsonDocument | None]"
+    assert json_array.as_param() == "Sequence[JsonDocument | None]"
+    assert json_array.decode == "[None if v is None else decode_json(v) for v in {}]"
     assert typemap.of_type(199, dimensions=2).decode == (
-        "[[None if v is None else json.loads(v) for v in a1] for a1 in {}]"
+        "[[None if v is None else decode_json(v) for v in a1] for a1 in {}]"
     )
+    without_null = typemap.of_type(199, nullable_elements=False)
+    assert (without_null.annotation, without_null.as_param()) == ("list[JsonDocument]", "Sequence[JsonDocument]")
+    assert without_null.decode == "[decode_json(v) for v in {}]"
     assert typemap.of_type(600).annotation == "asyncpg.Point"
     with pytest.raises(UnsupportedType) as caught:
         typemap.of_type(700)

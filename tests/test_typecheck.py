@@ -32,7 +32,8 @@ async def main(pool: asyncpg.Pool[asyncpg.Record]) -> str:
     async with pool.acquire() as conn:
         titles: list[str] = await books.list_book_titles_by_author(conn, author_id=1)
         rows: list[models.Author] = await authors.list_authors(conn, limit=10, offset=0)
-    return name + str(bio) + str(titles) + str(rows)
+        count: int = await authors.count_authors(conn)  # always one row: no `| None` to check
+    return name + str(bio) + str(titles) + str(rows) + str(count + 1)
 """
 
 
@@ -65,6 +66,10 @@ def test_generated_package_and_a_program_using_it_pass_mypy_strict(tmp_path: Pat
         ("authors.get_author(pool, author_id=1)", 'Unexpected keyword argument "author_id"'),
         ("authors.get_author(pool, 1)", "Too many positional arguments"),
         ("authors.get_author(pool)", 'Missing named argument "id"'),
+        # `id = ANY(@ids)`: a NULL element could match nothing, so the parameter takes none
+        ("authors.get_authors_by_ids(pool, ids=[1, None])", 'List item 1 has incompatible type "None"; expected "int"'),
+        # JSON's null is JSON_NULL: None would be SQL NULL, which this parameter cannot be
+        ("books.merge_book_metadata(pool, patch=None, id=1)", '"merge_book_metadata" has incompatible type "None"'),
         (
             "promotions.set_delivery_address(pool, delivery_address={'city': 'Lyon'}, id=1)",
             'Argument "delivery_address" to "set_delivery_address" has incompatible type "dict[str, str]"; '
@@ -96,7 +101,7 @@ def test_misuse_is_a_mypy_error(call: str, complaint: str) -> None:
 
             import asyncpg
             from bookshop.documents import PromotionRules
-            from generated import authors, promotions
+            from generated import authors, books, promotions
 
             async def main(pool: asyncpg.Pool[asyncpg.Record]) -> None:
                 await {call}

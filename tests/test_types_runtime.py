@@ -108,8 +108,8 @@ SCALARS: list[tuple[str, list[Any], str]] = [
         "datetime.timedelta",
     ),
     ("uuid", [uuid.UUID("12345678-1234-5678-1234-567812345678")], "uuid.UUID"),
-    ("jsonb", [{"a": [1, 2.5, None, "ü"], "b": {"c": True}}, [], "text", 0], "JsonValue"),
-    ("json", [{"z": 1, "a": 2}], "JsonValue"),
+    ("jsonb", [{"a": [1, 2.5, None, "ü"], "b": {"c": True}}, [], "text", 0], "JsonDocument"),
+    ("json", [{"z": 1, "a": 2}], "JsonDocument"),
     (
         "inet",
         [
@@ -162,7 +162,7 @@ SCALARS: list[tuple[str, list[Any], str]] = [
     ("integer[]", [[1, None, 3], []], "list[int | None]"),
     ("text[]", [["a", None, "ü", ""], [None]], "list[str | None]"),
     ("numeric[]", [[D("NaN"), D("1e-30")]], "list[decimal.Decimal | None]"),
-    ("jsonb[]", [[{"a": 1}, None, [2]]], "list[JsonValue | None]"),
+    ("jsonb[]", [[{"a": 1}, None, [2]]], "list[JsonDocument | None]"),
     (
         "inet[]",
         [[ipaddress.ip_interface("10.0.0.1/32"), None]],
@@ -446,7 +446,7 @@ async def test_overrides_map_types_and_columns_to_user_types(project: Project, m
         assert order == models.Order(id=1, payload=payload, history=[shop.Item(sku="old"), None], total=1250, note=None)
         assert await conn.fetchval("SELECT payload->'items'->0->>'sku' FROM orders") == "b-1"  # stored as JSON
         assert await queries.payload(conn, id=1) == payload
-        # The override follows the column; the same JSON computed by an expression is JsonValue.
+        # The override follows the column; the same JSON computed by an expression is a JsonDocument.
         [row] = await queries.totals(conn)
         assert row.total == 1250 and row.raw == payload.model_dump()
         # Validated on the way out: a stored document of the wrong shape is an error, not a wrong object.

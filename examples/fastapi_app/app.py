@@ -154,7 +154,7 @@ async def create_author(body: NewAuthor, pool: PoolDep) -> models.Author:
         country_code=body.country_code,
         website=body.website,
     )
-    return _returned(author)
+    return author
 
 
 @router.get("/books")
@@ -232,7 +232,7 @@ async def create_customer(body: NewCustomer, pool: PoolDep) -> models.Customer:
         )
     except asyncpg.UniqueViolationError:
         raise HTTPException(409, f"{body.email} is already registered") from None
-    return _returned(customer)
+    return customer
 
 
 @router.post("/customers/{public_id}/orders", status_code=201)
@@ -242,10 +242,8 @@ async def place_order(public_id: uuid.UUID, body: NewOrder, pool: PoolDep) -> Or
             customer = await orders.get_customer_by_public_id(conn, public_id=public_id)
             if customer is None:
                 raise HTTPException(404, f"no customer {public_id}")
-            order = _returned(
-                await orders.create_order(
-                    conn, customer_id=customer.id, shipping_address=None, discount_codes=None, notes=body.notes
-                )
+            order = await orders.create_order(
+                conn, customer_id=customer.id, shipping_address=None, discount_codes=None, notes=body.notes
             )
             for line in body.items:
                 book = await books.get_book(conn, id=line.book_id)
@@ -294,7 +292,7 @@ async def _order_detail(conn: generated.Executor, order_id: int) -> OrderDetail 
 
 
 def _returned(value: T | None) -> T:
-    """The row an INSERT ... RETURNING gave back; generated `:one` functions allow for none."""
+    """The order just written, read back in the same transaction: it is there, though `get_order` allows for none."""
     if value is None:
         raise RuntimeError("the statement returned no row")
     return value
