@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from sqlgen import __version__
-from sqlgen.config import Overrides, load_config
+from sqlgen.config import Overrides, load_config, load_configs
 from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, os_failure
 from sqlgen.output import read_output, write_output
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
@@ -72,7 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     project = argparse.ArgumentParser(add_help=False)
-    project.add_argument("--config", type=Path, help="TOML file with a [tool.sqlgen] table (default: ./pyproject.toml)")
+    project.add_argument(
+        "--config",
+        type=Path,
+        help="TOML file with a [tool.sqlgen] table, or sqlc's sqlc.yaml/sqlc.json (default: ./pyproject.toml "
+        "when it has [tool.sqlgen], else ./sqlc.yaml, sqlc.yml or sqlc.json)",
+    )
     project.add_argument(
         "--schema",
         action="append",
@@ -196,22 +201,26 @@ def _lost_database(error: Exception) -> TypeGuard[psycopg.Error]:
 
 def _run(command: str, overrides: Overrides, names: list[str], offline: bool, reporter: Reporter) -> int:
     timer = Timer(reporter.stage, reporter.progress)
-    config = load_config(overrides)
-    if config.database_url and config.schema and not offline:
+    configs = load_configs(overrides)
+    reporter.notes([note for config in configs for note in config.notes])
+    if any(c.database_url and c.schema for c in configs) and not offline:
         reporter.note("checking against the live database; schema files are not applied")
     if command == "explain":
         from sqlgen.explain import explain
 
+        config = load_config(overrides)
         reporter.stdout.write(explain(config, names, timer))
         return EXIT_OK
-    from sqlgen.pipeline import generate_package
+    from sqlgen.pipeline import generate_packages
 
-    result = generate_package(config, offline=offline, timer=timer)
+    results = generate_packages(configs, offline=offline, timer=timer)
     if command == "check":
-        return _check(config.out, result.files, reporter)
-    with timer.stage("write"):
-        changed = write_output(config.out, result.files)
-    reporter.info(generated_summary(config.out, result.files, changed, result.cached))
+        codes = [_check(config.out, result.files, reporter) for config, result in zip(configs, results, strict=True)]
+        return max(codes)
+    for config, result in zip(configs, results, strict=True):  # every package checked: now they are written
+        with timer.stage("write"):
+            changed = write_output(config.out, result.files)
+        reporter.info(generated_summary(config.out, result.files, changed, result.cached))
     return EXIT_OK
 
 
