@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 import tomllib
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
+from sqlgen.errors import Diagnostic, Location, SourceText, UserError, did_you_mean, display_path
 from sqlgen.layout import ModelOptions
 from sqlgen.migrations import natural_key, schema_layout, unique_paths
 from sqlgen.naming import module_name, unique
@@ -294,8 +293,7 @@ def _package_config(
     errors = []
     for key in values:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(allowed)}"
+            hint = did_you_mean(key, allowed, f"known keys: {', '.join(allowed)}")
             errors.append(located(f"unknown key {key!r} in [tool.sqlgen]", key, hint=hint))
 
     def paths(key: str, flag: tuple[str, ...] | None) -> tuple[Path, ...]:

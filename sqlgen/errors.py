@@ -14,8 +14,9 @@ q.sql:2:10: error: syntax error at or near "FORM"
 from __future__ import annotations
 
 import bisect
+import difflib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -106,6 +107,16 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def did_you_mean(word: str, known: Iterable[str], default: str | None = None) -> str | None:
+    """A hint naming the closest of `known` to a misspelt `word`, else `default`.
+
+    >>> did_you_mean(":onee", [":one", ":many"]), did_you_mean("querys", ["queries", "out"])
+    ("did you mean ':one'?", "did you mean 'queries'?")
+    """
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else default
 
 
 class UserError(Exception):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sqlgen.catalog import Catalog, PgType, domain_chain
-from sqlgen.errors import Diagnostic, Location, UserError
+from sqlgen.errors import Diagnostic, Location, UserError, did_you_mean
 from sqlgen.naming import GENERATED_NAMES, class_name, identifier, snake_case, unique
 from sqlgen.table_names import TableNaming
 
@@ -539,14 +539,13 @@ def _close_target(target: str, catalog: Catalog) -> str | None:
         if table is not None:
             known = [f"{parts[0]}.{parts[1]}.{c.name}" for c in table.columns]
         else:
-            close_tables = difflib.get_close_matches(f"{parts[0]}.{parts[1]}", list(tables), n=1)
+            close_tables = difflib.get_close_matches(f"{parts[0]}.{parts[1]}", list(tables), n=1, cutoff=0.6)
             known = [f"{close_tables[0]}.{parts[2]}"] if close_tables else []
             known += [f"{name}.{c.name}" for name in close_tables for c in tables[name].columns]
     else:
         known = [t.qualified_name for t in catalog.types.values() if not t.is_array]
         known += [t.name for t in catalog.types.values() if not t.is_array and len(parts) == 1]
-    close = difflib.get_close_matches(target, known, n=1)
-    return f"did you mean {close[0]!r}?" if close else None
+    return did_you_mean(target, known)
 
 
 def python_annotation(text: str, qualify: frozenset[str] = frozenset()) -> tuple[str, frozenset[str]]:
