@@ -56,7 +56,8 @@ class _Document:
 
     source: SourceText
     value: Any
-    positions: dict[Key, Location]
+    positions: dict[Key, Location]  # where each key (or list item) is written
+    value_positions: dict[Key, Location]  # where each key's value starts
     notes: list[Diagnostic] = field(default_factory=list)
 
     def at(self, key: Key) -> Location | None:
@@ -69,8 +70,9 @@ class _Document:
         line = self.source.line_text(where.line) if where else None
         self.notes.append(Diagnostic(message, where, line, severity="note"))
 
-    def error(self, message: str, key: Key, hint: str | None = None) -> UserError:
-        where = self.at(key)
+    def error(self, message: str, key: Key, hint: str | None = None, *, at_value: bool = False) -> UserError:
+        where = self.value_positions.get(key) if at_value else None
+        where = where or self.at(key)
         line = self.source.line_text(where.line) if where else None
         return UserError([Diagnostic(message, where, line, hint=hint)])
 
@@ -111,23 +113,26 @@ def _parse(source: SourceText) -> _Document:
         problem = getattr(err, "problem", None) or str(err)
         where = source.location(mark.index) if mark is not None else Location(source.path, 1, 1)
         raise UserError([Diagnostic(f"invalid YAML: {problem}", where, source.line_text(where.line))]) from None
-    positions: dict[Key, Location] = {}
-    value = _plain(node, (), positions, source) if node is not None else {}
-    return _Document(source, value, positions)
+    document = _Document(source, {}, {}, {})
+    if node is not None:
+        document.value = _plain(node, (), document)
+    return document
 
 
-def _plain(node: yaml.Node, key: Key, positions: dict[Key, Location], source: SourceText) -> Any:
-    """A composed YAML node as plain values, recording where each key and item starts."""
-    positions.setdefault(key, source.location(node.start_mark.index))
+def _plain(node: yaml.Node, key: Key, document: _Document) -> Any:
+    """A composed YAML node as plain values, recording where each key, item and value starts."""
+    start = document.source.location(node.start_mark.index)
+    document.positions.setdefault(key, start)
+    document.value_positions[key] = start
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             name = str(key_node.value)
-            positions[(*key, name)] = source.location(key_node.start_mark.index)
-            result[name] = _plain(value_node, (*key, name), positions, source)
+            document.positions[(*key, name)] = document.source.location(key_node.start_mark.index)
+            result[name] = _plain(value_node, (*key, name), document)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, (*key, index), positions, source) for index, item in enumerate(node.value)]
+        return [_plain(item, (*key, index), document) for index, item in enumerate(node.value)]
     return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
@@ -230,7 +235,7 @@ def _paths(package: _Package, entry: dict[str, Any], key: Key, root: Path) -> No
         value = entry.get(name, [])
         patterns = [value] if isinstance(value, str) else value
         if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-            raise package.document.error(f"{name} must be a path or a list of paths", (*key, name))
+            raise package.document.error(f"{name} must be a path or a list of paths", (*key, name), at_value=True)
         found: list[str] = []
         for number, pattern in enumerate(patterns):
             where = (*key, name, number) if isinstance(value, list) else (*key, name)
@@ -252,7 +257,10 @@ def _expand(pattern: str, root: Path, document: _Document, key: Key, *, schema: 
     else:
         if not full.exists():
             raise document.error(
-                f"{display_path(full)} does not exist", key, hint="sqlc paths are relative to the configuration file"
+                f"{display_path(full)} does not exist",
+                key,
+                hint="sqlc paths are relative to the configuration file",
+                at_value=True,
             )
         base = full if full.is_dir() else full.parent
         matches = [full]
