@@ -19,7 +19,7 @@ from sqlgen.cli import main
 from sqlgen.config import Overrides, load_configs
 from sqlgen.database import apply_schema, connect
 from sqlgen.migrations import read_schema
-from tests.conftest import Databases, dsn_url
+from tests.conftest import Databases, dsn_url, write_files
 from tests.test_typecheck import mypy
 
 FIXTURE = Path(__file__).parent / "sqlc_project"
@@ -116,3 +116,53 @@ def test_a_sqlc_project_generates_with_no_flags_typechecks_and_runs(
     run = "import asyncio, sys, program; asyncio.run(program.run(sys.argv[1], sys.argv[2]))"
     ran = subprocess.run([sys.executable, "-c", run, *urls], cwd=root, capture_output=True, text=True)
     assert ran.returncode == 0, ran.stderr
+
+
+PACKAGES = """\
+[[tool.sqlgen.packages]]
+name = "shop"
+schema = "shop/schema.sql"
+queries = "shop/queries"
+out = "gen/shop"
+
+[[tool.sqlgen.packages]]
+name = "audit"
+schema = "audit/schema.sql"
+queries = "audit/queries.sql"
+out = "gen/audit"
+"""
+
+
+def test_several_packages_share_one_server_and_fail_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": PACKAGES,
+            "shop/schema.sql": "CREATE TABLE items (id int PRIMARY KEY);\n",
+            "shop/queries/items.sql": "-- name: CountItems :one\nSELECT count(*) FROM items;\n",
+            "shop/queries/admin/items.sql": "-- name: ItemIds :many\nSELECT id FROM items;\n",
+            "audit/schema.sql": "CREATE TABLE events (id int PRIMARY KEY);\n",  # no items table here
+            "audit/queries.sql": "-- name: CountEvents :one\nSELECT count(*) FROM events;\n",
+        },
+    )
+    assert main(["-v", "generate"]) == 0
+    out, err = capsys.readouterr()
+    assert "generated gen/shop (4 files, 2 queries)" in out and "generated gen/audit (3 files, 1 queries)" in out
+    assert err.count("database start") == 1  # one embedded server for both packages
+    assert (tmp_path / "gen/shop/admin_items.py").is_file()  # a subfolder of the queries folder
+    assert sorted(p.name for p in (tmp_path / ".sqlgen").iterdir()) == ["cache-audit.json", "cache-shop.json"]
+    assert main(["generate"]) == 0
+    assert "up to date: gen/audit" in capsys.readouterr().out
+
+    write_files(tmp_path, {"audit/queries.sql": "-- name: CountItems :one\nSELECT count(*) FROM items;\n"})
+    write_files(tmp_path, {"shop/queries/items.sql": "-- name: CountItems :one\nSELECT count(*) FROM itemz;\n"})
+    before = {p: p.read_text() for p in (tmp_path / "gen").rglob("*.py")}
+    assert main(["generate"]) == 1
+    err = capsys.readouterr().err
+    assert 'audit/queries.sql:2:22: error: relation "items" does not exist' in err  # each package has its schema
+    assert 'shop/queries/items.sql:2:22: error: relation "itemz" does not exist' in err
+    assert {p: p.read_text() for p in (tmp_path / "gen").rglob("*.py")} == before  # neither package was written
