@@ -75,7 +75,9 @@ class Config:
 
     def query_modules(self) -> list[tuple[Path, str]]:
         """Every query file, with the module it generates: named from its path below the queries folder
-        (`queries/users/queries.sql` → `users_queries`), or from its name for a file listed itself.
+        (`queries/users/queries.sql` → `users_queries`), or from its name for a file listed itself; files
+        whose names would be the same take as many of their parent folders as tell them apart
+        (`alert/queries.sql`, `user/queries.sql` → `alert_queries`, `user_queries`).
         Folders are read with their subfolders, except schema folders and hidden ones."""
         layout = schema_layout(self.schema)
         schema = {p.resolve() for p in (*layout.files, *layout.skipped)}
@@ -89,7 +91,8 @@ class Config:
                 found.append((path, bases.get(path.resolve(), path.parent)))
         files = unique_paths([file for file, _ in found])
         base_of = {file: base for file, base in reversed(found)}
-        return [(file, _module_for(file, base_of[file])) for file in files if file.resolve() not in schema]
+        named = [(file, _module_for(file, base_of[file])) for file in files if file.resolve() not in schema]
+        return _apart(named)
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, with forward slashes, for generated headers."""
@@ -591,6 +594,26 @@ def _sql_tree(folder: Path, skip: tuple[Path, ...]) -> list[Path]:
             continue
         files.append(path)
     return sorted(files, key=lambda p: [natural_key(part) for part in p.relative_to(folder).parts])
+
+
+def _apart(named: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """Same-named modules of different files, prefixed with their nearest parent folders until they differ
+    (a clash that folders cannot settle is left for the duplicate-module error)."""
+    groups: dict[str, list[Path]] = {}
+    for file, module in named:
+        groups.setdefault(module, []).append(file)
+    renamed: dict[Path, str] = {}
+    for module, files in groups.items():
+        if len(files) < 2:
+            continue
+        parents = [file.resolve().parent.parts for file in files]
+        for depth in range(1, max(len(p) for p in parents) + 1):
+            names = [module_name("_".join((*p[len(p) - depth :], module))) for p in parents]
+            if len(set(names)) == len(names):
+                renamed.update(zip(files, names, strict=True))
+                break
+    taken = {module for file, module in named if file not in renamed}
+    return [(file, renamed[file] if renamed.get(file, module) not in taken else module) for file, module in named]
 
 
 def _module_for(file: Path, base: Path) -> str:

@@ -289,3 +289,44 @@ def test_sqlc_singular_names() -> None:
     assert singular("Settings", ("settings",)) == "Settings"
     assert TableNaming().model_name("billing", "v1_dag_data") == "BillingV1DagDatum"
     assert TableNaming(exact=True).model_name("public", "v1_dag_data") == "V1DagData"
+
+
+def test_listed_files_with_one_name_take_their_folders(tmp_path: Path) -> None:
+    yaml = (
+        'version: "2"\nsql:\n  - engine: postgresql\n    schema: db/schema.sql\n'
+        "    queries: [alert/queries.sql, user/queries.sql, user/x/queries.sql, a.sql]\n"
+    )
+    write_files(
+        tmp_path,
+        {**SCHEMA, "sqlc.yaml": yaml, "alert/queries.sql": "", "user/queries.sql": "", "user/x/queries.sql": ""},
+    )
+    write_files(tmp_path, {"a.sql": ""})
+    (config,) = configs(tmp_path)
+    assert [m for _, m in config.query_modules()] == ["alert_queries", "user_queries", "x_queries", "a"]
+
+
+_SEGMENT = st.sampled_from(["a", "b", "a_b", "A", "queries", "q-1", "é", "1x"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(files=st.lists(st.lists(_SEGMENT, min_size=1, max_size=3), min_size=1, max_size=6))
+def test_module_names_are_identifiers_and_unique_or_reported(
+    tmp_path_factory: pytest.TempPathFactory, files: list[list[str]]
+) -> None:
+    from sqlgen.pipeline import read_project
+
+    root = tmp_path_factory.mktemp("tree")
+    paths = {"/".join(parts) + ".sql" for parts in files}
+    write_files(root, {**SCHEMA, **{f"queries/{p}": "" for p in paths}})
+    write_files(root, {"pyproject.toml": '[tool.sqlgen]\nschema = "db"\nqueries = "queries"\nout = "gen"\n'})
+    config = load_config(Overrides(), cwd=root, environ={})
+    modules = [m for _, m in config.query_modules()]
+    assert modules == [m for _, m in config.query_modules()]  # the same every time
+    assert all(m.isidentifier() and m.isascii() for m in modules)
+    project = read_project(config)
+    generated = [module for module, _, _ in project.files]
+    assert len(set(generated)) == len(generated)
+    duplicates = [d for d in project.diagnostics if "would both generate" in d.message]
+    assert len(generated) + len(duplicates) + sum("cannot be named" in d.message for d in project.diagnostics) == len(
+        paths
+    )
