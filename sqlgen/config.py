@@ -203,6 +203,7 @@ class PackageTable:
     name: str | None = None  # the package's label in messages and its cache file, with several packages
     singular_exceptions: tuple[str, ...] = ()  # table names kept as they are (sqlc's inflection_exclude_table_names)
     source_lines: dict[int, str] | None = None  # the config file's lines, for carets; None: no caret
+    own_keys: frozenset[str] = frozenset()  # the keys of its [[tool.sqlgen.packages]] entry (not inherited)
 
     def locate(self, *key: str | int) -> Location | None:
         """Where `key` (or the nearest enclosing key written) is."""
@@ -235,7 +236,10 @@ def _package_tables(table: dict[str, Any], positions: dict[Key, Location], sourc
         inherited = {k: where for k, where in positions.items() if k[:1] != ("packages",)}
         name = package.get("name") if isinstance(package.get("name"), str) else None
         values = {**shared, **package}
-        result.append(PackageTable(values, {**inherited, **own}, name=name, source_lines=lines))
+        table_of = PackageTable(
+            values, {**inherited, **own}, name=name, source_lines=lines, own_keys=frozenset(package)
+        )
+        result.append(table_of)
     return result
 
 
@@ -263,7 +267,7 @@ def _packages(
         except UserError as err:
             errors.extend(err.diagnostics)
     if errors:
-        raise UserError(errors)
+        raise UserError(list(dict.fromkeys(errors)))  # a shared key's mistake is reported once, not per package
     if several:
         outs: dict[Path, str] = {}
         for config in configs:
@@ -297,7 +301,8 @@ def _package_config(
     for key in values:
         if key not in allowed:
             hint = did_you_mean(key, allowed, f"known keys: {', '.join(allowed)}")
-            errors.append(located(f"unknown key {key!r} in [tool.sqlgen]", key, hint=hint))
+            where = "[[tool.sqlgen.packages]]" if key in table.own_keys else "[tool.sqlgen]"
+            errors.append(located(f"unknown key {key!r} in {where}", key, hint=hint))
 
     def paths(key: str, flag: tuple[str, ...] | None) -> tuple[Path, ...]:
         if flag is not None:

@@ -227,6 +227,17 @@ def test_several_packages_in_pyproject(tmp_path: Path) -> None:
     assert flagged_admin.out == tmp_path / "elsewhere" / "admin"
 
 
+def test_a_shared_key_mistake_is_reported_once(tmp_path: Path) -> None:
+    write_files(
+        tmp_path, {**SCHEMA, "pyproject.toml": PACKAGES.replace("validate = true", "validat = true"), "q.sql": ""}
+    )
+    with pytest.raises(UserError) as caught:
+        configs(tmp_path)
+    assert [(d.message, d.location and d.location.line, d.hint) for d in caught.value.diagnostics] == [
+        ("unknown key 'validat' in [tool.sqlgen]", 5, "did you mean 'validate'?")
+    ]
+
+
 def test_a_misspelt_key_is_located_at_itself_and_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     text = PACKAGES.replace('name = "admin"\n', 'name = "admin"\nquerys = "q.sql"\n')
@@ -235,7 +246,7 @@ def test_a_misspelt_key_is_located_at_itself_and_named(tmp_path: Path, monkeypat
         configs(tmp_path)
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.render().splitlines() == [
-        "pyproject.toml:15:1: error: unknown key 'querys' in [tool.sqlgen]",  # not [tool.other]'s line 2
+        "pyproject.toml:15:1: error: unknown key 'querys' in [[tool.sqlgen.packages]]",  # not [tool.other]'s line 2
         '    querys = "q.sql"',
         "    ^",
         "  hint: did you mean 'queries'?",
