@@ -525,7 +525,7 @@ def _type_overrides(
     overrides = []
     for target, python_type in value.items():
         where = table.locate("overrides", target)
-        if not re.fullmatch(r"[^.\s]+(\.[^.\s]+){0,2}", target):
+        if not re.fullmatch(r"[^.\s]+(\.[^.\s]+){1,2}|\w+( \w+)*", target):  # a type's name alone may have spaces
             errors.append(
                 table.diagnostic(
                     f"override target {target!r} is neither a type nor a column",

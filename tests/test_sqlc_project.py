@@ -19,7 +19,7 @@ from sqlgen.cli import main
 from sqlgen.config import Overrides, load_configs
 from sqlgen.database import apply_schema, connect
 from sqlgen.migrations import read_schema
-from tests.conftest import Databases, dsn_url, write_files
+from tests.conftest import Databases, Project, dsn_url, write_files
 from tests.test_typecheck import mypy
 
 FIXTURE = Path(__file__).parent / "sqlc_project"
@@ -166,3 +166,15 @@ def test_several_packages_share_one_server_and_fail_together(
     assert 'audit/queries.sql:2:22: error: relation "items" does not exist' in err  # each package has its schema
     assert 'shop/queries/items.sql:2:22: error: relation "itemz" does not exist' in err
     assert {p: p.read_text() for p in (tmp_path / "gen").rglob("*.py")} == before  # neither package was written
+
+
+def test_an_override_may_name_a_type_as_sqlc_db_type_does(project: Project) -> None:
+    project.write("schema.sql", "CREATE TABLE t (a integer NOT NULL, b timestamptz);\n")
+    project.write("queries.sql", "-- name: GetT :many\nSELECT a, b FROM t;\n")
+    project.write(
+        "pyproject.toml",
+        '[tool.sqlgen.overrides]\n"integer" = "decimal.Decimal"\n"timestamp with time zone" = "str"\n',
+    )
+    models = project.generate(config=Path("pyproject.toml"))["models.py"]
+    assert "    a: decimal.Decimal\n" in models or "    a: Decimal\n" in models
+    assert "    b: str | None\n" in models
