@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from sqlgen import __version__
-from sqlgen.config import Overrides, load_config, load_configs
+from sqlgen.config import Config, Overrides, load_configs
 from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, os_failure
 from sqlgen.output import read_output, write_output
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
@@ -208,8 +208,7 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
     if command == "explain":
         from sqlgen.explain import explain
 
-        config = load_config(overrides)
-        reporter.stdout.write(explain(config, names, timer))
+        reporter.stdout.write("".join(explain(config, wanted, timer) for config, wanted in _explained(configs, names)))
         return EXIT_OK
     from sqlgen.pipeline import generate_packages
 
@@ -222,6 +221,25 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
             changed = write_output(config.out, result.files)
         reporter.info(generated_summary(config.out, result.files, changed, result.cached))
     return EXIT_OK
+
+
+def _explained(configs: Sequence[Config], names: list[str]) -> list[tuple[Config, list[str]]]:
+    """Which package each query asked for is in; with one package, all of them (explain reports the unknown)."""
+    if len(configs) == 1:
+        return [(configs[0], names)]
+    from sqlgen.naming import snake_case
+    from sqlgen.pipeline import read_project
+
+    chosen: list[tuple[Config, list[str]]] = []
+    found: set[str] = set()
+    for config in configs:
+        known = {n for q in read_project(config).queries for n in (q.name, snake_case(q.name))}
+        wanted = [n for n in names if n in known and n not in found]
+        found.update(wanted)
+        if wanted:
+            chosen.append((config, wanted))
+    missing = [n for n in names if n not in found]
+    return [*chosen, (configs[0], missing)] if missing else chosen  # the first package reports them
 
 
 def _check(out: Path, files: dict[str, str], reporter: Reporter) -> int:

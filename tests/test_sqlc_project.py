@@ -157,6 +157,10 @@ def test_several_packages_share_one_server_and_fail_together(
     assert sorted(p.name for p in (tmp_path / ".sqlgen").iterdir()) == ["cache-audit.json", "cache-shop.json"]
     assert main(["generate"]) == 0
     assert "up to date: gen/audit" in capsys.readouterr().out
+    assert main(["-q", "explain", "CountEvents", "ItemIds"]) == 0  # each from the package that holds it
+    explained = capsys.readouterr().out
+    assert "CountEvents :one  (audit/queries.sql:1)" in explained
+    assert "ItemIds :many  (shop/queries/admin/items.sql:1)" in explained
 
     write_files(tmp_path, {"audit/queries.sql": "-- name: CountItems :one\nSELECT count(*) FROM items;\n"})
     write_files(tmp_path, {"shop/queries/items.sql": "-- name: CountItems :one\nSELECT count(*) FROM itemz;\n"})
