@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from sqlgen import __version__
-from sqlgen.config import Overrides, load_config
+from sqlgen.config import Config, Overrides, load_configs
 from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, os_failure
 from sqlgen.interrupts import Terminated, exit_code, shielded
 from sqlgen.output import read_output, write_output
@@ -75,7 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     project = argparse.ArgumentParser(add_help=False)
-    project.add_argument("--config", type=Path, help="TOML file with a [tool.sqlgen] table (default: ./pyproject.toml)")
+    project.add_argument(
+        "--config",
+        type=Path,
+        help="TOML file with a [tool.sqlgen] table, or sqlc's sqlc.yaml/sqlc.json (default: ./pyproject.toml "
+        "when it has [tool.sqlgen], else ./sqlc.yaml, sqlc.yml or sqlc.json)",
+    )
     project.add_argument(
         "--schema",
         action="append",
@@ -214,24 +219,46 @@ def _lost_database(error: Exception) -> TypeGuard[psycopg.Error]:
 
 def _run(command: str, overrides: Overrides, names: list[str], offline: bool, reporter: Reporter) -> int:
     timer = Timer(reporter.stage, reporter.progress)
-    config = load_config(overrides)
-    if config.database_url and config.schema and not offline:
+    configs = load_configs(overrides)
+    reporter.notes([note for config in configs for note in config.notes])
+    if any(c.database_url and c.schema for c in configs) and not offline:
         reporter.note("checking against the live database; schema files are not applied")
     if command == "explain":
         from sqlgen.explain import explain
 
-        reporter.stdout.write(explain(config, names, timer))
+        reporter.stdout.write("".join(explain(config, wanted, timer) for config, wanted in _explained(configs, names)))
         return EXIT_OK
-    from sqlgen.pipeline import generate_package
+    from sqlgen.pipeline import generate_packages
 
-    result = generate_package(config, offline=offline, timer=timer)
+    results = generate_packages(configs, offline=offline, timer=timer)
     if command == "check":
-        return _check(config.out, result.files, reporter)
-    with timer.stage("write"):
-        _writing.append((config.out, result.files))
-        changed = write_output(config.out, result.files)
-    reporter.info(generated_summary(config.out, result.files, changed, result.cached))
+        codes = [_check(config.out, result.files, reporter) for config, result in zip(configs, results, strict=True)]
+        return max(codes)
+    for config, result in zip(configs, results, strict=True):  # every package checked: now they are written
+        with timer.stage("write"):
+            _writing.append((config.out, result.files))
+            changed = write_output(config.out, result.files)
+        reporter.info(generated_summary(config.out, result.files, changed, result.cached))
     return EXIT_OK
+
+
+def _explained(configs: Sequence[Config], names: list[str]) -> list[tuple[Config, list[str]]]:
+    """Which package each query asked for is in; with one package, all of them (explain reports the unknown)."""
+    if len(configs) == 1:
+        return [(configs[0], names)]
+    from sqlgen.naming import snake_case
+    from sqlgen.pipeline import read_project
+
+    chosen: list[tuple[Config, list[str]]] = []
+    found: set[str] = set()
+    for config in configs:
+        known = {n for q in read_project(config).queries for n in (q.name, snake_case(q.name))}
+        wanted = [n for n in names if n in known and n not in found]
+        found.update(wanted)
+        if wanted:
+            chosen.append((config, wanted))
+    missing = [n for n in names if n not in found]
+    return [*chosen, (configs[0], missing)] if missing else chosen  # the first package reports them
 
 
 def _check(out: Path, files: dict[str, str], reporter: Reporter) -> int:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
+from sqlgen.errors import Diagnostic, Location, SourceText, UserError, did_you_mean, display_path
 from sqlgen.layout import ModelOptions
-from sqlgen.migrations import natural_order, schema_layout, unique_paths
+from sqlgen.migrations import natural_key, schema_layout, unique_paths
+from sqlgen.naming import module_name, unique
 from sqlgen.source import read_source
+from sqlgen.table_names import TableNaming
 from sqlgen.typemap import TypeOverride, python_annotation
 
-KEYS = (
+PACKAGE_KEYS = (
+    "name",
     "schema",
     "queries",
     "out",
@@ -28,7 +31,10 @@ KEYS = (
     "overrides",
     "channels",
     "non_null_functions",
+    "exact_table_names",
+    "rename",
 )
+KEYS = PACKAGE_KEYS[1:]  # [tool.sqlgen] for one package; `packages` and `name` belong to several
 DEFAULT_DESCRIBE_TIMEOUT = 30.0  # seconds; PostgreSQL describes a statement in milliseconds
 MAX_DESCRIBE_TIMEOUT = 3600.0  # an hour: more is a mistake (nan, inf and 1e300 are TOML floats too)
 DEFAULT_CACHE = ".sqlgen/cache.json"
@@ -57,6 +63,10 @@ class Config:
     cache: Path | None = None  # the describe cache file (see sqlgen.cache); None: no cache
     describe_timeout: float = DEFAULT_DESCRIBE_TIMEOUT  # seconds any one statement may take while describing
     non_null_functions: tuple[str, ...] = ()  # user functions declared non-null for non-null arguments
+    name: str | None = None  # the package's name when the configuration has several
+    naming: TableNaming = TableNaming()
+    query_bases: tuple[tuple[Path, Path], ...] = ()  # a query file → the folder its module is named from
+    notes: tuple[Diagnostic, ...] = ()  # what the configuration says that sqlgen ignores (severity "note")
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order,
@@ -64,9 +74,28 @@ class Config:
         return list(schema_layout(self.schema).files)
 
     def query_files(self) -> list[Path]:
+        return [path for path, _ in self.query_modules()]
+
+    def query_modules(self) -> list[tuple[Path, str]]:
+        """Every query file, with the module it generates: named from its path below the queries folder
+        (`queries/users/queries.sql` → `users_queries`), or from its name for a file listed itself; files
+        whose names would be the same take as many of their parent folders as tell them apart
+        (`alert/queries.sql`, `user/queries.sql` → `alert_queries`, `user_queries`).
+        Folders are read with their subfolders, except schema folders and hidden ones."""
         layout = schema_layout(self.schema)
         schema = {p.resolve() for p in (*layout.files, *layout.skipped)}
-        return [p for p in _sql_files(self.queries) if p.resolve() not in schema]
+        schema_folders = tuple(p.resolve() for p in self.schema if p.is_dir())
+        bases = {path.resolve(): base for path, base in self.query_bases}
+        found: list[tuple[Path, Path]] = []
+        for path in self.queries:
+            if path.is_dir():
+                found.extend((file, path) for file in _sql_tree(path, schema_folders))
+            else:
+                found.append((path, bases.get(path.resolve(), path.parent)))
+        files = unique_paths([file for file, _ in found])
+        base_of = {file: base for file, base in reversed(found)}
+        named = [(file, _module_for(file, base_of[file])) for file in files if file.resolve() not in schema]
+        return _apart(named)
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, with forward slashes, for generated headers."""
@@ -88,7 +117,28 @@ class Overrides:
 
 
 def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Merge the config file, the environment and the flags; raises UserError for bad config."""
+    """The configuration of a project with one package; raises UserError for bad config, or several packages."""
+    configs = load_configs(overrides, cwd, environ)
+    if len(configs) > 1:
+        names = ", ".join(c.name or display_path(c.out) for c in configs)
+        raise UserError(
+            [
+                Diagnostic(
+                    f"{display_path(configs[0].config_file or Path('.'))} configures {len(configs)} packages ({names}):"
+                    " this command handles one",
+                    hint="pass --config with a file configuring one package, or use `sqlgen generate`/`check`",
+                )
+            ]
+        )
+    return configs[0]
+
+
+def load_configs(
+    overrides: Overrides, cwd: Path | None = None, environ: dict[str, str] | None = None
+) -> tuple[Config, ...]:
+    """Every package the configuration names, with the environment and the flags merged; raises UserError for
+    bad config. The file is `--config`, else `[tool.sqlgen]` in pyproject.toml, else sqlc's own
+    (sqlc.yaml, sqlc.yml, sqlc.json: see `sqlgen.sqlc_config`)."""
     cwd = cwd or Path.cwd()
     environ = dict(os.environ) if environ is None else environ
     config_file = overrides.config
@@ -96,112 +146,286 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
         config_file = cwd / config_file
         if not config_file.exists():  # anything but a regular file is refused when it is read
             raise UserError([Diagnostic(f"config file {config_file} does not exist")])
-    elif (cwd / "pyproject.toml").is_file():
-        config_file = cwd / "pyproject.toml"
+    else:
+        config_file = _find_config(cwd)
+    if config_file is not None and is_sqlc_config(config_file):
+        from sqlgen.sqlc_config import read_sqlc_config
 
-    table: dict[str, Any] = {}
-    source: SourceText | None = None
-    root = cwd
-    if config_file is not None:
-        source = read_source(config_file)
-        table = _read_table(source, config_file)
+        tables, notes = read_sqlc_config(config_file, environ)
         root = config_file.parent
+        if not tables:
+            raise UserError([Diagnostic(f"{display_path(config_file)} has no PostgreSQL package", hint=_SQLC_HINT)])
+        return _packages(tables, notes, overrides, cwd, environ, root, config_file)
+    if config_file is None:
+        return _packages([PackageTable({}, {})], [], overrides, cwd, environ, cwd, None)
+    source = read_source(config_file)
+    table, prefix = _read_table(source, config_file)
+    positions = {
+        path[len(prefix) :]: where for path, where in toml_positions(source).items() if path[: len(prefix)] == prefix
+    }
+    tables = _package_tables(table, positions, source)
+    return _packages(tables, [], overrides, cwd, environ, config_file.parent, config_file)
 
-    def located(key: str, message: str, hint: str | None = None) -> Diagnostic:
-        return Diagnostic(message, _key_location(source, key), hint=hint) if source else Diagnostic(message, hint=hint)
 
-    errors = [
-        located(key, f"unknown key {key!r} in [tool.sqlgen]", hint=f"known keys: {', '.join(KEYS)}")
-        for key in table
-        if key not in KEYS
-    ]
+_SQLC_HINT = "sqlgen reads sql blocks (version 2) or packages (version 1) with engine: postgresql"
+SQLC_CONFIG_NAMES = ("sqlc.yaml", "sqlc.yml", "sqlc.json")
+
+
+def is_sqlc_config(path: Path) -> bool:
+    """Whether `path` is read as sqlc's configuration (YAML or JSON) rather than TOML."""
+    return path.suffix in (".yaml", ".yml", ".json")
+
+
+def _find_config(cwd: Path) -> Path | None:
+    """pyproject.toml when it has a [tool.sqlgen] table, else sqlc's file, else pyproject.toml, else none."""
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            document = tomllib.loads(pyproject.read_text(encoding="utf-8", errors="replace"))
+        except tomllib.TOMLDecodeError:
+            return pyproject  # reading it again reports where
+        tool = document.get("tool")
+        if isinstance(tool, dict) and "sqlgen" in tool:
+            return pyproject
+    sqlc = next((cwd / name for name in SQLC_CONFIG_NAMES if (cwd / name).is_file()), None)
+    if sqlc is not None:
+        return sqlc
+    return pyproject if pyproject.is_file() else None
+
+
+Key = tuple[str | int, ...]  # a path into a config document: ("packages", 0, "out")
+
+
+@dataclass(frozen=True)
+class PackageTable:
+    """One package's settings in sqlgen's own keys, with where each key was written."""
+
+    values: dict[str, Any]
+    positions: dict[Key, Location]  # by key path within this package's table
+    query_bases: tuple[tuple[Path, Path], ...] = ()  # query file → the folder its module name is relative to
+    name: str | None = None  # the package's label in messages and its cache file, with several packages
+    singular_exceptions: tuple[str, ...] = ()  # table names kept as they are (sqlc's inflection_exclude_table_names)
+    source_lines: dict[int, str] | None = None  # the config file's lines, for carets; None: no caret
+    own_keys: frozenset[str] = frozenset()  # the keys of its [[tool.sqlgen.packages]] entry (not inherited)
+
+    def locate(self, *key: str | int) -> Location | None:
+        """Where `key` (or the nearest enclosing key written) is."""
+        path: Key = key
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get(())
+
+    def diagnostic(self, message: str, *key: str | int, hint: str | None = None) -> Diagnostic:
+        where = self.locate(*key)
+        line = self.source_lines.get(where.line) if where is not None and self.source_lines else None
+        return Diagnostic(message, where, line, hint=hint)
+
+
+def _package_tables(table: dict[str, Any], positions: dict[Key, Location], source: SourceText) -> list[PackageTable]:
+    """`[tool.sqlgen]` as one package, or its `[[tool.sqlgen.packages]]`, each inheriting the keys around them."""
+    lines = dict(enumerate(source.text.split("\n"), 1))
+    packages = table.get("packages")
+    if packages is None:
+        return [PackageTable(table, positions, source_lines=lines)]
+    top = PackageTable(table, positions, source_lines=lines)
+    if not isinstance(packages, list) or not packages or not all(isinstance(p, dict) for p in packages):
+        raise UserError([top.diagnostic("packages must be an array of tables ([[tool.sqlgen.packages]])", "packages")])
+    shared = {k: v for k, v in table.items() if k != "packages"}
+    result = []
+    for index, package in enumerate(packages):
+        own = {k[2:]: where for k, where in positions.items() if k[:2] == ("packages", index)}
+        inherited = {k: where for k, where in positions.items() if k[:1] != ("packages",)}
+        name = package.get("name") if isinstance(package.get("name"), str) else None
+        values = {**shared, **package}
+        table_of = PackageTable(
+            values, {**inherited, **own}, name=name, source_lines=lines, own_keys=frozenset(package)
+        )
+        result.append(table_of)
+    return result
+
+
+def _packages(
+    tables: list[PackageTable],
+    notes: list[Diagnostic],
+    overrides: Overrides,
+    cwd: Path,
+    environ: dict[str, str],
+    root: Path,
+    config_file: Path | None,
+) -> tuple[Config, ...]:
+    several = len(tables) > 1
+    if several and (overrides.schema is not None or overrides.queries is not None):
+        raise UserError(
+            [Diagnostic("--schema and --queries need a configuration of one package", hint="pass --config too")]
+        )
+    names = unique([module_name(t.name or f"package_{i}") for i, t in enumerate(tables, 1)]) if several else []
+    configs = []
+    errors: list[Diagnostic] = []
+    for index, table in enumerate(tables):
+        name = names[index] if several else table.name
+        try:
+            configs.append(_package_config(table, name, several, overrides, cwd, environ, root, config_file))
+        except UserError as err:
+            errors.extend(err.diagnostics)
+    if errors:
+        raise UserError(list(dict.fromkeys(errors)))  # a shared key's mistake is reported once, not per package
+    if several:
+        outs: dict[Path, str] = {}
+        for config in configs:
+            out = config.out.resolve()
+            if out in outs:
+                errors.append(
+                    Diagnostic(f"packages {outs[out]} and {config.name} both write to {display_path(config.out)}")
+                )
+            outs[out] = config.name or ""
+        if errors:
+            raise UserError(errors)
+    if notes:
+        configs[0] = dataclasses.replace(configs[0], notes=(*notes, *configs[0].notes))
+    return tuple(configs)
+
+
+def _package_config(
+    table: PackageTable,
+    name: str | None,
+    several: bool,
+    overrides: Overrides,
+    cwd: Path,
+    environ: dict[str, str],
+    root: Path,
+    config_file: Path | None,
+) -> Config:
+    values = table.values
+    located = table.diagnostic
+    allowed = PACKAGE_KEYS if several or "packages" not in values else (*KEYS, "packages")
+    errors = []
+    for key in values:
+        if key not in allowed:
+            hint = did_you_mean(key, allowed, f"known keys: {', '.join(allowed)}")
+            where = "[[tool.sqlgen.packages]]" if key in table.own_keys else "[tool.sqlgen]"
+            errors.append(located(f"unknown key {key!r} in {where}", key, hint=hint))
 
     def paths(key: str, flag: tuple[str, ...] | None) -> tuple[Path, ...]:
         if flag is not None:
             return tuple(cwd / p for p in flag)
-        value = table.get(key, [])
+        value = values.get(key, [])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            errors.append(located(key, f"{key} must be a path or a list of paths"))
+            errors.append(located(f"{key} must be a path or a list of paths", key))
             return ()
         return tuple(root / v for v in value)
 
     schema = paths("schema", overrides.schema)
     queries = paths("queries", overrides.queries)
-    out_value = overrides.out if overrides.out is not None else table.get("out")
+    out_value = values.get("out")
     if out_value is not None and not isinstance(out_value, str):
-        errors.append(located("out", "out must be a path"))
+        errors.append(located("out must be a path", "out"))
         out_value = None
-    url = overrides.database_url or environ.get("DATABASE_URL") or table.get("database_url")
+    url = overrides.database_url or environ.get("DATABASE_URL") or values.get("database_url")
     if url is not None and not isinstance(url, str):
-        errors.append(located("database_url", "database_url must be a string"))
+        errors.append(located("database_url must be a string", "database_url"))
         url = None
 
     flags: dict[str, object] = {}
-    for key in ("validate", "frozen"):
-        flags[key] = table.get(key, False)
+    for key in ("validate", "frozen", "exact_table_names"):
+        flags[key] = values.get(key, False)
         if not isinstance(flags[key], bool):
-            errors.append(located(key, f"{key} must be true or false"))
-    type_overrides = _type_overrides(table.get("overrides", {}), source, errors, root)
-    channels = _channels(table.get("channels", {}), source, errors)
+            errors.append(located(f"{key} must be true or false", key))
+    type_overrides = _type_overrides(values.get("overrides", {}), table, errors, root)
+    channels = _channels(values.get("channels", {}), table, errors)
+    renames = values.get("rename", {})
+    if not isinstance(renames, dict) or not all(isinstance(v, str) for v in renames.values()):
+        errors.append(located('rename must be a table of names: table = "ModelName"', "rename"))
+        renames = {}
 
+    label = f" (package {name})" if name else ""
     if not queries and not errors:
         errors.append(
-            Diagnostic(
-                "no query files configured",
+            located(
+                f"no query files configured{label}",
+                "queries",
                 hint='add `queries = "queries"` under [tool.sqlgen] in pyproject.toml, or pass --queries',
             )
         )
-    if out_value is None and not errors:
+    if out_value is None and overrides.out is None and not errors:
         errors.append(
-            Diagnostic("no output folder configured", hint='add `out = "generated"` under [tool.sqlgen], or pass --out')
+            located(
+                f"no output folder configured{label}",
+                "out",
+                hint='add `out = "generated"` under [tool.sqlgen], or pass --out',
+            )
         )
     if errors:
         raise UserError(errors)
-    assert out_value is not None
-    out = (cwd / out_value) if overrides.out is not None else (root / out_value)
+    if overrides.out is not None:  # with several packages, --out is the folder they go in
+        out = cwd / overrides.out / (name or "") if several else cwd / overrides.out
+    else:
+        assert out_value is not None
+        out = root / out_value
     for path in (*schema, *queries):
         if not path.exists():
+            key = "schema" if path in schema else "queries"
             raise UserError(
-                [Diagnostic(f"{display_path(path)} does not exist", hint="check the schema and queries paths")]
+                [located(f"{display_path(path)} does not exist{label}", key, hint=f"check the {key} paths")]
             )
     models = ModelOptions(validate=flags["validate"] is True, frozen=flags["frozen"] is True)
-    cache_value = table.get("cache", True)
+    cache_value = values.get("cache", True)
     if not isinstance(cache_value, str | bool):
-        raise UserError([located("cache", "cache must be a file path, or false for no cache")])
-    cache = None if cache_value is False else root / (DEFAULT_CACHE if cache_value is True else cache_value)
+        raise UserError([located("cache must be a file path, or false for no cache", "cache")])
+    default_cache = f".sqlgen/cache-{name}.json" if several else DEFAULT_CACHE
+    cache = None if cache_value is False else root / (default_cache if cache_value is True else cache_value)
     if cache is not None:
         from sqlgen.cache import cache_refusal, not_a_cache  # sqlgen.cache imports this module
 
         if problem := not_a_cache(cache):
-            raise UserError([cache_refusal(cache, problem, _key_location(source, "cache") if source else None)])
-    timeout = table.get("describe_timeout", DEFAULT_DESCRIBE_TIMEOUT)
+            raise UserError([cache_refusal(cache, problem, table.locate("cache"))])
+    timeout = values.get("describe_timeout", DEFAULT_DESCRIBE_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= MAX_DESCRIBE_TIMEOUT:
         raise UserError(
             [
                 located(
-                    "describe_timeout",
                     f"describe_timeout must be a number of seconds above 0, at most {MAX_DESCRIBE_TIMEOUT:g}"
                     f" (it is {timeout!r})",
+                    "describe_timeout",
                     hint=f"e.g. describe_timeout = {DEFAULT_DESCRIBE_TIMEOUT:g}",
                 )
             ]
         )
+    naming = TableNaming(flags["exact_table_names"] is True, tuple(sorted(renames.items())), table.singular_exceptions)
     config = Config(
-        root, schema, queries, out, url or None, config_file, type_overrides, channels, models, cache, float(timeout)
+        root,
+        schema,
+        queries,
+        out,
+        url or None,
+        config_file,
+        type_overrides,
+        channels,
+        models,
+        cache,
+        float(timeout),
+        name=name,
+        naming=naming,
+        query_bases=table.query_bases,
     )
-    config = replace(config, non_null_functions=_non_null_functions(table.get("non_null_functions", []), located))
+    config = replace(config, non_null_functions=_non_null_functions(values.get("non_null_functions", []), table))
     check_out(config)
     return config
 
 
-def _non_null_functions(value: object, located: Callable[[str, str], Diagnostic]) -> tuple[str, ...]:
+def _non_null_functions(value: object, table: PackageTable) -> tuple[str, ...]:
     """`non_null_functions = ["plus", "billing.net_total"]`: functions (by name, or schema.name) the
     user declares non-null for non-null arguments, where sqlgen cannot read their bodies."""
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise UserError(
-            [located("non_null_functions", "non_null_functions must be a list of function names (name or schema.name)")]
+            [
+                table.diagnostic(
+                    "non_null_functions must be a list of function names (name or schema.name)", "non_null_functions"
+                )
+            ]
         )
     return tuple(sorted({v.strip() for v in value}))
 
@@ -218,48 +442,144 @@ def read_toml(source: SourceText) -> dict[str, Any]:
         raise UserError([Diagnostic(message, Location(source.path, line, column), source.line_text(line))]) from None
 
 
-def _read_table(source: SourceText, path: Path) -> dict[str, Any]:
+def _read_table(source: SourceText, path: Path) -> tuple[dict[str, Any], Key]:
+    """sqlgen's table and its key path in the document: [tool.sqlgen], or the whole file when it is not pyproject."""
     document = read_toml(source)
     tool = document.get("tool", {})
+    prefix: Key
     if isinstance(tool, dict) and "sqlgen" in tool:
-        table = tool["sqlgen"]
+        table, prefix = tool["sqlgen"], ("tool", "sqlgen")
     elif path.name == "pyproject.toml":
-        table = {}
+        table, prefix = {}, ("tool", "sqlgen")
     else:
-        table = document
+        table, prefix = document, ()
     if not isinstance(table, dict):
         raise UserError([Diagnostic("[tool.sqlgen] must be a table", Location(source.path, 1, 1))])
-    return table
+    return table, prefix
 
 
-def _key_location(source: SourceText, key: str) -> Location:
-    match = re.search(rf"^[ \t]*(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')[ \t]*=", source.text, re.M)
-    return source.location(match.start() if match else 0)
+_BARE_KEY = r"[A-Za-z0-9_-]+"
+_KEY_PART = r"(?:[A-Za-z0-9_-]+|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')"
+_DOTTED_KEY = rf"{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*"
+_HEADER = re.compile(rf"[ \t]*(\[\[?)[ \t]*({_DOTTED_KEY})[ \t]*\]")
+_KEY_LINE = re.compile(rf"[ \t]*({_DOTTED_KEY})[ \t]*=")
+
+
+def toml_positions(source: SourceText) -> dict[Key, Location]:
+    """Where each table header and key of a (valid) TOML document is written, by its full key path; an
+    array of tables' entries are numbered (`("tool", "sqlgen", "packages", 1, "out")`). tomllib keeps no
+    positions, so the document's lines are walked: headers and `key =` lines outside multi-line strings and
+    arrays. Keys inside inline tables are located at the inline table's own key.
+
+    >>> text = '[a]\\nx = 1\\n[[a.p]]\\nx = 2\\n[[a.p]]\\n"y" = 3\\n'
+    >>> for key, where in toml_positions(SourceText("f.toml", text)).items():
+    ...     print(key, where.line, where.column)
+    ('a',) 1 2
+    ('a', 'x') 2 1
+    ('a', 'p', 0) 3 3
+    ('a', 'p', 0, 'x') 4 1
+    ('a', 'p', 1) 5 3
+    ('a', 'p', 1, 'y') 6 1
+    """
+    positions: dict[Key, Location] = {}
+    arrays: dict[tuple[str, ...], int] = {}  # an array of tables' key → its last entry's index
+    table: Key = ()
+    offset = 0
+    depth = 0  # open brackets of a multi-line array
+    in_string: str | None = None
+    for line in source.text.split("\n"):
+        start, offset = offset, offset + len(line) + 1
+        if in_string is not None:
+            if line.count(in_string) % 2 == 1:
+                in_string = None
+            continue
+        if depth == 0:
+            header = _HEADER.match(line)
+            key_line = None if header else _KEY_LINE.match(line)
+            if header is not None:
+                parts = _key_parts(header[2])
+                if header[1] == "[[":
+                    arrays[tuple(parts)] = arrays.get(tuple(parts), -1) + 1
+                table = _with_indexes(parts, arrays)
+                positions.setdefault(table, source.location(start + header.start(2)))
+            elif key_line is not None:
+                positions.setdefault((*table, *_key_parts(key_line[1])), source.location(start + key_line.start(1)))
+        value = line.split("=", 1)[1] if depth == 0 and _KEY_LINE.match(line) else line
+        for quote in ('"""', "'''"):
+            if value.count(quote) % 2 == 1:
+                in_string = quote
+        if in_string is None:
+            depth = max(0, depth + _bracket_balance(value))
+    return positions
+
+
+def _bracket_balance(text: str) -> int:
+    """Opened minus closed brackets of a value's line, outside strings and comments."""
+    balance = 0
+    quote: str | None = None
+    for index, char in enumerate(text):
+        if quote is not None:
+            if char == quote and (quote == "'" or text[index - 1] != "\\"):
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            break
+        elif char == "[":
+            balance += 1
+        elif char == "]":
+            balance -= 1
+    return balance
+
+
+def _key_parts(dotted: str) -> list[str]:
+    parts = re.findall(_KEY_PART, dotted)
+    return [tomllib.loads(f"k = {p}")["k"] if p[0] in "\"'" else p for p in parts]
+
+
+def _with_indexes(parts: list[str], arrays: dict[tuple[str, ...], int]) -> Key:
+    """A header's key path with the current entry of each array of tables along it."""
+    path: list[str | int] = []
+    for count in range(1, len(parts) + 1):
+        path.append(parts[count - 1])
+        if tuple(parts[:count]) in arrays:
+            path.append(arrays[tuple(parts[:count])])
+    return tuple(path)
 
 
 def _type_overrides(
-    value: object, source: SourceText | None, errors: list[Diagnostic], root: Path
+    value: object, table: PackageTable, errors: list[Diagnostic], root: Path
 ) -> tuple[TypeOverride, ...]:
     """`[tool.sqlgen.overrides]`: "schema.type" or "schema.table.column" = "package.module.PythonType"."""
-    location = _key_location(source, "overrides") if source else None
     if not isinstance(value, dict):
-        errors.append(Diagnostic("overrides must be a table", location, hint=_OVERRIDE_EXAMPLE))
+        errors.append(table.diagnostic("overrides must be a table", "overrides", hint=_OVERRIDE_EXAMPLE))
         return ()
     overrides = []
     for target, python_type in value.items():
-        where = _key_location(source, target) if source else None
-        if not re.fullmatch(r"[^.\s]+\.[^.\s]+(\.[^.\s]+)?", target):
+        where = table.locate("overrides", target)
+        if not re.fullmatch(r"[^.\s]+(\.[^.\s]+){1,2}|\w+( \w+)*", target):  # a type's name alone may have spaces
             errors.append(
-                Diagnostic(f"override target {target!r} is neither a type nor a column", where, hint=_OVERRIDE_EXAMPLE)
+                table.diagnostic(
+                    f"override target {target!r} is neither a type nor a column",
+                    "overrides",
+                    target,
+                    hint=_OVERRIDE_EXAMPLE,
+                )
             )
             continue
         if not isinstance(python_type, str):
-            errors.append(Diagnostic(f"the override for {target!r} must be a string", where, hint=_OVERRIDE_EXAMPLE))
+            errors.append(
+                table.diagnostic(
+                    f"the override for {target!r} must be a string", "overrides", target, hint=_OVERRIDE_EXAMPLE
+                )
+            )
             continue
         try:
             _, imports = python_annotation(python_type)
         except ValueError as err:
-            errors.append(Diagnostic(f"the override for {target!r}: {err}", where, hint=_OVERRIDE_EXAMPLE))
+            errors.append(
+                table.diagnostic(f"the override for {target!r}: {err}", "overrides", target, hint=_OVERRIDE_EXAMPLE)
+            )
             continue
         modules = {line.split()[1].split(".")[0] for line in imports}
         first_party = frozenset(m for m in modules if _in_project(root, m))
@@ -267,17 +587,20 @@ def _type_overrides(
     return tuple(overrides)
 
 
-def _channels(value: object, source: SourceText | None, errors: list[Diagnostic]) -> tuple[ChannelConfig, ...]:
+def _channels(value: object, table: PackageTable, errors: list[Diagnostic]) -> tuple[ChannelConfig, ...]:
     """`[tool.sqlgen.channels]`: "channel" = "table, view or composite type" or "package.module.Model"."""
     if not isinstance(value, dict):
-        location = _key_location(source, "channels") if source else None
-        errors.append(Diagnostic("channels must be a table", location, hint=_CHANNEL_EXAMPLE))
+        errors.append(table.diagnostic("channels must be a table", "channels", hint=_CHANNEL_EXAMPLE))
         return ()
     channels = []
     for name, payload in value.items():
-        where = _key_location(source, name) if source else None
+        where = table.locate("channels", name)
         if not isinstance(payload, str) or not payload.strip():
-            errors.append(Diagnostic(f"the payload of channel {name!r} must be a string", where, hint=_CHANNEL_EXAMPLE))
+            errors.append(
+                table.diagnostic(
+                    f"the payload of channel {name!r} must be a string", "channels", name, hint=_CHANNEL_EXAMPLE
+                )
+            )
             continue
         channels.append(ChannelConfig(name, payload.strip(), where))
     return tuple(channels)
@@ -294,12 +617,49 @@ def _in_project(root: Path, module: str) -> bool:
 _OVERRIDE_EXAMPLE = 'e.g. "pg_catalog.jsonb" = "myapp.schemas.Document" or "public.orders.payload" = "dict[str, int]"'
 
 
-def _sql_files(paths: tuple[Path, ...]) -> list[Path]:
-    """Files, and folders' `*.sql` files in natural name order, without repeats."""
-    files: list[Path] = []
-    for path in paths:
-        files.extend(natural_order(list(path.glob("*.sql"))) if path.is_dir() else [path])
-    return list(unique_paths(files))
+def _sql_tree(folder: Path, skip: tuple[Path, ...]) -> list[Path]:
+    """A folder's `*.sql` files and its subfolders', in natural order of their path below it; hidden files
+    and folders, and the folders in `skip`, left out."""
+    files = []
+    for path in folder.rglob("*.sql"):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        resolved = path.resolve()
+        inside = [s for s in skip if s != folder.resolve() and s.is_relative_to(folder.resolve())]
+        if any(resolved.is_relative_to(s) for s in inside):
+            continue
+        files.append(path)
+    return sorted(files, key=lambda p: [natural_key(part) for part in p.relative_to(folder).parts])
+
+
+def _apart(named: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """Same-named modules of different files, prefixed with their nearest parent folders until they differ
+    (a clash that folders cannot settle is left for the duplicate-module error)."""
+    groups: dict[str, list[Path]] = {}
+    for file, module in named:
+        groups.setdefault(module, []).append(file)
+    renamed: dict[Path, str] = {}
+    for module, files in groups.items():
+        if len(files) < 2:
+            continue
+        parents = [file.resolve().parent.parts for file in files]
+        for depth in range(1, max(len(p) for p in parents) + 1):
+            names = [module_name("_".join((*p[len(p) - depth :], module))) for p in parents]
+            if len(set(names)) == len(names):
+                renamed.update(zip(files, names, strict=True))
+                break
+    taken = {module for file, module in named if file not in renamed}
+    return [(file, renamed[file] if renamed.get(file, module) not in taken else module) for file, module in named]
+
+
+def _module_for(file: Path, base: Path) -> str:
+    """`users/queries.sql` below `base` → `users_queries`; a file directly in it: its name alone."""
+    try:
+        parts = file.relative_to(base).with_suffix("").parts
+    except ValueError:
+        parts = (file.stem,)
+    return module_name("_".join(parts) if parts else file.stem)
 
 
 def check_out(config: Config) -> None:

@@ -14,13 +14,15 @@ q.sql:2:10: error: syntax error at or near "FORM"
 from __future__ import annotations
 
 import bisect
+import difflib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Role = Literal["location", "error", "message", "caret", "label"]
+Role = Literal["location", "error", "note", "message", "caret", "label"]
+Severity = Literal["error", "warning", "note"]  # a note or warning never fails a run
 Paint = Callable[[Role, str], str]  # styles a part of a rendered diagnostic: colour on terminals
 
 
@@ -48,6 +50,7 @@ class Diagnostic:
     detail: str | None = None
     hint: str | None = None
     sqlstate: str | None = None
+    severity: Severity = "error"
 
     def sort_key(self) -> tuple[str, int, int, str]:
         if self.location is None:
@@ -56,7 +59,8 @@ class Diagnostic:
 
     def render(self, paint: Paint = plain) -> str:
         where = paint("location", f"{self.location}:") + " " if self.location else ""
-        lines = [f"{where}{paint('error', 'error:')} {paint('message', self.message)}"]
+        label = paint("error" if self.severity == "error" else "note", f"{self.severity}:")
+        lines = [f"{where}{label} {paint('message', self.message)}"]
         if self.source_line is not None and self.location is not None:
             text = self.source_line.expandtabs(1)
             lines.append(f"    {text}")
@@ -93,7 +97,8 @@ class SourceText:
 
     def diagnostic(self, message: str, offset: int, **extra: str | None) -> Diagnostic:
         location = self.location(offset)
-        return Diagnostic(message, location, self.line_text(location.line), **extra)
+        line = self.line_text(location.line)
+        return Diagnostic(message, location, line, extra.get("detail"), extra.get("hint"), extra.get("sqlstate"))
 
 
 def display_path(path: Path) -> str:
@@ -102,6 +107,16 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def did_you_mean(word: str, known: Iterable[str], default: str | None = None) -> str | None:
+    """A hint naming the closest of `known` to a misspelt `word`, else `default`.
+
+    >>> did_you_mean(":onee", [":one", ":many"]), did_you_mean("querys", ["queries", "out"])
+    ("did you mean ':one'?", "did you mean 'queries'?")
+    """
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else default
 
 
 class UserError(Exception):

@@ -48,7 +48,7 @@ def explain(config: Config, names: Sequence[str], timer: Timer = NO_TIMER) -> st
         typed, diagnostics = type_queries(conn, catalog, selected, timer)
     if diagnostics:
         raise UserError(diagnostics)
-    typemap = build_typemap(catalog, config.overrides)
+    typemap = build_typemap(catalog, config.overrides, config.naming)
     return "\n\n".join(_explain_query(t, catalog, typemap) for t in typed) + "\n"
 
 

@@ -25,7 +25,6 @@ from sqlgen.catalog import Catalog, declare_non_null, load_catalog
 from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
 from sqlgen.migrations import read_schema
-from sqlgen.naming import module_name
 from sqlgen.source import QuerySource, parse_queries, read_source
 from sqlgen.timing import NO_TIMER, Timer
 
@@ -65,7 +64,7 @@ def read_project(config: Config) -> Project:
         raise UserError(diagnostics)
     files: list[tuple[str, str, tuple[QuerySource, ...]]] = []
     modules: dict[str, str] = {}
-    for path in config.query_files():
+    for path, module in config.query_modules():
         try:
             source = read_source(path)
         except UserError as err:
@@ -73,7 +72,6 @@ def read_project(config: Config) -> Project:
             continue
         queries, problems = parse_queries(source)
         diagnostics.extend(problems)
-        module = module_name(path.stem)
         location = source.location(0)
         if module in RESERVED_MODULES or (module == "channels" and config.channels):
             diagnostics.append(
@@ -86,13 +84,13 @@ def read_project(config: Config) -> Project:
         elif module in modules:
             diagnostics.append(
                 Diagnostic(
-                    f"{path.name} and {modules[module]} would both generate {module}.py",
+                    f"{config.relative(path)} and {modules[module]} would both generate {module}.py",
                     location,
                     hint="rename one of the files",
                 )
             )
         else:
-            modules[module] = path.name
+            modules[module] = config.relative(path)
             files.append((module, config.relative(path), tuple(queries)))
     return Project(tuple(schema), tuple(files), tuple(diagnostics))
 
@@ -111,6 +109,46 @@ def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) 
                 read_string_bodies(conn)
         with read_only(conn, config.describe_timeout):  # from here on nothing changes the database
             yield conn
+
+
+class SharedServer:
+    """One embedded server for the packages of a run, started when the first package needs a database;
+    each package's schema goes into a database of its own on it. A package with a live database
+    (`database_url`) uses that database as it is."""
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        self._stack = stack
+        self._url: str | None = None
+        self._databases = 0
+
+    @contextlib.contextmanager
+    def database(self, config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
+        from psycopg.conninfo import make_conninfo
+
+        from sqlgen.catalog import read_string_bodies
+        from sqlgen.database import apply_schema, connect, embedded_server, read_only
+
+        if config.database_url is not None:
+            with project_database(config, project, timer) as conn:
+                yield conn
+            return
+        if self._url is None:
+            with timer.stage("database start"):
+                self._url = self._stack.enter_context(embedded_server())
+        self._databases += 1
+        name = f"sqlgen_package_{self._databases}"
+        with connect(self._url) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')  # a name of sqlgen's own making
+        try:
+            with connect(make_conninfo(self._url, dbname=name)) as conn:
+                with timer.stage("schema"):
+                    apply_schema(conn, project.schema)
+                    read_string_bodies(conn)
+                with read_only(conn, config.describe_timeout):  # from here on nothing changes the database
+                    yield conn
+        finally:
+            with connect(self._url) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass(frozen=True)
@@ -135,7 +173,9 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
     return _render(project, catalog, typed, diagnostics, config, timer)
 
 
-def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO_TIMER) -> Generated:
+def generate_package(
+    config: Config, *, offline: bool = False, timer: Timer = NO_TIMER, server: SharedServer | None = None
+) -> Generated:
     """The output package for `config`, describing only the queries the describe cache does not know.
 
     When nothing changed since the last run (sqlgen, config, schema and query files, and the
@@ -164,7 +204,8 @@ def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO
     elif offline:
         raise UserError([_no_cache(config)])
     else:
-        with project_database(config, project, timer) as database:
+        opened = server.database(config, project, timer) if server else project_database(config, project, timer)
+        with opened as database:
             with timer.stage("catalog"):
                 catalog = declare_non_null(load_catalog(database), config.non_null_functions)
             if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
@@ -182,6 +223,24 @@ def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO
             run = None if inputs is None else RunRecord(inputs, output_fingerprint(files), len(project.queries))
             save(config.cache, schema, catalog, typed, run)
     return Generated(files, len(missing), len(cached))
+
+
+def generate_packages(configs: Sequence[Config], *, offline: bool = False, timer: Timer = NO_TIMER) -> list[Generated]:
+    """Every package of a project, sharing one embedded server; the errors of all of them together."""
+    if len(configs) == 1:
+        return [generate_package(configs[0], offline=offline, timer=timer)]
+    results: list[Generated] = []
+    diagnostics: list[Diagnostic] = []
+    with contextlib.ExitStack() as stack:
+        server = SharedServer(stack)
+        for config in configs:
+            try:
+                results.append(generate_package(config, offline=offline, timer=timer, server=server))
+            except UserError as err:
+                diagnostics.extend(err.diagnostics)
+    if diagnostics:
+        raise UserError(diagnostics)
+    return results
 
 
 def _stale(query: QuerySource, config: Config) -> Diagnostic:
@@ -242,7 +301,9 @@ def _render(
     diagnostics = [*diagnostics, *project.diagnostics]
     try:
         with timer.stage("render"):
-            output = render_package(files, build_typemap(catalog, config.overrides), config.channels, config.models)
+            output = render_package(
+                files, build_typemap(catalog, config.overrides, config.naming), config.channels, config.models
+            )
     except UserError as err:
         diagnostics.extend(err.diagnostics)
     if diagnostics:

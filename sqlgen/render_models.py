@@ -22,7 +22,7 @@ from sqlgen.layout import (
     unshadow,
     wrap_call,
 )
-from sqlgen.naming import enum_member, field_name, model_name, unique
+from sqlgen.naming import enum_member, field_name, unique
 from sqlgen.typemap import PyType, TypeMap, UnsupportedType
 
 
@@ -87,7 +87,7 @@ def build_table_models(typemap: TypeMap) -> dict[int, TableModel]:
             continue  # no model; queries reading the unsupported column report it
         tables.append((table, types))
     taken = list(typemap.class_names.values())
-    names = unique([*taken, *(model_name(t.schema, t.name) for t, _ in tables)])[len(taken) :]
+    names = unique([*taken, *(typemap.naming.model_name(t.schema, t.name) for t, _ in tables)])[len(taken) :]
     for (table, types), name in zip(tables, names, strict=True):
         field_names = unique(field_name(c.name) for c in table.columns)
         fields = tuple(

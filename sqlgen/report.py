@@ -54,7 +54,14 @@ def colour_wanted(choice: str, stream: TextIO, environ: Mapping[str, str] | None
         return False
 
 
-_ANSI: dict[Role, str] = {"location": "1", "error": "1;31", "message": "1", "caret": "1;32", "label": "1;36"}
+_ANSI: dict[Role, str] = {
+    "location": "1",
+    "error": "1;31",
+    "note": "1;35",
+    "message": "1",
+    "caret": "1;32",
+    "label": "1;36",
+}
 
 
 def ansi(role: Role, text: str) -> str:
@@ -123,6 +130,18 @@ class Reporter:
                     self._line(self.stdout, github_annotation(diagnostic))
         self._line(self.stderr, f"sqlgen: {summary}")
 
+    def notes(self, diagnostics: list[Diagnostic]) -> None:
+        """Notes and warnings about the user's files (an ignored option): shown, but the run goes on."""
+        if self.format is Format.JSON:
+            self._collected.extend(diagnostics)
+            return
+        if self.verbosity < Verbosity.NORMAL:
+            return
+        for diagnostic in diagnostics:
+            self._line(self.stderr, diagnostic.render(ansi if self.colour else plain))
+            if self.format is Format.GITHUB:
+                self._line(self.stdout, github_annotation(diagnostic))
+
     def user_error(self, err: UserError, consequence: str = "nothing was written") -> None:
         count = len(err.diagnostics)
         self.diagnostics(err.diagnostics, f"{count} error{'s' if count != 1 else ''}; {consequence}")
@@ -166,7 +185,7 @@ def as_json(diagnostic: Diagnostic) -> dict[str, Any]:
         "line": location.line if location else None,
         "column": location.column if location else None,
         "end": {"line": end.line, "column": end.column} if end else None,
-        "severity": "error",
+        "severity": diagnostic.severity,
         "message": diagnostic.message,
         "detail": diagnostic.detail,
         "hint": diagnostic.hint,
@@ -201,7 +220,8 @@ def github_annotation(diagnostic: Diagnostic) -> str:
         if extra:
             text += f"\n{label}: {extra}"
     escaped = ",".join(_escape_property(p) for p in properties)
-    return f"::error {escaped}::{_escape_data(text)}"
+    command = {"error": "error", "warning": "warning", "note": "notice"}[diagnostic.severity]
+    return f"::{command} {escaped}::{_escape_data(text)}"
 
 
 def _escape_data(text: str) -> str:

@@ -21,7 +21,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
+from sqlgen.errors import Diagnostic, Location, SourceText, UserError, did_you_mean, display_path
 from sqlgen.sqllex import Kind, LexError, Token, tokenize
 
 
@@ -313,7 +313,8 @@ def _flag(file: SourceText, token: Token, text: str) -> str:
             file.diagnostic(
                 f"unknown query flag `@{flag}`",
                 offset,
-                hint=f"known flags: {', '.join('@' + f for f in FLAGS)}; write documentation without a leading @",
+                hint=did_you_mean(f"@{flag}", [f"@{f}" for f in FLAGS])
+                or f"known flags: {', '.join('@' + f for f in FLAGS)}; write documentation without a leading @",
             )
         ]
     )
@@ -348,7 +349,13 @@ def _parse_annotation(file: SourceText, token: Token) -> tuple[str, Command]:
         parsed = Command(command)
     except ValueError:
         raise UserError(
-            [file.diagnostic(f"unknown command {command!r}", command_offset, hint=f"use one of {known}")]
+            [
+                file.diagnostic(
+                    f"unknown command {command!r}",
+                    command_offset,
+                    hint=did_you_mean(command, [c.value for c in Command], f"use one of {known}"),
+                )
+            ]
         ) from None
     if parts["rest"]:
         raise UserError(

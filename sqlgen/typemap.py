@@ -19,13 +19,15 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sqlgen.catalog import Catalog, PgType, domain_chain
-from sqlgen.errors import Diagnostic, Location, UserError
-from sqlgen.naming import GENERATED_NAMES, class_name, identifier, model_name, snake_case, unique
+from sqlgen.errors import Diagnostic, Location, UserError, did_you_mean
+from sqlgen.naming import GENERATED_NAMES, class_name, identifier, snake_case, unique
+from sqlgen.table_names import TableNaming
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,7 @@ class TypeMap:
     type_overrides: Mapping[int, TypeOverride] = field(default_factory=dict)
     column_overrides: Mapping[tuple[int, int], TypeOverride] = field(default_factory=dict)  # (table oid, attnum)
     user_types: Mapping[str, UserType] = field(default_factory=dict)  # by TypeOverride.python_type
+    naming: TableNaming = TableNaming()  # the names of table models
 
     @cached_property
     def first_party_modules(self) -> frozenset[str]:
@@ -446,8 +449,12 @@ def _array(element: PyType, dimensions: int, nullable_elements: bool = True) -> 
     )
 
 
-def build_typemap(catalog: Catalog, overrides: tuple[TypeOverride, ...]) -> TypeMap:
-    """Resolve each override's target in the catalog; raises UserError for targets that do not exist or cannot be."""
+def build_typemap(catalog: Catalog, overrides: tuple[TypeOverride, ...], naming: TableNaming | None = None) -> TypeMap:
+    """Resolve each override's target in the catalog; raises UserError for targets that do not exist or cannot be.
+
+    A type named without its schema (`uuid`, `integer`, `mood`) is looked up as PostgreSQL's search path
+    would find it: pg_catalog, then public."""
+    naming = naming or TableNaming()
     by_type: dict[int, TypeOverride] = {}
     by_column: dict[tuple[int, int], TypeOverride] = {}
     diagnostics = []
@@ -456,7 +463,13 @@ def build_typemap(catalog: Catalog, overrides: tuple[TypeOverride, ...]) -> Type
     for override in overrides:
         parts = override.target.split(".")
         type_oid: int | None = None
-        if len(parts) == 2 and override.target in types_by_name:
+        if len(parts) == 1:
+            name = _TYPE_ALIASES.get(parts[0].lower(), parts[0])
+            found = types_by_name.get(f"pg_catalog.{name}") or types_by_name.get(f"public.{name}")
+            if found is not None:
+                type_oid = found.oid
+                by_type[type_oid] = override
+        elif len(parts) == 2 and override.target in types_by_name:
             type_oid = types_by_name[override.target].oid
             by_type[type_oid] = override
         elif len(parts) == 3:
@@ -480,10 +493,33 @@ def build_typemap(catalog: Catalog, overrides: tuple[TypeOverride, ...]) -> Type
             )
     if diagnostics:
         raise UserError(diagnostics)
-    return TypeMap(catalog, by_type, by_column, _user_types(catalog, overrides))
+    return TypeMap(catalog, by_type, by_column, _user_types(catalog, overrides, naming), naming)
 
 
-def _user_types(catalog: Catalog, overrides: tuple[TypeOverride, ...]) -> dict[str, UserType]:
+# SQL's names for built-in types, as sqlc's db_type accepts them, by the name pg_catalog knows them by.
+_TYPE_ALIASES = {
+    "integer": "int4",
+    "int": "int4",
+    "serial": "int4",
+    "smallint": "int2",
+    "smallserial": "int2",
+    "bigint": "int8",
+    "bigserial": "int8",
+    "boolean": "bool",
+    "real": "float4",
+    "double precision": "float8",
+    "decimal": "numeric",
+    "character varying": "varchar",
+    "character": "bpchar",
+    "char": "bpchar",
+    "timestamp without time zone": "timestamp",
+    "timestamp with time zone": "timestamptz",
+    "time without time zone": "time",
+    "time with time zone": "timetz",
+}
+
+
+def _user_types(catalog: Catalog, overrides: tuple[TypeOverride, ...], naming: TableNaming) -> dict[str, UserType]:
     """Spell each override's type so that no imported name clashes with another or with a generated one."""
     texts = sorted({o.python_type for o in overrides})
     modules: dict[str, set[str]] = {}
@@ -492,7 +528,7 @@ def _user_types(catalog: Catalog, overrides: tuple[TypeOverride, ...]) -> dict[s
             _, module, _, name = line.split()
             modules.setdefault(name, set()).add(module)
     generated = GENERATED_NAMES | {class_name(t.schema, t.name) for t in catalog.types.values() if t.kind in "ec"}
-    generated |= {model_name(t.schema, t.name) for t in catalog.user_tables()}
+    generated |= {naming.model_name(t.schema, t.name) for t in catalog.user_tables()}
     qualify = frozenset(name for name, found in modules.items() if len(found) > 1 or name in generated)
     spelled = [python_annotation(text, qualify) for text in texts]
     adapters = unique(f"_{identifier(snake_case(annotation)).upper()}_ADAPTER" for annotation, _ in spelled)
@@ -511,7 +547,27 @@ def _unknown_target(override: TypeOverride, catalog: Catalog) -> Diagnostic:
         what, hint = "type", 'write "schema.type", e.g. "pg_catalog.jsonb" or "public.money_cents"'
     if matches and override.target not in matches:
         hint = f"did you mean {' or '.join(repr(m) for m in matches)}?"
+    elif not matches:
+        hint = _close_target(override.target, catalog) or hint
     return Diagnostic(f"override for unknown {what} {override.target!r}", override.location, hint=hint)
+
+
+def _close_target(target: str, catalog: Catalog) -> str | None:
+    """A "did you mean …?" for a misspelt override target: the closest type, table or column the catalog has."""
+    parts = target.split(".")
+    if len(parts) == 3:
+        tables = {f"{t.schema}.{t.name}": t for t in catalog.tables.values()}
+        table = tables.get(f"{parts[0]}.{parts[1]}")
+        if table is not None:
+            known = [f"{parts[0]}.{parts[1]}.{c.name}" for c in table.columns]
+        else:
+            close_tables = difflib.get_close_matches(f"{parts[0]}.{parts[1]}", list(tables), n=1, cutoff=0.6)
+            known = [f"{close_tables[0]}.{parts[2]}"] if close_tables else []
+            known += [f"{name}.{c.name}" for name in close_tables for c in tables[name].columns]
+    else:
+        known = [t.qualified_name for t in catalog.types.values() if not t.is_array]
+        known += [t.name for t in catalog.types.values() if not t.is_array and len(parts) == 1]
+    return did_you_mean(target, known)
 
 
 def python_annotation(text: str, qualify: frozenset[str] = frozenset()) -> tuple[str, frozenset[str]]:

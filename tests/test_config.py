@@ -71,7 +71,7 @@ def test_flags_override_config_and_environment_overrides_config(tmp_path: Path) 
             "pyproject.toml:2:1: error: queries must be a path or a list of paths",
         ),
         ('[tool.sqlgen]\nqueries = "q.sql"\nout = ["gen"]\n', "pyproject.toml:3:1: error: out must be a path"),
-        ('[tool.sqlgen]\nqueries = "q.sql"\n', "error: no output folder configured"),
+        ('[tool.sqlgen]\nqueries = "q.sql"\n', "pyproject.toml:1:2: error: no output folder configured"),
     ],
 )
 def test_bad_values_are_reported(tmp_path: Path, toml: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -204,5 +204,5 @@ def test_an_unknown_query_flag_is_an_error(project: Project) -> None:
         "queries.sql:3:4: error: unknown query flag `@valdiate`\n"
         "    -- @valdiate\n"
         "       ^\n"
-        "  hint: known flags: @validate; write documentation without a leading @"
+        "  hint: did you mean '@validate'?"
     ]

@@ -150,3 +150,18 @@ def test_quiet_prints_only_errors_and_verbose_adds_stages() -> None:
     verbose = reporter(verbosity=Verbosity.VERBOSE)
     verbose.stage("describe", 0.0123)
     assert output(verbose)[1].split() == ["sqlgen:", "describe", "12", "ms"]
+
+
+def test_notes_are_shown_in_every_format_without_failing_the_run() -> None:
+    note = Diagnostic("Go option ignored by sqlgen: sql_package", Location("sqlc.yaml", 5, 9), severity="note")
+    assert note.render().splitlines()[0] == "sqlc.yaml:5:9: note: Go option ignored by sqlgen: sql_package"
+    assert as_json(note)["severity"] == "note"
+    assert github_annotation(note).startswith("::notice file=sqlc.yaml,line=5,col=9,")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    reporter = Reporter(Format.JSON, stdout=stdout, stderr=stderr)
+    reporter.notes([note])
+    reporter.finish()
+    assert [d["severity"] for d in json.loads(stdout.getvalue())["diagnostics"]] == ["note"]
+    quiet = Reporter(Format.TEXT, Verbosity.QUIET, stdout=stdout, stderr=stderr)
+    quiet.notes([note])
+    assert "note:" not in stderr.getvalue()

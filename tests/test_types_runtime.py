@@ -464,17 +464,17 @@ def test_override_errors_name_the_entry_and_what_to_write(project: Project) -> N
         "pyproject.toml",
         """
         [tool.sqlgen.overrides]
-        "jsonb" = "dict[str, int]"
         "public.orders.nope" = "str"
         "public.orders.note" = "Payload"
         "public.jsonb" = "str"
+        "a.b.c.d" = "str"
         """,
     )
     errors = project.errors()
     assert [e.splitlines()[0] for e in errors] == [
-        "pyproject.toml:2:1: error: override target 'jsonb' is neither a type nor a column",
-        "pyproject.toml:4:1: error: the override for 'public.orders.note': 'Payload' needs its module, "
+        "pyproject.toml:3:1: error: the override for 'public.orders.note': 'Payload' needs its module, "
         "e.g. 'mypackage.types.Payload'",
+        "pyproject.toml:5:1: error: override target 'a.b.c.d' is neither a type nor a column",
     ]
     project.write("pyproject.toml", '[tool.sqlgen.overrides]\n"public.orders.nope" = "str"\n"public.jsonb" = "str"\n')
     errors = project.errors()
