@@ -38,6 +38,7 @@ COMMANDS = {
     "check": "fail with a diff when the committed output is stale or a query no longer checks",
     "explain": "show each parameter's and column's inferred type and nullability, and why",
     "watch": "regenerate whenever a query, schema or config file changes (Ctrl-C stops)",
+    "verify": "say which queries of an earlier git revision (the deployed code) the new schema breaks",
 }
 
 
@@ -112,6 +113,18 @@ def build_parser() -> argparse.ArgumentParser:
                 "names", nargs="+", metavar="QUERY", help="query name (GetAuthor) or function (get_author)"
             )
         else:
+            if name == "verify":
+                sub.add_argument(
+                    "--base",
+                    metavar="REVISION",
+                    help="the git revision whose queries run in production (default: the merge base with main)",
+                )
+                sub.add_argument(
+                    "--unabsorbable",
+                    choices=("error", "warning"),
+                    default=None,
+                    help="how to report a change the old code cannot absorb (default: error, or the config's)",
+                )
             if name in ("generate", "check"):
                 sub.add_argument(
                     "--offline",
@@ -153,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sqlgen.watch import watch
 
         return watch(overrides, reporter)
+    if args.command == "verify":
+        return _outcome(reporter, lambda: _verify(overrides, args.base, args.unabsorbable, reporter))
     started = time.perf_counter()
     offline = getattr(args, "offline", False)
     code = _outcome(reporter, lambda: _run(args.command, overrides, getattr(args, "names", []), offline, reporter))
@@ -213,6 +228,28 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
         changed = write_output(config.out, result.files)
     reporter.info(generated_summary(config.out, result.files, changed, result.cached))
     return EXIT_OK
+
+
+def _verify(overrides: Overrides, base: str | None, unabsorbable: str | None, reporter: Reporter) -> int:
+    from sqlgen.verify import verify
+
+    result = verify(overrides, base)
+    as_error = (unabsorbable or result.unabsorbable) == "error"
+    for skipped in result.skipped:
+        reporter.note(f"{skipped.location}: does not check at {result.base} itself; not judged: {skipped.message}")
+    if not result.incremental:
+        reporter.note(
+            "the new schema does not extend the old one file for file (no added migrations):"
+            " causes and locks are not reported"
+        )
+    if reporter.format is Format.TEXT:
+        for item in result.verdicts:
+            where = item.query.file.location(item.query.annotation_offset)
+            reporter.paragraph(f"{item.verdict.value:<13} {item.query.name} ({where.path}:{where.line})")
+    reporter.attach("verify", result.as_json())
+    diagnostics = result.diagnostics(as_error)
+    reporter.diagnostics(diagnostics, result.summary())
+    return EXIT_USER_ERROR if any(d.severity == "error" for d in diagnostics) else EXIT_OK
 
 
 def _check(out: Path, files: dict[str, str], reporter: Reporter) -> int:

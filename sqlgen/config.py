@@ -21,6 +21,7 @@ KEYS = (
     "out",
     "database_url",
     "describe_timeout",
+    "verify",
     "cache",
     "validate",
     "frozen",
@@ -53,6 +54,7 @@ class Config:
     models: ModelOptions = ModelOptions()
     cache: Path | None = None  # the describe cache file (see sqlgen.cache); None: no cache
     describe_timeout: float = DEFAULT_DESCRIBE_TIMEOUT  # seconds any one statement may take while describing
+    verify_unabsorbable: str = "error"  # [tool.sqlgen.verify] unabsorbable: "error" or "warning"
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order,
@@ -170,8 +172,23 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
     timeout = table.get("describe_timeout", DEFAULT_DESCRIBE_TIMEOUT)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise UserError([located("describe_timeout", "describe_timeout must be a number of seconds above 0")])
+    verify_table = table.get("verify", {})
+    unabsorbable = verify_table.get("unabsorbable", "error") if isinstance(verify_table, dict) else None
+    if unabsorbable not in ("error", "warning") or set(verify_table) - {"unabsorbable"}:
+        raise UserError([located("verify", '[tool.sqlgen.verify] takes one key, unabsorbable = "error" or "warning"')])
     config = Config(
-        root, schema, queries, out, url or None, config_file, type_overrides, channels, models, cache, float(timeout)
+        root,
+        schema,
+        queries,
+        out,
+        url or None,
+        config_file,
+        type_overrides,
+        channels,
+        models,
+        cache,
+        float(timeout),
+        str(unabsorbable),
     )
     check_out(config)
     return config
