@@ -101,7 +101,7 @@ class Verification:
                     lock.message,
                     lock.location,
                     lock.source_line,
-                    hint="on a large table, do it in steps that take no long lock (see the safe-migrations page)",
+                    hint="on a big table, do it in steps that hold no such lock for long (docs: safe migrations)",
                     severity="warning",
                 )
             )
@@ -420,10 +420,10 @@ WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted
 """
 # Locks that stop other sessions writing (SHARE and stronger): their SQL names, and what each stops.
 _BLOCKING = {
-    "ShareLock": ("SHARE", "writes"),
-    "ShareRowExclusiveLock": ("SHARE ROW EXCLUSIVE", "writes"),
-    "ExclusiveLock": ("EXCLUSIVE", "writes"),
-    "AccessExclusiveLock": ("ACCESS EXCLUSIVE", "reads and writes"),
+    "ShareLock": ("a SHARE lock", "writes"),
+    "ShareRowExclusiveLock": ("a SHARE ROW EXCLUSIVE lock", "writes"),
+    "ExclusiveLock": ("an EXCLUSIVE lock", "writes"),
+    "AccessExclusiveLock": ("an ACCESS EXCLUSIVE lock", "reads and writes"),
 }
 _NOT_IN_TRANSACTION = "25001"  # active_sql_transaction: CREATE INDEX CONCURRENTLY and the like
 
@@ -466,9 +466,9 @@ def _apply_watching_locks(
             continue
         lock, blocked = _BLOCKING[mode]
         if files_before.get(oid) != files_after.get(oid):
-            message = f"rewrites table {name} under a {lock} lock: {blocked} of it wait until it is done"
+            message = f"rewrites table {name} under {lock}: {blocked} of it wait until it is done"
         elif scans_after.get(oid, 0) > scans_before.get(oid, 0):
-            message = f"scans all of table {name} under a {lock} lock: {blocked} of it wait until it is done"
+            message = f"scans all of table {name} under {lock}: {blocked} of it wait until it is done"
         else:
             continue
         warnings.append(LockWarning(where, line, message))

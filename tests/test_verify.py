@@ -8,6 +8,8 @@ PostgreSQL building both schemas.
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -168,7 +170,7 @@ def test_scans_under_a_blocking_lock_are_warned_and_new_tables_are_not(tmp_path:
     result = verify(Overrides(), cwd=repo)
     assert set(verdicts(result).values()) == {Verdict.SAFE}
     assert [(w.location.line, w.message.split(":")[0]) for w in result.locks] == [
-        (1, "scans all of table public.accounts under a ACCESS EXCLUSIVE lock"),
+        (1, "scans all of table public.accounts under an ACCESS EXCLUSIVE lock"),
         (3, "scans all of table public.accounts under a SHARE lock"),
     ]
 
@@ -254,3 +256,31 @@ def test_the_example_project_verifies_against_its_own_history(tmp_path: Path) ->
     safe = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("safe")}
     assert {"CountAuthors", "GetBookByISBN"} <= safe
     assert 'error: GetAuthorByName as of main breaks: column "bio" does not exist' in done.stderr
+
+
+def test_the_safe_migrations_page_shows_what_verify_prints(tmp_path: Path) -> None:
+    """docs/migrations.md's example: its files, committed as the page says, give exactly its output."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "migrations.md").read_text(encoding="utf-8")
+    files = dict(re.findall(r"^```sql\n-- (db/[\w/.]+)\n(.*?)^```", page, re.M | re.S))
+    [printed] = re.findall(r"^On the branch, `sqlgen verify --base main`.*?```text\n(.*?)^```", page, re.M | re.S)
+    repo = tmp_path / "app"
+    repo.mkdir()
+    (repo / "pyproject.toml").write_text('[tool.sqlgen]\nschema = "db/schema"\nqueries = "db/queries"\nout = "gen"\n')
+    for path, text in files.items():
+        if path != "db/schema/002_change.sql":
+            (repo / path).parent.mkdir(parents=True, exist_ok=True)
+            (repo / path).write_text(text)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "version 1")
+    git(repo, "checkout", "-qb", "change")
+    (repo / "db/schema/002_change.sql").write_text(files["db/schema/002_change.sql"])
+    done = subprocess.run(
+        [sys.executable, "-m", "sqlgen", "verify", "--base", "main"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert done.returncode == 1
+    assert done.stdout + done.stderr == printed
