@@ -284,3 +284,27 @@ def test_the_safe_migrations_page_shows_what_verify_prints(tmp_path: Path) -> No
     )
     assert done.returncode == 1
     assert done.stdout + done.stderr == printed
+
+
+def test_goose_migrations_are_read_as_goose_applies_them(tmp_path: Path) -> None:
+    """A migration tool's folder: the up sections are the schema, down sections are never run."""
+    repo = tmp_path / "app"
+    (repo / "migrations").mkdir(parents=True)
+    (repo / "queries").mkdir()
+    (repo / "pyproject.toml").write_text('[tool.sqlgen]\nschema = "migrations"\nqueries = "queries"\nout = "gen"\n')
+    (repo / "migrations" / "00001_init.sql").write_text(
+        "-- +goose Up\nCREATE TABLE t (id int PRIMARY KEY, label text NOT NULL);\n\n-- +goose Down\nDROP TABLE t;\n"
+    )
+    (repo / "queries" / "t.sql").write_text("-- name: Labels :many\nSELECT label FROM t;\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "version 1")
+    (repo / "migrations" / "00002_loosen.sql").write_text(
+        "-- +goose Up\nALTER TABLE t ALTER COLUMN label DROP NOT NULL;\n\n"
+        "-- +goose Down\nALTER TABLE t ALTER COLUMN label SET NOT NULL;\n"
+    )
+    result = verify(Overrides(), base="main", cwd=repo)
+    [item] = result.verdicts
+    assert item.verdict is Verdict.UNABSORBABLE
+    assert item.cause is not None
+    assert (item.cause.location.path, item.cause.location.line) == ("migrations/00002_loosen.sql", 2)
