@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from sqlgen import __version__
-from sqlgen.config import Overrides, load_config
+from sqlgen.config import Config, Overrides, load_config
 from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, os_failure
 from sqlgen.output import read_output, write_output
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
@@ -38,6 +38,7 @@ COMMANDS = {
     "check": "fail with a diff when the committed output is stale or a query no longer checks",
     "explain": "show each parameter's and column's inferred type and nullability, and why",
     "watch": "regenerate whenever a query, schema or config file changes (Ctrl-C stops)",
+    "vet": "run the vet rules (UPDATE without WHERE, = NULL, NOT IN over NULLs, ...) over every query",
     "verify": "say which queries of an earlier git revision (the deployed code) the new schema breaks",
 }
 
@@ -214,6 +215,8 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
     config = load_config(overrides)
     if config.database_url and config.schema and not offline:
         reporter.note("checking against the live database; schema files are not applied")
+    if command == "vet":
+        return _vet(config, reporter)
     if command == "explain":
         from sqlgen.explain import explain
 
@@ -223,11 +226,25 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
 
     result = generate_package(config, offline=offline, timer=timer)
     if command == "check":
-        return _check(config.out, result.files, reporter)
+        code = _check(config.out, result.files, reporter)
+        if config.vet_in_check and not offline:
+            code = max(code, _vet(config, reporter))
+        return code
     with timer.stage("write"):
         changed = write_output(config.out, result.files)
     reporter.info(generated_summary(config.out, result.files, changed, result.cached))
     return EXIT_OK
+
+
+def _vet(config: Config, reporter: Reporter) -> int:
+    from sqlgen.vet import vet
+
+    found = vet(config)
+    errors = sum(d.severity == "error" for d in found)
+    warnings = sum(d.severity == "warning" for d in found)
+    summary = f"vet: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+    reporter.diagnostics(sorted(found, key=Diagnostic.sort_key), summary)
+    return EXIT_USER_ERROR if errors else EXIT_OK
 
 
 def _verify(overrides: Overrides, base: str | None, unabsorbable: str | None, reporter: Reporter) -> int:

@@ -22,6 +22,7 @@ KEYS = (
     "database_url",
     "describe_timeout",
     "verify",
+    "vet",
     "cache",
     "validate",
     "frozen",
@@ -42,6 +43,15 @@ class ChannelConfig:
 
 
 @dataclass(frozen=True)
+class VetSetting:
+    """One rule's line in `[tool.sqlgen.vet]`: `rule = "error" | "warning" | "off"`."""
+
+    rule: str
+    severity: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path  # where relative paths in the config start, and what headers name files relative to
     schema: tuple[Path, ...]  # files or folders, in the order given
@@ -55,6 +65,8 @@ class Config:
     cache: Path | None = None  # the describe cache file (see sqlgen.cache); None: no cache
     describe_timeout: float = DEFAULT_DESCRIBE_TIMEOUT  # seconds any one statement may take while describing
     verify_unabsorbable: str = "error"  # [tool.sqlgen.verify] unabsorbable: "error" or "warning"
+    vet: tuple[VetSetting, ...] = ()  # [tool.sqlgen.vet]: rule severities (sqlgen.vet checks the names)
+    vet_in_check: bool = False  # [tool.sqlgen.vet] check = true: `sqlgen check` also runs the vet rules
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order,
@@ -176,6 +188,19 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
     unabsorbable = verify_table.get("unabsorbable", "error") if isinstance(verify_table, dict) else None
     if unabsorbable not in ("error", "warning") or set(verify_table) - {"unabsorbable"}:
         raise UserError([located("verify", '[tool.sqlgen.verify] takes one key, unabsorbable = "error" or "warning"')])
+    vet_table = table.get("vet", {})
+    if not isinstance(vet_table, dict):
+        raise UserError([located("vet", "[tool.sqlgen.vet] is a table of rule = severity")])
+    vet_in_check = vet_table.get("check", False)
+    if not isinstance(vet_in_check, bool):
+        raise UserError([located("vet", "check in [tool.sqlgen.vet] must be true or false")])
+    vet_settings = []
+    for rule, severity in vet_table.items():
+        if rule == "check":
+            continue
+        if severity not in ("error", "warning", "off"):
+            raise UserError([located(rule, f'the vet rule {rule} takes "error", "warning" or "off", not {severity!r}')])
+        vet_settings.append(VetSetting(rule, severity, _key_location(source, rule) if source else None))
     config = Config(
         root,
         schema,
@@ -189,6 +214,8 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
         cache,
         float(timeout),
         str(unabsorbable),
+        tuple(vet_settings),
+        vet_in_check,
     )
     check_out(config)
     return config
