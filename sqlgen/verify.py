@@ -306,14 +306,22 @@ def _compare(old: TypedQuery, new: TypedQuery, old_types: TypeMap, new_types: Ty
     return QueryVerdict(query, Verdict.SAFE, ())
 
 
+def _both_types(
+    was: TypedColumn | TypedParam, now: TypedColumn | TypedParam, old_types: TypeMap, new_types: TypeMap
+) -> tuple[PyType, PyType] | None:
+    """The Python types generated code had and would have for one column or parameter."""
+    before = _python_type(old_types, was.table_oid, was.column_number, was.type_oid)
+    after = _python_type(new_types, now.table_oid, now.column_number, now.type_oid)
+    return None if before is None or after is None else (before, after)
+
+
 def _column_change(was: TypedColumn, now: TypedColumn, old_types: TypeMap, new_types: TypeMap) -> list[str]:
     found = []
     if now.nullable and not was.nullable:
         found.append(f"column {was.name} can now be NULL, where the old code types it non-null ({now.reason})")
-    before = _python_type(old_types, was.table_oid, was.column_number, was.type_oid)
-    after = _python_type(new_types, now.table_oid, now.column_number, now.type_oid)
-    if before is None or after is None:
+    if (types := _both_types(was, now, old_types, new_types)) is None:
         return found
+    before, after = types
     if before.annotation != after.annotation:
         found.append(
             f"column {was.name} is now {_pg_name(new_types.catalog, now.type_oid)} read as {after.annotation},"
@@ -330,10 +338,9 @@ def _param_change(was: TypedParam, now: TypedParam, old_types: TypeMap, new_type
     found = []
     if was.nullable and not now.nullable:
         found.append(f"parameter {was.name} no longer takes NULL, which the old code may send ({now.reason})")
-    before = _python_type(old_types, was.table_oid, was.column_number, was.type_oid)
-    after = _python_type(new_types, now.table_oid, now.column_number, now.type_oid)
-    if before is None or after is None:
+    if (types := _both_types(was, now, old_types, new_types)) is None:
         return found
+    before, after = types
     old_name, new_name = _pg_name(old_types.catalog, was.type_oid), _pg_name(new_types.catalog, now.type_oid)
     if before.as_param() != after.as_param():
         found.append(
@@ -429,7 +436,7 @@ _NOT_IN_TRANSACTION = "25001"  # active_sql_transaction: CREATE INDEX CONCURRENT
 
 
 def _user_tables(conn: DbConnection) -> dict[int, str]:
-    return {int(oid): name for oid, name, _ in _rows(conn, _TABLES_SQL)}
+    return {int(oid): name for oid, name, _ in text_rows(conn, _TABLES_SQL)}
 
 
 def _apply_watching_locks(
@@ -440,8 +447,8 @@ def _apply_watching_locks(
     pgconn = conn.pgconn
     sql = file.text[start:end]
     _exec(pgconn, b"BEGIN")
-    files_before = {int(oid): node for oid, _, node in _rows(conn, _TABLES_SQL)}
-    scans_before = {int(oid): int(n) for oid, n in _rows(conn, _SCANS_SQL)}
+    files_before = {int(oid): node for oid, _, node in text_rows(conn, _TABLES_SQL)}
+    scans_before = {int(oid): int(n) for oid, n in text_rows(conn, _SCANS_SQL)}
     result = pgconn.exec_(sql.encode())
     if result.status == pq.ExecStatus.FATAL_ERROR:
         error = ServerError.from_result(result)
@@ -453,9 +460,9 @@ def _apply_watching_locks(
             error = ServerError.from_result(result)
         offset = start + (error.position or 0)
         raise UserError([file.diagnostic(error.message, offset, **error.extras())])
-    files_after = {int(oid): node for oid, _, node in _rows(conn, _TABLES_SQL)}
-    scans_after = {int(oid): int(n) for oid, n in _rows(conn, _SCANS_SQL)}
-    held = {int(oid): mode for oid, mode in _rows(conn, _LOCKS_SQL) if mode in _BLOCKING}
+    files_after = {int(oid): node for oid, _, node in text_rows(conn, _TABLES_SQL)}
+    scans_after = {int(oid): int(n) for oid, n in text_rows(conn, _SCANS_SQL)}
+    held = {int(oid): mode for oid, mode in text_rows(conn, _LOCKS_SQL) if mode in _BLOCKING}
     _exec(pgconn, b"COMMIT")
     warnings = []
     where = file.location(start + len(sql) - len(sql.lstrip()))
@@ -475,7 +482,8 @@ def _apply_watching_locks(
     return warnings
 
 
-def _rows(conn: DbConnection, sql: bytes) -> list[tuple[str, ...]]:
+def text_rows(conn: DbConnection, sql: bytes) -> list[tuple[str, ...]]:
+    """The rows of a catalog query, each value as text ("" for NULL)."""
     result = _exec(conn.pgconn, sql)
     return [
         tuple((result.get_value(row, col) or b"").decode() for col in range(result.nfields))

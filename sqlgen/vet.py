@@ -22,6 +22,7 @@ from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, Location, Severity, SourceText, UserError
 from sqlgen.pipeline import project_database, read_project, type_queries
 from sqlgen.source import Command, QuerySource, parse_queries
+from sqlgen.verify import text_rows
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -427,7 +428,7 @@ ORDER BY c.relname
 
 def _unique_keys(conn: DbConnection) -> dict[int, tuple[frozenset[str], ...]]:
     keys: dict[int, list[frozenset[str]]] = {}
-    for oid, columns in _rows(conn, _UNIQUE_KEYS_SQL):
+    for oid, columns in text_rows(conn, _UNIQUE_KEYS_SQL):
         keys.setdefault(int(oid), []).append(frozenset(columns.split(",")))
     return {oid: tuple(sets) for oid, sets in keys.items()}
 
@@ -435,7 +436,7 @@ def _unique_keys(conn: DbConnection) -> dict[int, tuple[frozenset[str], ...]]:
 def _indexed_columns(facts: Facts) -> dict[int, dict[str, str]]:
     """The leading column of each plain b-tree index, and the index's name, by table oid."""
     indexed: dict[int, dict[str, str]] = {}
-    for oid, column, index in _rows(facts.conn, _INDEXED_SQL):
+    for oid, column, index in text_rows(facts.conn, _INDEXED_SQL):
         indexed.setdefault(int(oid), {}).setdefault(column, index)
     return indexed
 
@@ -475,11 +476,3 @@ def _plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield plan
     for child in plan.get("Plans", ()):
         yield from _plan_nodes(child)
-
-
-def _rows(conn: DbConnection, sql: bytes) -> list[tuple[str, ...]]:
-    result = conn.pgconn.exec_(sql)
-    return [
-        tuple((result.get_value(row, col) or b"").decode() for col in range(result.nfields))
-        for row in range(result.ntuples)
-    ]
