@@ -41,6 +41,8 @@ COMMANDS = {
     "check": "fail with a diff when the committed output is stale or a query no longer checks",
     "explain": "show each parameter's and column's inferred type and nullability, and why",
     "watch": "regenerate whenever a query, schema or config file changes (Ctrl-C stops)",
+    "vet": "run the vet rules (UPDATE without WHERE, = NULL, NOT IN over NULLs, ...) over every query",
+    "verify": "say which queries of an earlier git revision (the deployed code) the new schema breaks",
 }
 
 
@@ -120,6 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
                 "names", nargs="+", metavar="QUERY", help="query name (GetAuthor) or function (get_author)"
             )
         else:
+            if name == "verify":
+                sub.add_argument(
+                    "--base",
+                    metavar="REVISION",
+                    help="the git revision whose queries run in production (default: the merge base with main)",
+                )
+                sub.add_argument(
+                    "--unabsorbable",
+                    choices=("error", "warning"),
+                    default=None,
+                    help="how to report a change the old code cannot absorb (default: error, or the config's)",
+                )
             if name in ("generate", "check"):
                 sub.add_argument(
                     "--offline",
@@ -161,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sqlgen.watch import watch
 
         return watch(overrides, reporter)
+    if args.command == "verify":
+        return _outcome(reporter, lambda: _verify(overrides, args.base, args.unabsorbable, reporter))
     started = time.perf_counter()
     offline = getattr(args, "offline", False)
     code = _outcome(reporter, lambda: _run(args.command, overrides, getattr(args, "names", []), offline, reporter))
@@ -223,6 +239,8 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
     reporter.notes([note for config in configs for note in config.notes])
     if any(c.database_url and c.schema for c in configs) and not offline:
         reporter.note("checking against the live database; schema files are not applied")
+    if command == "vet":
+        return max(_vet(config, reporter) for config in configs)
     if command == "explain":
         from sqlgen.explain import explain
 
@@ -233,6 +251,8 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
     results = generate_packages(configs, offline=offline, timer=timer)
     if command == "check":
         codes = [_check(config.out, result.files, reporter) for config, result in zip(configs, results, strict=True)]
+        if not offline:
+            codes += [_vet(config, reporter) for config in configs if config.vet_in_check]
         return max(codes)
     for config, result in zip(configs, results, strict=True):  # every package checked: now they are written
         with timer.stage("write"):
@@ -259,6 +279,39 @@ def _explained(configs: Sequence[Config], names: list[str]) -> list[tuple[Config
             chosen.append((config, wanted))
     missing = [n for n in names if n not in found]
     return [*chosen, (configs[0], missing)] if missing else chosen  # the first package reports them
+
+
+def _vet(config: Config, reporter: Reporter) -> int:
+    from sqlgen.vet import vet
+
+    found = vet(config)
+    errors = sum(d.severity == "error" for d in found)
+    warnings = sum(d.severity == "warning" for d in found)
+    summary = f"vet: {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}"
+    reporter.diagnostics(sorted(found, key=Diagnostic.sort_key), summary)
+    return EXIT_USER_ERROR if errors else EXIT_OK
+
+
+def _verify(overrides: Overrides, base: str | None, unabsorbable: str | None, reporter: Reporter) -> int:
+    from sqlgen.verify import verify
+
+    result = verify(overrides, base)
+    as_error = (unabsorbable or result.unabsorbable) == "error"
+    for skipped in result.skipped:
+        reporter.note(f"{skipped.location}: does not check at {result.base} itself; not judged: {skipped.message}")
+    if not result.incremental:
+        reporter.note(
+            "the new schema does not extend the old one file for file (no added migrations):"
+            " causes and locks are not reported"
+        )
+    if reporter.format is Format.TEXT:
+        for item in result.verdicts:
+            where = item.query.file.location(item.query.annotation_offset)
+            reporter.paragraph(f"{item.verdict.value:<13} {item.query.name} ({where.path}:{where.line})")
+    reporter.attach("verify", result.as_json())
+    diagnostics = result.diagnostics(as_error)
+    reporter.diagnostics(diagnostics, result.summary())
+    return EXIT_USER_ERROR if any(d.severity == "error" for d in diagnostics) else EXIT_OK
 
 
 def _check(out: Path, files: dict[str, str], reporter: Reporter) -> int:

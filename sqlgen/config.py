@@ -25,6 +25,8 @@ PACKAGE_KEYS = (
     "out",
     "database_url",
     "describe_timeout",
+    "verify",
+    "vet",
     "cache",
     "validate",
     "frozen",
@@ -50,6 +52,15 @@ class ChannelConfig:
 
 
 @dataclass(frozen=True)
+class VetSetting:
+    """One rule's line in `[tool.sqlgen.vet]`: `rule = "error" | "warning" | "off"`."""
+
+    rule: str
+    severity: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path  # where relative paths in the config start, and what headers name files relative to
     schema: tuple[Path, ...]  # files or folders, in the order given
@@ -67,6 +78,9 @@ class Config:
     naming: TableNaming = TableNaming()
     query_bases: tuple[tuple[Path, Path], ...] = ()  # a query file → the folder its module is named from
     notes: tuple[Diagnostic, ...] = ()  # what the configuration says that sqlgen ignores (severity "note")
+    verify_unabsorbable: str = "error"  # [tool.sqlgen.verify] unabsorbable: "error" or "warning"
+    vet: tuple[VetSetting, ...] = ()  # [tool.sqlgen.vet]: rule severities (sqlgen.vet checks the names)
+    vet_in_check: bool = False  # [tool.sqlgen.vet] check = true: `sqlgen check` also runs the vet rules
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order,
@@ -395,6 +409,25 @@ def _package_config(
             ]
         )
     naming = TableNaming(flags["exact_table_names"] is True, tuple(sorted(renames.items())), table.singular_exceptions)
+    verify_table = values.get("verify", {})
+    unabsorbable = verify_table.get("unabsorbable", "error") if isinstance(verify_table, dict) else None
+    if unabsorbable not in ("error", "warning") or set(verify_table) - {"unabsorbable"}:
+        raise UserError([located('[tool.sqlgen.verify] takes one key, unabsorbable = "error" or "warning"', "verify")])
+    vet_table = values.get("vet", {})
+    if not isinstance(vet_table, dict):
+        raise UserError([located("[tool.sqlgen.vet] is a table of rule = severity", "vet")])
+    vet_in_check = vet_table.get("check", False)
+    if not isinstance(vet_in_check, bool):
+        raise UserError([located("check in [tool.sqlgen.vet] must be true or false", "vet", "check")])
+    vet_settings = []
+    for rule, severity in vet_table.items():
+        if rule == "check":
+            continue
+        if severity not in ("error", "warning", "off"):
+            raise UserError(
+                [located(f'the vet rule {rule} takes "error", "warning" or "off", not {severity!r}', "vet", rule)]
+            )
+        vet_settings.append(VetSetting(rule, severity, table.locate("vet", rule)))
     config = Config(
         root,
         schema,
@@ -410,6 +443,9 @@ def _package_config(
         name=name,
         naming=naming,
         query_bases=table.query_bases,
+        verify_unabsorbable=str(unabsorbable),
+        vet=tuple(vet_settings),
+        vet_in_check=vet_in_check,
     )
     config = replace(config, non_null_functions=_non_null_functions(values.get("non_null_functions", []), table))
     check_out(config)

@@ -19,10 +19,10 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-Role = Literal["location", "error", "note", "message", "caret", "label"]
-Severity = Literal["error", "warning", "note"]  # a note or warning never fails a run
+Role = Literal["location", "error", "warning", "note", "message", "caret", "label"]
+Severity = Literal["error", "warning", "note"]
 Paint = Callable[[Role, str], str]  # styles a part of a rendered diagnostic: colour on terminals
 
 
@@ -50,7 +50,7 @@ class Diagnostic:
     detail: str | None = None
     hint: str | None = None
     sqlstate: str | None = None
-    severity: Severity = "error"
+    severity: Severity = "error"  # warnings and notes are reported without failing the run
 
     def sort_key(self) -> tuple[str, int, int, str]:
         if self.location is None:
@@ -59,8 +59,7 @@ class Diagnostic:
 
     def render(self, paint: Paint = plain) -> str:
         where = paint("location", f"{self.location}:") + " " if self.location else ""
-        label = paint("error" if self.severity == "error" else "note", f"{self.severity}:")
-        lines = [f"{where}{label} {paint('message', self.message)}"]
+        lines = [f"{where}{paint(self.severity, self.severity + ':')} {paint('message', self.message)}"]
         if self.source_line is not None and self.location is not None:
             text = self.source_line.expandtabs(1)
             lines.append(f"    {text}")
@@ -95,10 +94,18 @@ class SourceText:
         end = self.text.find("\n", start)
         return self.text[start : end if end >= 0 else len(self.text)]
 
-    def diagnostic(self, message: str, offset: int, **extra: str | None) -> Diagnostic:
+    def diagnostic(self, message: str, offset: int, **extra: Any) -> Diagnostic:
         location = self.location(offset)
         line = self.line_text(location.line)
-        return Diagnostic(message, location, line, extra.get("detail"), extra.get("hint"), extra.get("sqlstate"))
+        return Diagnostic(
+            message,
+            location,
+            line,
+            extra.get("detail"),
+            extra.get("hint"),
+            extra.get("sqlstate"),
+            extra.get("severity", "error"),
+        )
 
 
 def display_path(path: Path) -> str:

@@ -57,7 +57,8 @@ def colour_wanted(choice: str, stream: TextIO, environ: Mapping[str, str] | None
 _ANSI: dict[Role, str] = {
     "location": "1",
     "error": "1;31",
-    "note": "1;35",
+    "warning": "1;35",
+    "note": "1;36",
     "message": "1",
     "caret": "1;32",
     "label": "1;36",
@@ -88,6 +89,7 @@ class Reporter:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self._collected: list[Diagnostic] = []
+        self._attached: dict[str, object] = {}
 
     def info(self, message: str) -> None:
         """A line about what happened ("generated …"): stdout, or stderr when stdout carries JSON."""
@@ -157,12 +159,17 @@ class Reporter:
         if err.hint:
             self._line(self.stderr, f"  hint: {err.hint}")
 
+    def attach(self, key: str, value: object) -> None:
+        """A command's own result, carried in the JSON document beside the diagnostics (`verify`'s verdicts)."""
+        self._attached[key] = value
+
     def finish(self) -> None:
         """End of a run (or of a `watch` cycle): the JSON document, when that is the format."""
         if self.format is Format.JSON:
-            document = {"version": JSON_VERSION, "diagnostics": [as_json(d) for d in self._collected]}
+            document = {"version": JSON_VERSION, "diagnostics": [as_json(d) for d in self._collected], **self._attached}
             self._line(self.stdout, json.dumps(document))
             self._collected = []
+            self._attached = {}
 
     def _line(self, stream: TextIO, text: str) -> None:
         print(text, file=stream, flush=True)
@@ -209,7 +216,8 @@ def token_end(diagnostic: Diagnostic) -> Location | None:
 
 
 def github_annotation(diagnostic: Diagnostic) -> str:
-    """A GitHub Actions `::error` workflow command: shown on the file's line in the pull request."""
+    """A GitHub Actions `::error` (or `::warning`, `::notice`) workflow command: shown on the file's line in
+    the pull request."""
     properties = []
     if diagnostic.location is not None:
         location = diagnostic.location

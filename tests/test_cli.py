@@ -361,16 +361,17 @@ def test_colour_only_on_a_terminal_and_as_no_color_and_force_color_say(tmp_path:
     assert forced.stderr.startswith(f"\033[1mpyproject.toml:4:1:\033[0m {red}")
 
 
-def test_pre_commit_hook_runs_check_on_sql_and_config_changes() -> None:
-    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "sqlgen-check"
-    assert (hook["entry"], hook["language"], hook["pass_filenames"]) == ("sqlgen check", "python", False)
+@pytest.mark.parametrize("command", ["check", "verify"])
+def test_pre_commit_hooks_run_on_sql_and_config_changes(command: str) -> None:
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    hook = hooks[f"sqlgen-{command}"]
+    assert (hook["entry"], hook["language"], hook["pass_filenames"]) == (f"sqlgen {command}", "python", False)
     files = re.compile(hook["files"])
     for path in ("queries/authors.sql", "db/schema/001_init.sql", "pyproject.toml", "sub/pyproject.toml"):
         assert files.search(path), path
     for path in ("README.md", "app/models.py", "pyproject.toml.bak", "notsql"):
         assert not files.search(path), path
-    assert "sqlgen-check" in (ROOT / "docs/cli.md").read_text()
+    assert f"sqlgen-{command}" in (ROOT / "docs/cli.md").read_text()
 
 
 def test_an_output_folder_that_cannot_be_written_is_a_message(tmp_path: Path) -> None:
