@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from sqlgen import __version__
 from sqlgen.config import Overrides, load_config
-from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, os_failure
+from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, errors_only, os_failure
 from sqlgen.output import read_output, write_output
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
 from sqlgen.timing import Timer
@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
                     action="store_true",
                     help="use the describe cache alone, with no database; fail if it does not cover every query",
                 )
+            if name == "generate":
+                sub.add_argument(
+                    "--keep-going",
+                    action="store_true",
+                    help="write the package with every query that checks, report the others, and exit 1",
+                )
             sub.add_argument(
                 "--format",
                 choices=[f.value for f in Format],
@@ -155,7 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return watch(overrides, reporter)
     started = time.perf_counter()
     offline = getattr(args, "offline", False)
-    code = _outcome(reporter, lambda: _run(args.command, overrides, getattr(args, "names", []), offline, reporter))
+    keep_going = getattr(args, "keep_going", False)
+    names = getattr(args, "names", [])
+    code = _outcome(reporter, lambda: _run(args.command, overrides, names, offline, reporter, keep_going))
     if code != EXIT_INTERRUPTED:
         reporter.stage("total", time.perf_counter() - started)
     return code
@@ -194,7 +202,9 @@ def _lost_database(error: Exception) -> TypeGuard[psycopg.Error]:
     return psycopg is not None and isinstance(error, psycopg.Error)
 
 
-def _run(command: str, overrides: Overrides, names: list[str], offline: bool, reporter: Reporter) -> int:
+def _run(
+    command: str, overrides: Overrides, names: list[str], offline: bool, reporter: Reporter, keep_going: bool = False
+) -> int:
     timer = Timer(reporter.stage, reporter.progress)
     config = load_config(overrides)
     if config.database_url and config.schema and not offline:
@@ -206,12 +216,17 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
         return EXIT_OK
     from sqlgen.pipeline import generate_package
 
-    result = generate_package(config, offline=offline, timer=timer)
+    result = generate_package(config, offline=offline, keep_going=keep_going, timer=timer)
     if command == "check":
+        reporter.notes(list(result.diagnostics))
         return _check(config.out, result.files, reporter)
     with timer.stage("write"):
         changed = write_output(config.out, result.files)
     reporter.info(generated_summary(config.out, result.files, changed, result.cached))
+    if errors_only(list(result.diagnostics)):  # --keep-going: the package holds the queries that check
+        reporter.user_error(UserError(list(result.diagnostics)), "the package holds every other query (--keep-going)")
+        return EXIT_USER_ERROR
+    reporter.notes(list(result.diagnostics))
     return EXIT_OK
 
 

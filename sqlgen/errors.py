@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 Role = Literal["location", "error", "message", "caret", "label"]
+Severity = Literal["error", "note"]  # a note reports something sqlgen did for the user; it fails nothing
 Paint = Callable[[Role, str], str]  # styles a part of a rendered diagnostic: colour on terminals
 
 
@@ -48,6 +49,7 @@ class Diagnostic:
     detail: str | None = None
     hint: str | None = None
     sqlstate: str | None = None
+    severity: Severity = "error"
 
     def sort_key(self) -> tuple[str, int, int, str]:
         if self.location is None:
@@ -56,7 +58,8 @@ class Diagnostic:
 
     def render(self, paint: Paint = plain) -> str:
         where = paint("location", f"{self.location}:") + " " if self.location else ""
-        lines = [f"{where}{paint('error', 'error:')} {paint('message', self.message)}"]
+        label = paint("error", "error:") if self.severity == "error" else paint("label", "note:")
+        lines = [f"{where}{label} {paint('message', self.message)}"]
         if self.source_line is not None and self.location is not None:
             text = self.source_line.expandtabs(1)
             lines.append(f"    {text}")
@@ -91,9 +94,22 @@ class SourceText:
         end = self.text.find("\n", start)
         return self.text[start : end if end >= 0 else len(self.text)]
 
-    def diagnostic(self, message: str, offset: int, **extra: str | None) -> Diagnostic:
+    def diagnostic(
+        self,
+        message: str,
+        offset: int,
+        *,
+        detail: str | None = None,
+        hint: str | None = None,
+        sqlstate: str | None = None,
+    ) -> Diagnostic:
         location = self.location(offset)
-        return Diagnostic(message, location, self.line_text(location.line), **extra)
+        return Diagnostic(message, location, self.line_text(location.line), detail, hint, sqlstate)
+
+    def note(self, message: str, offset: int, hint: str | None = None) -> Diagnostic:
+        """A diagnostic of severity note: reported, failing nothing."""
+        location = self.location(offset)
+        return Diagnostic(message, location, self.line_text(location.line), hint=hint, severity="note")
 
 
 def display_path(path: Path) -> str:
@@ -104,8 +120,12 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity == "error"]
+
+
 class UserError(Exception):
-    """Errors in the user's SQL or configuration (exit code 1)."""
+    """Errors in the user's SQL or configuration (exit code 1); notes may come with them."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__("\n".join(d.message for d in diagnostics))

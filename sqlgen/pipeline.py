@@ -23,7 +23,7 @@ from sqlgen.cache import (
 )
 from sqlgen.catalog import Catalog, load_catalog
 from sqlgen.config import Config
-from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
+from sqlgen.errors import Diagnostic, SourceText, UserError, display_path, errors_only
 from sqlgen.migrations import read_schema
 from sqlgen.naming import module_name
 from sqlgen.source import QuerySource, parse_queries, read_source
@@ -86,13 +86,13 @@ def read_project(config: Config) -> Project:
         elif module in modules:
             diagnostics.append(
                 Diagnostic(
-                    f"{path.name} and {modules[module]} would both generate {module}.py",
+                    f"{display_path(path)} and {modules[module]} would both generate {module}.py",
                     location,
                     hint="rename one of the files",
                 )
             )
         else:
-            modules[module] = path.name
+            modules[module] = display_path(path)
             files.append((module, config.relative(path), tuple(queries)))
     return Project(tuple(schema), tuple(files), tuple(diagnostics))
 
@@ -115,6 +115,7 @@ class Generated:
     files: dict[str, str]  # relative path → text
     described: int  # queries described on a database in this run
     cached: int  # queries whose description came from the describe cache
+    diagnostics: tuple[Diagnostic, ...] = ()  # notes; with keep_going, also the errors of the queries left out
 
 
 def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO_TIMER) -> dict[str, str]:
@@ -126,11 +127,16 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
     with timer.stage("catalog"):
         catalog = load_catalog(conn)
     typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
-    return _render(project, catalog, typed, diagnostics, config, timer)
+    return _render(project, catalog, typed, diagnostics, config, timer=timer)[0]
 
 
-def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO_TIMER) -> Generated:
+def generate_package(
+    config: Config, *, offline: bool = False, keep_going: bool = False, timer: Timer = NO_TIMER
+) -> Generated:
     """The output package for `config`, describing only the queries the describe cache does not know.
+
+    A query PostgreSQL rejects fails the whole package (UserError), unless `keep_going`: then
+    the package holds every query that checks, and the errors come back in `diagnostics`.
 
     When nothing changed since the last run (sqlgen, config, schema and query files, and the
     output folder) the output folder is the answer. When the cache knows every query, no
@@ -164,16 +170,21 @@ def generate_package(config: Config, *, offline: bool = False, timer: Timer = NO
             described, diagnostics = type_queries(database, catalog, missing, timer)
         typed = [*cached.values(), *described]
     try:
-        files = _render(project, catalog, typed, diagnostics, config, timer)
+        files, reported = _render(project, catalog, typed, diagnostics, config, keep_going, timer)
     except UserError:
         if config.cache is not None and missing:
             save(config.cache, schema, catalog, typed)  # what did check need not be described again
         raise
     if config.cache is not None and not offline:
         with timer.stage("cache write"):
-            run = None if inputs is None else RunRecord(inputs, output_fingerprint(files), len(project.queries))
+            partial = bool(errors_only(reported))  # a partial package must never pass as "unchanged"
+            run = (
+                None
+                if inputs is None or partial
+                else RunRecord(inputs, output_fingerprint(files), len(project.queries))
+            )
             save(config.cache, schema, catalog, typed, run)
-    return Generated(files, len(missing), len(cached))
+    return Generated(files, len(missing), len(cached), tuple(reported))
 
 
 def _stale(query: QuerySource, config: Config) -> Diagnostic:
@@ -221,8 +232,11 @@ def _render(
     typed_queries: Sequence[TypedQuery],
     diagnostics: list[Diagnostic],
     config: Config,
+    keep_going: bool = False,
     timer: Timer = NO_TIMER,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    """The package and the notes; errors raise UserError, unless `keep_going` (then they are
+    returned too, and the package leaves out the queries they are about)."""
     from sqlgen.render import QueryFile, render_package
     from sqlgen.typemap import build_typemap
 
@@ -235,8 +249,8 @@ def _render(
     try:
         with timer.stage("render"):
             output = render_package(files, build_typemap(catalog, config.overrides), config.channels, config.models)
-    except UserError as err:
-        diagnostics.extend(err.diagnostics)
-    if diagnostics:
+    except UserError as err:  # the package itself cannot be made: keep_going has nothing to write
+        raise UserError([*diagnostics, *err.diagnostics]) from None
+    if errors_only(diagnostics) and not keep_going:
         raise UserError(diagnostics)
-    return output
+    return output, diagnostics

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlgen.errors import Diagnostic, Location, Role, ToolError, UserError, display_path, plain
+from sqlgen.errors import Diagnostic, Location, Role, ToolError, UserError, display_path, errors_only, plain
 from sqlgen.sqllex import Kind, LexError, tokenize
 
 JSON_VERSION = 1
@@ -123,8 +123,21 @@ class Reporter:
                     self._line(self.stdout, github_annotation(diagnostic))
         self._line(self.stderr, f"sqlgen: {summary}")
 
+    def notes(self, notes: list[Diagnostic]) -> None:
+        """Notes of a run that succeeded: what sqlgen skipped or did for the user."""
+        if self.verbosity < Verbosity.NORMAL:
+            return
+        if self.format is Format.JSON:
+            self._collected.extend(notes)
+            return
+        for note in notes:
+            self._line(self.stderr, note.render(ansi if self.colour else plain))
+        if self.format is Format.GITHUB:
+            for note in notes:
+                self._line(self.stdout, github_annotation(note))
+
     def user_error(self, err: UserError, consequence: str = "nothing was written") -> None:
-        count = len(err.diagnostics)
+        count = len(errors_only(err.diagnostics))
         self.diagnostics(err.diagnostics, f"{count} error{'s' if count != 1 else ''}; {consequence}")
 
     def tool_error(self, err: ToolError) -> None:
@@ -166,7 +179,7 @@ def as_json(diagnostic: Diagnostic) -> dict[str, Any]:
         "line": location.line if location else None,
         "column": location.column if location else None,
         "end": {"line": end.line, "column": end.column} if end else None,
-        "severity": "error",
+        "severity": diagnostic.severity,
         "message": diagnostic.message,
         "detail": diagnostic.detail,
         "hint": diagnostic.hint,
@@ -201,7 +214,8 @@ def github_annotation(diagnostic: Diagnostic) -> str:
         if extra:
             text += f"\n{label}: {extra}"
     escaped = ",".join(_escape_property(p) for p in properties)
-    return f"::error {escaped}::{_escape_data(text)}"
+    command = "error" if diagnostic.severity == "error" else "notice"
+    return f"::{command} {escaped}::{_escape_data(text)}"
 
 
 def _escape_data(text: str) -> str:
