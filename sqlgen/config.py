@@ -12,7 +12,7 @@ from typing import Any
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.layout import ModelOptions
 from sqlgen.migrations import natural_order, schema_layout, unique_paths
-from sqlgen.source import read_source
+from sqlgen.source import holds_queries, read_source
 from sqlgen.typemap import TypeOverride, python_annotation
 
 KEYS = (
@@ -62,7 +62,7 @@ class Config:
     def query_files(self) -> list[Path]:
         layout = schema_layout(self.schema)
         schema = {p.resolve() for p in (*layout.files, *layout.skipped)}
-        return [p for p in _sql_files(self.queries) if p.resolve() not in schema]
+        return [p for p in _sql_files(self.queries) if p.resolve() not in schema or holds_queries(p)]
 
     def relative(self, path: Path) -> str:
         """`path` relative to the project root, with forward slashes, for generated headers."""

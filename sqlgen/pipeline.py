@@ -24,7 +24,7 @@ from sqlgen.cache import (
 from sqlgen.catalog import Catalog, load_catalog
 from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, SourceText, UserError, display_path, errors_only
-from sqlgen.migrations import read_schema
+from sqlgen.migrations import MigrationText, read_schema
 from sqlgen.naming import module_name
 from sqlgen.source import QuerySource, parse_queries, read_source
 from sqlgen.timing import NO_TIMER, Timer
@@ -63,6 +63,8 @@ def read_project(config: Config) -> Project:
             diagnostics.extend(err.diagnostics)
     if diagnostics:
         raise UserError(diagnostics)
+    diagnostics.extend(note for file in schema if isinstance(file, MigrationText) for note in file.notes)
+    schema_paths = {path.resolve() for path in config.schema_files()}
     files: list[tuple[str, str, tuple[QuerySource, ...]]] = []
     modules: dict[str, str] = {}
     for path in config.query_files():
@@ -72,6 +74,8 @@ def read_project(config: Config) -> Project:
             diagnostics.extend(err.diagnostics)
             continue
         queries, problems = parse_queries(source)
+        if path.resolve() in schema_paths:  # its schema statements are applied, not skipped
+            problems = errors_only(problems)
         diagnostics.extend(problems)
         module = module_name(path.stem)
         location = source.location(0)
@@ -99,15 +103,20 @@ def read_project(config: Config) -> Project:
 
 @contextlib.contextmanager
 def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
-    """A connection with the project's schema: a fresh embedded server, or the live database as it is."""
-    from sqlgen.database import apply_schema, limit_waits, open_database
+    """A connection with the project's schema: a fresh embedded server, or the live database as it is.
 
-    with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
+    The schema is applied in a session of its own: what its files set for their session (a
+    `pg_dump` file empties `search_path`) must not change how the queries are described.
+    """
+    from sqlgen.database import apply_schema, connect, limit_waits, server_url
+
+    with timer.around(server_url(config.database_url), "database start", "database stop") as url:
         if config.database_url is None:
-            with timer.stage("schema"):
-                apply_schema(conn, project.schema)
-        limit_waits(conn, config.describe_timeout)
-        yield conn
+            with timer.stage("schema"), connect(url) as schema_session:
+                apply_schema(schema_session, project.schema)
+        with connect(url) as conn:
+            limit_waits(conn, config.describe_timeout)
+            yield conn
 
 
 @dataclass(frozen=True)

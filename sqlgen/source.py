@@ -162,6 +162,18 @@ def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_ANNOTATION_LINE = re.compile(r"^[ \t]*(?:--|/\*)[ \t]*name[ \t]*:", re.M)
+
+
+def holds_queries(path: Path) -> bool:
+    """Whether the file has a line starting with a query annotation: a schema file listed as
+    queries too (or in a queries folder) is read for its queries when it has one, as sqlc reads it."""
+    try:
+        return _ANNOTATION_LINE.search(path.read_text(errors="replace")) is not None
+    except OSError:
+        return False
+
+
 def is_annotation(token: Token) -> bool:
     """Whether `token` is a query annotation: `-- name: GetAuthor :one` or `/* name: GetAuthor :one */`."""
     return token.kind in (Kind.LINE_COMMENT, Kind.BLOCK_COMMENT) and _ANNOTATION.match(token.text) is not None
