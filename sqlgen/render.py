@@ -8,6 +8,7 @@ formatting rules.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
@@ -36,7 +37,6 @@ from sqlgen.layout import (
     wrap_call,
 )
 from sqlgen.naming import (
-    GENERATED_MODULES,
     GENERATED_NAMES,
     field_name,
     parameter_name,
@@ -666,8 +666,10 @@ def _column_offset(query: QuerySource, name: str) -> int:
 
 
 def _function_name(query_name: str) -> str:
+    """The function's name; `_` after one that would shadow a builtin (`list`, `int`, `type`) or a
+    name the module itself uses (`datetime`, `json`)."""
     name = snake_case(query_name)
-    return f"{name}_" if name in GENERATED_MODULES else name
+    return f"{name}_" if name in GENERATED_NAMES or hasattr(builtins, name) else name
 
 
 def _constant_name(query_name: str) -> str:
