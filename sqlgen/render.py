@@ -277,6 +277,8 @@ def _function_view(
         reused = None if typed.embeds else _reusable_model(columns, table_models)
         if reused is None:
             fields = _row_fields(typed, column_types, table_models)
+            reused = None if typed.embeds else _same_fields_model(fields, columns, table_models)
+        if reused is None:
             model_ref = _class_name(f"{pascal_case(query.name)}Row", taken)
             models.append(
                 ModelView(
@@ -647,6 +649,19 @@ def _reusable_model(columns: Sequence[TypedColumn], table_models: Mapping[int, T
         if column.name != table_column.name:
             return None
     return model
+
+
+def _same_fields_model(
+    fields: Sequence[_RowField], columns: Sequence[TypedColumn], table_models: Mapping[int, TableModel]
+) -> TableModel | None:
+    """The one table model identical field for field (names, annotations) to a row's fields: a
+    `UNION` of a table's rows, or a CTE of them, whose columns PostgreSQL reports without a source."""
+    wanted = tuple(FieldView(f.name, f.annotation) for f in fields)
+    matches = [m for m in table_models.values() if m.fields == wanted]
+    if len(matches) > 1:  # tables alike: the one the columns come from, if any
+        sources = {c.table_oid for c in columns}
+        matches = [m for m in matches if m.table.oid in sources]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _unsupported(file: SourceText, offset: int, err: UnsupportedType, what: str, query: str) -> Diagnostic:
