@@ -351,7 +351,7 @@ def _function_view(
         name=name,
         constants=tuple(constants),
         signature=signature,
-        doc_literal=string_literal(query.doc) if query.doc else None,
+        doc_literal=string_literal(_indented(query.doc)) if query.doc else None,
         body=tuple(body),
     )
     converted = [t for t in param_types if t.encode] + [t for t in column_types if t.decode]
@@ -678,6 +678,14 @@ def _column_offset(query: QuerySource, name: str) -> int:
         if token.kind in (Kind.IDENT, Kind.QUOTED_IDENT) and text == name:
             return query.file_offset(token.start)
     return query.statement_offset
+
+
+def _indented(doc: str) -> str:
+    """A function's docstring text: lines after the first indented like the body, and the closing
+    quotes on a line of their own when there are several lines (PEP 257)."""
+    if "\n" not in doc:
+        return doc
+    return "\n".join(line and f"    {line}" for line in doc.split("\n")).lstrip() + "\n    "
 
 
 def _function_name(query_name: str) -> str:

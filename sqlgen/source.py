@@ -17,6 +17,7 @@ import difflib
 import enum
 import itertools
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -257,7 +258,7 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> tuple[QuerySource, li
             if flag is not None:
                 flags.add(flag)
             else:
-                doc_lines.append(text)
+                doc_lines.append(token.text[2:].rstrip())  # indentation kept, relative to the others
             i += 1
         else:
             break
@@ -292,7 +293,7 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> tuple[QuerySource, li
     last = max(j for j, t in enumerate(body[:semicolon]) if t.significant)
     statement = body[first : last + 1]
     sql, edits, params, embeds = _rewrite_parameters(file, name, statement)
-    doc = "\n".join(doc_lines).strip()
+    doc = textwrap.dedent("\n".join(doc_lines)).strip()
     query = QuerySource(
         name=name,
         command=command,
