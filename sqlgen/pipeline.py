@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlgen.cache import (
@@ -134,7 +134,7 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
     with timer.stage("read"):
         project = read_project(config)
     with timer.stage("catalog"):
-        catalog = load_catalog(conn)
+        catalog = infer_views(conn, load_catalog(conn))
     typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
     return _render(project, catalog, typed, diagnostics, config, timer=timer)[0]
 
@@ -173,7 +173,7 @@ def generate_package(
     else:
         with project_database(config, project, timer) as database:
             with timer.stage("catalog"):
-                catalog = load_catalog(database)
+                catalog = infer_views(database, load_catalog(database))
             if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
                 cached, missing = {}, project.queries
             described, diagnostics = type_queries(database, catalog, missing, timer)
@@ -211,6 +211,32 @@ def _no_cache(config: Config) -> Diagnostic:
         f"--offline needs the describe cache, and there is none at {where}",
         hint="run `sqlgen generate` once with a database to write it, and commit it",
     )
+
+
+def infer_views(conn: DbConnection, catalog: Catalog) -> Catalog:
+    """`catalog` with each view's columns marked NOT NULL where sqlgen infers `SELECT * FROM view`
+    gives no NULL there (a view declares nothing; see `render_models.table_column_nullable`)."""
+    from sqlgen.describe import describe_queries
+    from sqlgen.infer import infer_query
+
+    views = [t for t in catalog.user_tables() if t.kind == "v"]
+    sources: list[QuerySource] = []
+    for view in views:
+        relation = ".".join('"' + part.replace('"', '""') + '"' for part in (view.schema, view.name))
+        text = f"-- name: View :many\nSELECT * FROM {relation}"
+        sources.extend(parse_queries(SourceText(f"<view {view.schema}.{view.name}>", text))[0])
+    if not sources:
+        return catalog
+    described, _ = describe_queries(conn, sources)  # a view that cannot be read keeps every column nullable
+    by_query = {id(query): view for query, view in zip(sources, views, strict=True)}
+    tables = dict(catalog.tables)
+    for description in described:
+        view = by_query[id(description.query)]
+        columns = infer_query(description, catalog).columns
+        if len(columns) == len(view.columns):
+            marked = tuple(replace(c, not_null=not t.nullable) for c, t in zip(view.columns, columns, strict=True))
+            tables[view.oid] = replace(view, columns=marked)
+    return replace(catalog, tables=tables)
 
 
 def type_queries(
