@@ -69,11 +69,11 @@ class BookAuthor(BaseModel):
 class BookSale(BaseModel):
     """A row of the view public.book_sales."""
 
-    book_id: int | None
-    title: str | None
-    order_count: int | None
-    copies_sold: int | None
-    revenue: decimal.Decimal | None
+    book_id: int
+    title: str
+    order_count: int
+    copies_sold: int
+    revenue: decimal.Decimal
 
 
 class Book(BaseModel):

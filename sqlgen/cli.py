@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from sqlgen import __version__
 from sqlgen.config import Config, Overrides, load_configs
-from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, os_failure
+from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, errors_only, os_failure
 from sqlgen.interrupts import Terminated, exit_code, shielded
 from sqlgen.output import read_output, write_output
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
                     action="store_true",
                     help="use the describe cache alone, with no database; fail if it does not cover every query",
                 )
+            if name == "generate":
+                sub.add_argument(
+                    "--keep-going",
+                    action="store_true",
+                    help="write the package with every query that checks, report the others, and exit 1",
+                )
             sub.add_argument(
                 "--format",
                 choices=[f.value for f in Format],
@@ -179,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _outcome(reporter, lambda: _verify(overrides, args.base, args.unabsorbable, reporter))
     started = time.perf_counter()
     offline = getattr(args, "offline", False)
-    code = _outcome(reporter, lambda: _run(args.command, overrides, getattr(args, "names", []), offline, reporter))
+    keep_going = getattr(args, "keep_going", False)
+    names = getattr(args, "names", [])
+    code = _outcome(reporter, lambda: _run(args.command, overrides, names, offline, reporter, keep_going))
     if code < EXIT_INTERRUPTED:
         reporter.stage("total", time.perf_counter() - started)
     return code
@@ -233,7 +241,9 @@ def _lost_database(error: Exception) -> TypeGuard[psycopg.Error]:
     return psycopg is not None and isinstance(error, psycopg.Error)
 
 
-def _run(command: str, overrides: Overrides, names: list[str], offline: bool, reporter: Reporter) -> int:
+def _run(
+    command: str, overrides: Overrides, names: list[str], offline: bool, reporter: Reporter, keep_going: bool = False
+) -> int:
     timer = Timer(reporter.stage, reporter.progress)
     configs = load_configs(overrides)
     reporter.notes([note for config in configs for note in config.notes])
@@ -248,8 +258,10 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
         return EXIT_OK
     from sqlgen.pipeline import generate_packages
 
-    results = generate_packages(configs, offline=offline, timer=timer)
+    results = generate_packages(configs, offline=offline, keep_going=keep_going, timer=timer)
     if command == "check":
+        for result in results:
+            reporter.notes(list(result.diagnostics))
         codes = [_check(config.out, result.files, reporter) for config, result in zip(configs, results, strict=True)]
         if not offline:
             codes += [_vet(config, reporter) for config in configs if config.vet_in_check]
@@ -259,6 +271,11 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
             _writing.append((config.out, result.files))
             changed = write_output(config.out, result.files)
         reporter.info(generated_summary(config.out, result.files, changed, result.cached))
+    failed = [d for result in results for d in result.diagnostics]
+    if errors_only(failed):  # --keep-going: the packages hold the queries that check
+        reporter.user_error(UserError(failed), "the package holds every other query (--keep-going)")
+        return EXIT_USER_ERROR
+    reporter.notes(failed)
     return EXIT_OK
 
 

@@ -14,7 +14,7 @@ from sqlgen.errors import Diagnostic, Location, SourceText, UserError, did_you_m
 from sqlgen.layout import ModelOptions
 from sqlgen.migrations import natural_key, schema_layout, unique_paths
 from sqlgen.naming import module_name, unique
-from sqlgen.source import read_source
+from sqlgen.source import holds_queries, read_source
 from sqlgen.table_names import TableNaming
 from sqlgen.typemap import TypeOverride, python_annotation
 
@@ -108,7 +108,11 @@ class Config:
                 found.append((path, bases.get(path.resolve(), path.parent)))
         files = unique_paths([file for file, _ in found])
         base_of = {file: base for file, base in reversed(found)}
-        named = [(file, _module_for(file, base_of[file])) for file in files if file.resolve() not in schema]
+        named = [
+            (file, _module_for(file, base_of[file]))
+            for file in files
+            if file.resolve() not in schema or holds_queries(file)
+        ]
         return _apart(named)
 
     def relative(self, path: Path) -> str:

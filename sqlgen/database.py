@@ -28,7 +28,7 @@ from psycopg.conninfo import conninfo_to_dict
 from sqlgen.config import DEFAULT_DESCRIBE_TIMEOUT
 from sqlgen.errors import SourceText, ToolError, UserError
 from sqlgen.interrupts import shielded
-from sqlgen.migrations import schema_statements
+from sqlgen.migrations import MigrationText, bookkeeping, schema_statements
 from sqlgen.scratch import guarded, new_folder, remove, sweep
 from sqlgen.sqllex import LexError
 from sqlgen.wire import pipelined, run_statements
@@ -323,22 +323,53 @@ def _roll_back(pgconn: pq.abc.PGconn, idle_seconds: float) -> None:
 
 
 def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
-    """Run each schema file's statements in order (a migration's also end at its StatementEnd and
-    Down markers: see `sqlgen.migrations`); the first failure is a UserError at its position."""
+    """Run each schema file's statements in order, as its migration tool runs them: first the
+    tools' own tables (`sqlgen.migrations.bookkeeping`), then each statement on its own, a
+    migration's also ended at its StatementEnd and Down markers, and a goose, sql-migrate or
+    dbmate migration inside one transaction unless it opts out. The first failure is a
+    UserError at its position."""
+    _offer_standins(conn)
+    for table in bookkeeping(files):
+        _run_or_fail(conn, table, None, 0)
     for file in files:
         try:
             statements = schema_statements(file)
         except LexError as err:
             raise UserError([file.diagnostic(err.message, err.offset)]) from None
+        transaction = isinstance(file, MigrationText) and file.transaction and bool(statements)
+        if transaction:
+            _run_or_fail(conn, "BEGIN", None, 0)
         for statement in statements:
             start, end = statement[0].start, statement[-1].end
-            result = conn.pgconn.exec_(file.text[start:end].encode())
-            if result.status == pq.ExecStatus.FATAL_ERROR:
-                error = ServerError.from_result(result)
-                offset = start + (error.position or 0)
-                raise UserError([file.diagnostic(error.message, offset, **error.extras())])
+            _run_or_fail(conn, file.text[start:end], file, start)
+        if transaction and conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            _run_or_fail(conn, "COMMIT", file, len(file.text))
     if conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
         conn.pgconn.exec_(b"COMMIT")  # a schema file that opened a transaction and left it open
+
+
+STANDINS = Path(__file__).resolve().parent / "standins"  # holds extension/: see tools/extension_standins.py
+
+
+def _offer_standins(conn: DbConnection) -> None:
+    """Let `CREATE EXTENSION` find sqlgen's stand-ins for extensions the server lacks (pgcrypto and
+    uuid-ossp on the embedded server) after the server's own: PostgreSQL 18's extension_control_path,
+    for this session only. Elsewhere (an older server, a role that may not set it) nothing changes."""
+    if conn.pgconn.server_version < 180000 or "'" in str(STANDINS) or ":" in str(STANDINS):
+        return
+    conn.pgconn.exec_(f"SET extension_control_path = '$system:{STANDINS}'".encode())
+
+
+def _run_or_fail(conn: DbConnection, sql: str, file: SourceText | None, start: int) -> None:
+    result = conn.pgconn.exec_(sql.encode())
+    if result.status != pq.ExecStatus.FATAL_ERROR:
+        return
+    error = ServerError.from_result(result)
+    if conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        conn.pgconn.exec_(b"ROLLBACK")
+    if file is None:
+        raise ToolError(f"could not create the migration tools' tables: {error.message}")
+    raise UserError([file.diagnostic(error.message, start + (error.position or 0), **error.extras())])
 
 
 @dataclass(frozen=True)

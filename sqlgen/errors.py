@@ -107,6 +107,11 @@ class SourceText:
             extra.get("severity", "error"),
         )
 
+    def note(self, message: str, offset: int, hint: str | None = None) -> Diagnostic:
+        """A diagnostic of severity note: reported, failing nothing."""
+        location = self.location(offset)
+        return Diagnostic(message, location, self.line_text(location.line), hint=hint, severity="note")
+
 
 def display_path(path: Path) -> str:
     """A path relative to the working directory when it is below it, for messages."""
@@ -126,8 +131,12 @@ def did_you_mean(word: str, known: Iterable[str], default: str | None = None) ->
     return f"did you mean {close[0]!r}?" if close else default
 
 
+def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity == "error"]
+
+
 class UserError(Exception):
-    """Errors in the user's SQL or configuration (exit code 1)."""
+    """Errors in the user's SQL or configuration (exit code 1); notes may come with them."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__("\n".join(d.message for d in diagnostics))

@@ -19,7 +19,7 @@ from sqlgen.naming import snake_case
 from sqlgen.pipeline import project_database, read_project, type_queries
 from sqlgen.source import Command, QuerySource
 from sqlgen.timing import NO_TIMER, Timer
-from sqlgen.typemap import TypeMap, UnsupportedType, build_typemap
+from sqlgen.typemap import TypeMap, UnsupportedType, build_typemap, or_none
 
 
 def explain(config: Config, names: Sequence[str], timer: Timer = NO_TIMER) -> str:
@@ -135,4 +135,4 @@ def _python(
         annotation = typemap.of_column(table_oid, column_number, type_oid, nullable_elements=elements).annotation
     except UnsupportedType as err:
         return f"(unsupported: {err.why})"
-    return f"{annotation} | None" if nullable else annotation
+    return or_none(annotation) if nullable else annotation

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlgen import __version__
+from sqlgen.typemap import or_none
 
 LINE_WIDTH = 88
 
@@ -99,7 +100,7 @@ def header(source: str | None) -> str:
 
 
 def optional(annotation: str, nullable: bool) -> str:
-    return f"{annotation} | None" if nullable else annotation
+    return or_none(annotation) if nullable else annotation
 
 
 _ANNOTATION_MODULES = ("datetime", "decimal", "uuid", "ipaddress", "asyncpg")

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
-from sqlgen.source import read_source
-from sqlgen.sqllex import LexError, Token, split_statements, tokenize
+from sqlgen.source import is_annotation, read_source
+from sqlgen.sqllex import Kind, LexError, Token, split_statements, tokenize
 
 
 def natural_key(name: str) -> list[tuple[int, int | str]]:
@@ -212,6 +212,8 @@ class MigrationText(SourceText):
 
     tool: str = ""
     breaks: tuple[int, ...] = ()  # offsets that end a statement: StatementEnd and Down markers
+    transaction: bool = False  # the tool runs the file in one transaction (goose, sql-migrate, dbmate)
+    notes: tuple[Diagnostic, ...] = ()  # what reading it skipped that the user should know about
 
 
 @dataclass(frozen=True)
@@ -250,8 +252,57 @@ _SPELLING = {
 
 
 def read_schema(path: Path) -> SourceText:
-    """Read a schema file: its up sections when it is a migration with markers, else all of it."""
-    return up_sections(read_source(path))
+    """Read a schema file: its up sections when it is a migration with markers, else all of it;
+    psql meta-commands (`pg_dump`'s `\\restrict`, `\\connect`, …) blanked, as psql never sends them."""
+    return without_psql_commands(up_sections(read_source(path)))
+
+
+# psql meta-commands whose effect sqlgen does not reproduce, and what that means for the user.
+_META_NOTES = {
+    "connect": "sqlgen applies every schema file to one database",
+    "c": "sqlgen applies every schema file to one database",
+    "i": "sqlgen does not read the included file: list it as a schema file",
+    "include": "sqlgen does not read the included file: list it as a schema file",
+    "ir": "sqlgen does not read the included file: list it as a schema file",
+    "include_relative": "sqlgen does not read the included file: list it as a schema file",
+}
+
+
+def without_psql_commands(file: SourceText) -> SourceText:
+    """`file` with each psql meta-command line (a backslash starting a line, outside any string or
+    comment) blanked, offsets kept, and a note for those whose effect is lost.
+
+    >>> text = "\\\\restrict k1\\nCREATE TABLE t (a int);\\n\\\\unrestrict k1\\n"
+    >>> without_psql_commands(SourceText("dump.sql", text)).text.splitlines()
+    ['            ', 'CREATE TABLE t (a int);', '              ']
+    """
+    try:
+        tokens = tokenize(file.text)
+    except LexError:  # reported where the statements are read
+        return file
+    ranges: list[tuple[int, int]] = []
+    notes: list[Diagnostic] = []
+    for token in tokens:
+        if token.kind is not Kind.OPERATOR or token.text != "\\" or (ranges and token.start < ranges[-1][1]):
+            continue
+        line_start = file.text.rfind("\n", 0, token.start) + 1
+        if file.text[line_start : token.start].strip():
+            continue
+        end = file.text.find("\n", token.start)
+        end = len(file.text) if end < 0 else end
+        ranges.append((token.start, end))
+        command = re.match(r"\\([A-Za-z_]*)", file.text[token.start : end])
+        why = _META_NOTES.get(command[1] if command else "")
+        if why is not None:
+            notes.append(
+                file.note(f"psql meta-command `{file.text[token.start : end].strip()}` skipped: {why}", token.start)
+            )
+    if not ranges:
+        return file
+    blanked = _blank(file.text, ranges)
+    if isinstance(file, MigrationText):
+        return MigrationText(file.path, blanked, file.tool, file.breaks, file.transaction, (*file.notes, *notes))
+    return MigrationText(file.path, blanked, notes=tuple(notes))
 
 
 def up_sections(file: SourceText) -> SourceText:
@@ -288,13 +339,86 @@ def up_sections(file: SourceText) -> SourceText:
     else:
         downs = _down_sections(file, tool, markers)
     breaks = tuple(sorted({start for start, _ in downs} | {m.start for m in markers if m.command == "end"}))
-    return MigrationText(file.path, _blank(file.text, downs), tool=tool, breaks=breaks)
+    transaction = tool in _TRANSACTIONAL and not any(m.command == "no transaction" for m in markers)
+    return MigrationText(file.path, _blank(file.text, downs), tool=tool, breaks=breaks, transaction=transaction)
+
+
+_TRANSACTIONAL = frozenset({"goose", "sql-migrate", "dbmate"})  # each migration in one transaction by default
+# How a file opts out: goose's own marker line, or an option on the up marker.
+_NO_TRANSACTION = {
+    "goose": re.compile(r"--\s*\+goose\s+no\s+transaction\s*$", re.I),
+    "sql-migrate": re.compile(r"--\s*\+migrate\s+up\b.*\bnotransaction\b", re.I),
+    "dbmate": re.compile(r"--\s*migrate:up\b.*\btransaction:false\b", re.I),
+}
+
+
+def bookkeeping(files: Sequence[SourceText]) -> list[str]:
+    """The statements that create the migration tools' own tables that the migrations mention,
+    as each tool creates them before its first migration (so that a migration using them works).
+
+    >>> bookkeeping([SourceText("db/1_init.up.sql", "CREATE TRIGGER t AFTER INSERT ON schema_migrations")])
+    ['CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)']
+    """
+    tools: list[str] = []
+    for file in files:
+        name = Path(file.path).name
+        tool = file.tool if isinstance(file, MigrationText) and file.tool else None
+        flyway = _FLYWAY.match(name)
+        if tool is None and name.endswith(".up.sql"):
+            tool = "golang-migrate"
+        elif tool is None and flyway is not None:
+            tool = "flyway"
+        elif tool is None and name == "up.sql":
+            tool = "diesel"
+        elif tool is None and name == "migration.sql":
+            tool = "prisma"
+        if tool in _BOOKKEEPING and tool not in tools:
+            tools.append(tool)
+    tables: dict[str, str] = {}
+    for tool in tools:
+        table, columns = _BOOKKEEPING[tool]
+        mentioned = re.compile(rf"\b{table}\b", re.I)
+        if any(mentioned.search(file.text) for file in files):  # else it would only add a model nobody asked for
+            tables.setdefault(table, f"CREATE TABLE IF NOT EXISTS {table} ({columns})")  # golang-migrate, dbmate
+    return list(tables.values())
+
+
+_BOOKKEEPING = {
+    "golang-migrate": ("schema_migrations", "version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL"),
+    "goose": (
+        "goose_db_version",
+        "id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL, "
+        "tstamp timestamp DEFAULT now()",
+    ),
+    "sql-migrate": ("gorp_migrations", "id text NOT NULL PRIMARY KEY, applied_at timestamp with time zone"),
+    "dbmate": ("schema_migrations", "version varchar(128) PRIMARY KEY"),
+    "tern": ("schema_version", "version integer NOT NULL"),
+    "flyway": (
+        "flyway_schema_history",
+        "installed_rank integer NOT NULL PRIMARY KEY, version varchar(50), description varchar(200) NOT NULL, "
+        "type varchar(20) NOT NULL, script varchar(1000) NOT NULL, checksum integer, installed_by varchar(100) "
+        "NOT NULL, installed_on timestamp NOT NULL DEFAULT now(), execution_time integer NOT NULL, "
+        "success boolean NOT NULL",
+    ),
+    "diesel": (
+        "__diesel_schema_migrations",
+        "version varchar(50) NOT NULL PRIMARY KEY, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP",
+    ),
+    "prisma": (
+        "_prisma_migrations",
+        "id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz, migration_name "
+        "varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT "
+        "now(), applied_steps_count integer NOT NULL DEFAULT 0",
+    ),
+}
 
 
 def schema_statements(file: SourceText) -> list[list[Token]]:
     """The statements of a schema file, as `split_statements` gives them, also ended at a
-    migration's StatementEnd and Down markers; raises LexError."""
+    migration's StatementEnd and Down markers, leaving out annotated queries (a file that holds
+    both, as sqlc reads it); raises LexError."""
     tokens = tokenize(file.text)
+    annotated = _annotated_starts(tokens)
     breaks = list(file.breaks) if isinstance(file, MigrationText) else []
     statements: list[list[Token]] = []
     chunk: list[Token] = []
@@ -306,7 +430,21 @@ def schema_statements(file: SourceText) -> list[list[Token]]:
                 breaks.pop(0)
         chunk.append(token)
     statements.extend(split_statements(chunk))
-    return statements
+    return [statement for statement in statements if statement and statement[0].start not in annotated]
+
+
+def _annotated_starts(tokens: list[Token]) -> set[int]:
+    """Offsets of the statements directly under a `-- name:` annotation."""
+    starts: set[int] = set()
+    under = False
+    for token in tokens:
+        if is_annotation(token):
+            under = True
+        elif token.significant:
+            if under:
+                starts.add(token.start)
+            under = False
+    return starts
 
 
 def _markers(text: str) -> list[_Marker]:
@@ -321,8 +459,10 @@ def _markers(text: str) -> list[_Marker]:
                 markers.append(_Marker(tool, "down", offset))
             else:
                 command = _COMMANDS[tool].get(" ".join(match[1].lower().split()))
-                if command:  # anything else (goose's NO TRANSACTION, …) changes nothing here
+                if command:
                     markers.append(_Marker(tool, command, offset))
+                if _NO_TRANSACTION[tool].match(line):
+                    markers.append(_Marker(tool, "no transaction", offset))
             break
         offset += len(line) + 1
     return markers

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlgen.cache import (
@@ -23,8 +23,8 @@ from sqlgen.cache import (
 )
 from sqlgen.catalog import Catalog, declare_non_null, load_catalog
 from sqlgen.config import Config
-from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
-from sqlgen.migrations import read_schema
+from sqlgen.errors import Diagnostic, SourceText, UserError, display_path, errors_only
+from sqlgen.migrations import MigrationText, read_schema
 from sqlgen.source import QuerySource, parse_queries, read_source
 from sqlgen.timing import NO_TIMER, Timer
 
@@ -62,6 +62,8 @@ def read_project(config: Config) -> Project:
             diagnostics.extend(err.diagnostics)
     if diagnostics:
         raise UserError(diagnostics)
+    diagnostics.extend(note for file in schema if isinstance(file, MigrationText) for note in file.notes)
+    schema_paths = {path.resolve() for path in config.schema_files()}
     files: list[tuple[str, str, tuple[QuerySource, ...]]] = []
     modules: dict[str, str] = {}
     for path, module in config.query_modules():
@@ -71,6 +73,8 @@ def read_project(config: Config) -> Project:
             diagnostics.extend(err.diagnostics)
             continue
         queries, problems = parse_queries(source)
+        if path.resolve() in schema_paths:  # its schema statements are applied, not skipped
+            problems = errors_only(problems)
         diagnostics.extend(problems)
         location = source.location(0)
         if module in RESERVED_MODULES or (module == "channels" and config.channels):
@@ -98,17 +102,23 @@ def read_project(config: Config) -> Project:
 @contextlib.contextmanager
 def project_database(config: Config, project: Project, timer: Timer = NO_TIMER) -> Iterator[DbConnection]:
     """A connection with the project's schema (a fresh embedded server, or the live database as it is),
-    inside a read-only transaction that is rolled back at the end (see `sqlgen.database.read_only`)."""
-    from sqlgen.catalog import read_string_bodies
-    from sqlgen.database import apply_schema, open_database, read_only
+    inside a read-only transaction that is rolled back at the end (see `sqlgen.database.read_only`).
 
-    with timer.around(open_database(config.database_url), "database start", "database stop") as conn:
+    The schema is applied in a session of its own: what its files set for their session (a
+    `pg_dump` file empties `search_path`) must not change how the queries are described.
+    """
+    from sqlgen.catalog import read_string_bodies
+    from sqlgen.database import apply_schema, connect, read_only, server_url
+
+    with timer.around(server_url(config.database_url), "database start", "database stop") as url:
         if config.database_url is None:
-            with timer.stage("schema"):
-                apply_schema(conn, project.schema)
+            with timer.stage("schema"), connect(url) as schema_session:
+                apply_schema(schema_session, project.schema)
+        with connect(url) as conn:
+            if config.database_url is None:
                 read_string_bodies(conn)
-        with read_only(conn, config.describe_timeout):  # from here on nothing changes the database
-            yield conn
+            with read_only(conn, config.describe_timeout):  # from here on nothing changes the database
+                yield conn
 
 
 class SharedServer:
@@ -140,10 +150,11 @@ class SharedServer:
         with connect(self._url) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')  # a name of sqlgen's own making
         try:
-            with connect(make_conninfo(self._url, dbname=name)) as conn:
-                with timer.stage("schema"):
-                    apply_schema(conn, project.schema)
-                    read_string_bodies(conn)
+            database = make_conninfo(self._url, dbname=name)
+            with timer.stage("schema"), connect(database) as schema_session:  # its settings stay there
+                apply_schema(schema_session, project.schema)
+            with connect(database) as conn:
+                read_string_bodies(conn)
                 with read_only(conn, config.describe_timeout):  # from here on nothing changes the database
                     yield conn
         finally:
@@ -156,6 +167,7 @@ class Generated:
     files: dict[str, str]  # relative path → text
     described: int  # queries described on a database in this run
     cached: int  # queries whose description came from the describe cache
+    diagnostics: tuple[Diagnostic, ...] = ()  # notes; with keep_going, also the errors of the queries left out
 
 
 def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO_TIMER) -> dict[str, str]:
@@ -168,15 +180,23 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
         project = read_project(config)
     with read_only(conn, config.describe_timeout):
         with timer.stage("catalog"):
-            catalog = declare_non_null(load_catalog(conn), config.non_null_functions)
+            catalog = declare_non_null(infer_views(conn, load_catalog(conn)), config.non_null_functions)
         typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
-    return _render(project, catalog, typed, diagnostics, config, timer)
+    return _render(project, catalog, typed, diagnostics, config, timer=timer)[0]
 
 
 def generate_package(
-    config: Config, *, offline: bool = False, timer: Timer = NO_TIMER, server: SharedServer | None = None
+    config: Config,
+    *,
+    offline: bool = False,
+    keep_going: bool = False,
+    timer: Timer = NO_TIMER,
+    server: SharedServer | None = None,
 ) -> Generated:
     """The output package for `config`, describing only the queries the describe cache does not know.
+
+    A query PostgreSQL rejects fails the whole package (UserError), unless `keep_going`: then
+    the package holds every query that checks, and the errors come back in `diagnostics`.
 
     When nothing changed since the last run (sqlgen, config, schema and query files, and the
     output folder) the output folder is the answer. When the cache knows every query, no
@@ -207,35 +227,45 @@ def generate_package(
         opened = server.database(config, project, timer) if server else project_database(config, project, timer)
         with opened as database:
             with timer.stage("catalog"):
-                catalog = declare_non_null(load_catalog(database), config.non_null_functions)
+                catalog = declare_non_null(infer_views(database, load_catalog(database)), config.non_null_functions)
             if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
                 cached, missing = {}, project.queries
             described, diagnostics = type_queries(database, catalog, missing, timer)
         typed = [*cached.values(), *described]
     try:
-        files = _render(project, catalog, typed, diagnostics, config, timer)
+        files, reported = _render(project, catalog, typed, diagnostics, config, keep_going, timer)
     except UserError:
         if config.cache is not None and missing:
             save(config.cache, schema, catalog, typed)  # what did check need not be described again
         raise
     if config.cache is not None and not offline:
         with timer.stage("cache write"):
-            run = None if inputs is None else RunRecord(inputs, output_fingerprint(files), len(project.queries))
+            partial = bool(errors_only(reported))  # a partial package must never pass as "unchanged"
+            run = (
+                None
+                if inputs is None or partial
+                else RunRecord(inputs, output_fingerprint(files), len(project.queries))
+            )
             save(config.cache, schema, catalog, typed, run)
-    return Generated(files, len(missing), len(cached))
+    return Generated(files, len(missing), len(cached), tuple(reported))
 
 
-def generate_packages(configs: Sequence[Config], *, offline: bool = False, timer: Timer = NO_TIMER) -> list[Generated]:
-    """Every package of a project, sharing one embedded server; the errors of all of them together."""
+def generate_packages(
+    configs: Sequence[Config], *, offline: bool = False, keep_going: bool = False, timer: Timer = NO_TIMER
+) -> list[Generated]:
+    """Every package of a project, sharing one embedded server; the errors of all of them together
+    (with `keep_going`, each package holds the queries that check, and the errors are in its diagnostics)."""
     if len(configs) == 1:
-        return [generate_package(configs[0], offline=offline, timer=timer)]
+        return [generate_package(configs[0], offline=offline, keep_going=keep_going, timer=timer)]
     results: list[Generated] = []
     diagnostics: list[Diagnostic] = []
     with contextlib.ExitStack() as stack:
         server = SharedServer(stack)
         for config in configs:
             try:
-                results.append(generate_package(config, offline=offline, timer=timer, server=server))
+                results.append(
+                    generate_package(config, offline=offline, keep_going=keep_going, timer=timer, server=server)
+                )
             except UserError as err:
                 diagnostics.extend(err.diagnostics)
     if diagnostics:
@@ -258,6 +288,32 @@ def _no_cache(config: Config) -> Diagnostic:
         f"--offline needs the describe cache, and there is none at {where}",
         hint="run `sqlgen generate` once with a database to write it, and commit it",
     )
+
+
+def infer_views(conn: DbConnection, catalog: Catalog) -> Catalog:
+    """`catalog` with each view's columns marked NOT NULL where sqlgen infers `SELECT * FROM view`
+    gives no NULL there (a view declares nothing; see `render_models.table_column_nullable`)."""
+    from sqlgen.describe import describe_queries
+    from sqlgen.infer import infer_query
+
+    views = [t for t in catalog.user_tables() if t.kind == "v"]
+    sources: list[QuerySource] = []
+    for view in views:
+        relation = ".".join('"' + part.replace('"', '""') + '"' for part in (view.schema, view.name))
+        text = f"-- name: View :many\nSELECT * FROM {relation}"
+        sources.extend(parse_queries(SourceText(f"<view {view.schema}.{view.name}>", text))[0])
+    if not sources:
+        return catalog
+    described, _ = describe_queries(conn, sources)  # a view that cannot be read keeps every column nullable
+    by_query = {id(query): view for query, view in zip(sources, views, strict=True)}
+    tables = dict(catalog.tables)
+    for description in described:
+        view = by_query[id(description.query)]
+        columns = infer_query(description, catalog).columns
+        if len(columns) == len(view.columns):
+            marked = tuple(replace(c, not_null=not t.nullable) for c, t in zip(view.columns, columns, strict=True))
+            tables[view.oid] = replace(view, columns=marked)
+    return replace(catalog, tables=tables)
 
 
 def type_queries(
@@ -288,8 +344,11 @@ def _render(
     typed_queries: Sequence[TypedQuery],
     diagnostics: list[Diagnostic],
     config: Config,
+    keep_going: bool = False,
     timer: Timer = NO_TIMER,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    """The package and the notes; errors raise UserError, unless `keep_going` (then they are
+    returned too, and the package leaves out the queries they are about)."""
     from sqlgen.render import QueryFile, render_package
     from sqlgen.typemap import build_typemap
 
@@ -304,8 +363,8 @@ def _render(
             output = render_package(
                 files, build_typemap(catalog, config.overrides, config.naming), config.channels, config.models
             )
-    except UserError as err:
-        diagnostics.extend(err.diagnostics)
-    if diagnostics:
+    except UserError as err:  # the package itself cannot be made: keep_going has nothing to write
+        raise UserError([*diagnostics, *err.diagnostics]) from None
+    if errors_only(diagnostics) and not keep_going:
         raise UserError(diagnostics)
-    return output
+    return output, diagnostics

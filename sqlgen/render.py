@@ -8,6 +8,7 @@ formatting rules.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
@@ -36,7 +37,6 @@ from sqlgen.layout import (
     wrap_call,
 )
 from sqlgen.naming import (
-    GENERATED_MODULES,
     GENERATED_NAMES,
     field_name,
     parameter_name,
@@ -281,6 +281,8 @@ def _function_view(
         reused = None if typed.embeds else _reusable_model(columns, table_models)
         if reused is None:
             fields = _row_fields(typed, column_types, table_models)
+            reused = None if typed.embeds else _same_fields_model(fields, columns, table_models)
+        if reused is None:
             model_ref = _class_name(f"{pascal_case(query.name)}Row", taken)
             models.append(
                 ModelView(
@@ -354,7 +356,7 @@ def _function_view(
         name=name,
         constants=tuple(constants),
         signature=signature,
-        doc_literal=string_literal(query.doc) if query.doc else None,
+        doc_literal=string_literal(_indented(query.doc)) if query.doc else None,
         body=tuple(body),
     )
     converted = [t for t in param_types if t.encode] + [t for t in column_types if t.decode]
@@ -684,6 +686,19 @@ def _reusable_model(columns: Sequence[TypedColumn], table_models: Mapping[int, T
     return model
 
 
+def _same_fields_model(
+    fields: Sequence[_RowField], columns: Sequence[TypedColumn], table_models: Mapping[int, TableModel]
+) -> TableModel | None:
+    """The one table model identical field for field (names, annotations) to a row's fields: a
+    `UNION` of a table's rows, or a CTE of them, whose columns PostgreSQL reports without a source."""
+    wanted = tuple(FieldView(f.name, f.annotation) for f in fields)
+    matches = [m for m in table_models.values() if m.fields == wanted]
+    if len(matches) > 1:  # tables alike: the one the columns come from, if any
+        sources = {c.table_oid for c in columns}
+        matches = [m for m in matches if m.table.oid in sources]
+    return matches[0] if len(matches) == 1 else None
+
+
 def _unsupported(file: SourceText, offset: int, err: UnsupportedType, what: str, query: str) -> Diagnostic:
     hint = "cast it in the SQL to a type sqlgen supports, e.g. `::text`"
     if err.override is not None:
@@ -700,9 +715,19 @@ def _column_offset(query: QuerySource, name: str) -> int:
     return query.statement_offset
 
 
+def _indented(doc: str) -> str:
+    """A function's docstring text: lines after the first indented like the body, and the closing
+    quotes on a line of their own when there are several lines (PEP 257)."""
+    if "\n" not in doc:
+        return doc
+    return "\n".join(line and f"    {line}" for line in doc.split("\n")).lstrip() + "\n    "
+
+
 def _function_name(query_name: str) -> str:
+    """The function's name; `_` after one that would shadow a builtin (`list`, `int`, `type`) or a
+    name the module itself uses (`datetime`, `json`)."""
     name = snake_case(query_name)
-    return f"{name}_" if name in GENERATED_MODULES else name
+    return f"{name}_" if name in GENERATED_NAMES or hasattr(builtins, name) else name
 
 
 def _constant_name(query_name: str) -> str:

@@ -169,4 +169,5 @@ def _enum_views(typemap: TypeMap) -> tuple[EnumView, ...]:
 
 
 def table_column_nullable(table: Table, not_null: bool) -> bool:
-    return not (not_null and table.enforces_not_null)
+    """A view's columns are NOT NULL where sqlgen inferred so (`pipeline.infer_views`)."""
+    return not (not_null and (table.enforces_not_null or table.kind == "v"))

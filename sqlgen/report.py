@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlgen.errors import Diagnostic, Location, Role, ToolError, UserError, display_path, plain
+from sqlgen.errors import Diagnostic, Location, Role, ToolError, UserError, display_path, errors_only, plain
 from sqlgen.sqllex import Kind, LexError, tokenize
 
 JSON_VERSION = 1
@@ -145,7 +145,7 @@ class Reporter:
                 self._line(self.stdout, github_annotation(diagnostic))
 
     def user_error(self, err: UserError, consequence: str = "nothing was written") -> None:
-        count = len(err.diagnostics)
+        count = len(errors_only(err.diagnostics))
         self.diagnostics(err.diagnostics, f"{count} error{'s' if count != 1 else ''}; {consequence}")
 
     def tool_error(self, err: ToolError) -> None:

@@ -13,16 +13,18 @@ replaced; every replacement is recorded so server error positions map back to th
 from __future__ import annotations
 
 import codecs
+import difflib
 import enum
 import itertools
 import os
 import re
 import stat
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, did_you_mean, display_path
-from sqlgen.sqllex import Kind, LexError, Token, tokenize
+from sqlgen.sqllex import Kind, LexError, Token, split_statements, tokenize
 
 
 class Command(enum.Enum):
@@ -48,8 +50,12 @@ class Command(enum.Enum):
         return self in (Command.COPYFROM, Command.BATCHEXEC, Command.BATCHONE, Command.BATCHMANY)
 
 
-_ANNOTATION = re.compile(r"--\s*name\s*:")
-_ANNOTATION_PARTS = re.compile(r"--\s*name\s*:\s*(?P<name>\S*)\s*(?P<command>\S*)\s*(?P<rest>.*)$")
+_ANNOTATION = re.compile(r"(?:--|/\*)\s*name\s*:")
+_ANNOTATION_PARTS = re.compile(r"(?:--|/\*)\s*name\s*:\s*(?P<name>\S*)\s*(?P<command>\S*)\s*(?P<rest>.*)$", re.S)
+# Commands of sqlc's that PostgreSQL has no use for, and what to write instead.
+_OTHER_ENGINES = {
+    ":execlastid": "on PostgreSQL write `RETURNING id` at the end of the statement and use `:one`",
+}
 _QUERY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SQLC_MACROS = {"arg", "narg", "slice", "embed"}
 MAX_PARAMETERS = 65535  # the protocol counts a statement's parameters in 16 bits
@@ -204,6 +210,23 @@ def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_ANNOTATION_LINE = re.compile(r"^[ \t]*(?:--|/\*)[ \t]*name[ \t]*:", re.M)
+
+
+def holds_queries(path: Path) -> bool:
+    """Whether the file has a line starting with a query annotation: a schema file listed as
+    queries too (or in a queries folder) is read for its queries when it has one, as sqlc reads it."""
+    try:
+        return _ANNOTATION_LINE.search(path.read_text(errors="replace")) is not None
+    except OSError:
+        return False
+
+
+def is_annotation(token: Token) -> bool:
+    """Whether `token` is a query annotation: `-- name: GetAuthor :one` or `/* name: GetAuthor :one */`."""
+    return token.kind in (Kind.LINE_COMMENT, Kind.BLOCK_COMMENT) and _ANNOTATION.match(token.text) is not None
+
+
 def parse_queries(file: SourceText) -> tuple[list[QuerySource], list[Diagnostic]]:
     """Split one query file into its annotated statements, and diagnostics for those that are malformed."""
     try:
@@ -212,9 +235,11 @@ def parse_queries(file: SourceText) -> tuple[list[QuerySource], list[Diagnostic]
         return [], [file.diagnostic(err.message, err.offset)]
 
     diagnostics: list[Diagnostic] = []
-    starts = [i for i, t in enumerate(tokens) if t.kind is Kind.LINE_COMMENT and _ANNOTATION.match(t.text)]
+    starts = [i for i, t in enumerate(tokens) if is_annotation(t)]
     head = tokens[: starts[0]] if starts else tokens
-    stray = next((t for t in head if t.significant), None)
+    statements = split_statements(head)
+    schema = [statement for statement in statements if _is_schema_statement(statement)]
+    stray = next((statement[0] for statement in statements if not _is_schema_statement(statement)), None)
     if stray is not None:
         diagnostics.append(
             file.diagnostic(
@@ -227,13 +252,43 @@ def parse_queries(file: SourceText) -> tuple[list[QuerySource], list[Diagnostic]
     for index, start in enumerate(starts):
         end = starts[index + 1] if index + 1 < len(starts) else len(tokens)
         try:
-            queries.append(_parse_query(file, tokens[start:end]))
+            query, skipped = _parse_query(file, tokens[start:end])
+            queries.append(query)
+            schema.extend(skipped)
         except UserError as err:
             diagnostics.extend(err.diagnostics)
+    if schema:
+        count = f"{len(schema)} statements" if len(schema) > 1 else "a statement"
+        kinds = ", ".join(sorted({_first_words(statement) for statement in schema}))
+        note = file.note(
+            f"{count} without a query annotation ({kinds}) skipped: sqlc skips schema statements in query files",
+            schema[0][0].start,
+            hint="list the file as schema too when the queries need these objects",
+        )
+        diagnostics.append(note)
     return queries, diagnostics
 
 
-def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
+# Statements that build or change a schema rather than query it, and transaction control
+# around them: sqlc skips them in a query file, and so does sqlgen (with a note).
+_SCHEMA_WORDS = frozenset(
+    {"CREATE", "ALTER", "DROP", "COMMENT", "GRANT", "REVOKE", "BEGIN", "COMMIT", "START", "END", "SET", "RESET"}
+)
+
+
+def _is_schema_statement(statement: list[Token]) -> bool:
+    return bool(statement) and statement[0].kind is Kind.IDENT and statement[0].text.upper() in _SCHEMA_WORDS
+
+
+def _first_words(statement: list[Token]) -> str:
+    words = [t.text.upper() for t in statement if t.significant][:2]
+    if len(words) == 2 and statement[0].text.upper() in ("CREATE", "ALTER", "DROP", "COMMENT", "GRANT", "REVOKE"):
+        return " ".join(w for w in words if w.isidentifier())
+    return words[0]
+
+
+def _parse_query(file: SourceText, tokens: list[Token]) -> tuple[QuerySource, list[list[Token]]]:
+    """The query of one annotated block, and the schema statements following it (skipped)."""
     annotation = tokens[0]
     name, command = _parse_annotation(file, annotation)
 
@@ -246,10 +301,11 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
             i += 1
         elif token.kind is Kind.LINE_COMMENT:
             text = token.text[2:].strip()
-            if text.startswith("@"):
-                flags.add(_flag(file, token, text))
+            flag = _flag(file, token, text) if text.startswith("@") else None
+            if flag is not None:
+                flags.add(flag)
             else:
-                doc_lines.append(text)
+                doc_lines.append(token.text[2:].rstrip())  # indentation kept, relative to the others
             i += 1
         else:
             break
@@ -267,7 +323,8 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
             ]
         )
     semicolon = next((j for j, t in enumerate(body) if t.kind is Kind.PUNCT and t.text == ";"), len(body))
-    after = next((t for t in body[semicolon + 1 :] if t.significant), None)
+    later = split_statements(body[semicolon + 1 :])
+    after = next((statement[0] for statement in later if not _is_schema_statement(statement)), None)
     if after is not None:
         raise UserError(
             [
@@ -283,8 +340,8 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
     last = max(j for j, t in enumerate(body[:semicolon]) if t.significant)
     statement = body[first : last + 1]
     sql, edits, params, embeds = _rewrite_parameters(file, name, statement)
-    doc = "\n".join(doc_lines).strip()
-    return QuerySource(
+    doc = textwrap.dedent("\n".join(doc_lines)).strip()
+    query = QuerySource(
         name=name,
         command=command,
         doc=doc,
@@ -297,16 +354,22 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> QuerySource:
         embeds=tuple(embeds),
         validate="validate" in flags,
     )
+    return query, [statement for statement in later if statement]
 
 
 FLAGS = ("validate", "vet-disable")  # the rules `@vet-disable` names are read by sqlgen.vet
 
 
-def _flag(file: SourceText, token: Token, text: str) -> str:
-    """A `-- @flag` line under an annotation; sqlc's own (`@sqlc-vet-disable`, `@param`) are accepted and ignored."""
-    flag = text[1:].split()[0] if len(text) > 1 else ""
+def _flag(file: SourceText, token: Token, text: str) -> str | None:
+    """The flag of a `-- @flag` line under an annotation, or None when the line is documentation
+    (`-- @alias: the alias to look up`, as sqlc reads it). sqlc's own flags (`@sqlc-vet-disable`,
+    `@param`) are accepted and ignored; a word close to one of sqlgen's flags is a misspelt flag."""
+    word = re.match(r"@([^\s:]*)", text)
+    flag = word[1] if word else ""
     if flag in FLAGS or flag.startswith("sqlc-") or flag == "param":
         return flag
+    if not difflib.get_close_matches(flag.lower(), FLAGS, n=1, cutoff=0.7):
+        return None
     offset = token.start + token.text.index("@")
     raise UserError(
         [
@@ -321,7 +384,8 @@ def _flag(file: SourceText, token: Token, text: str) -> str:
 
 
 def _parse_annotation(file: SourceText, token: Token) -> tuple[str, Command]:
-    parts = _ANNOTATION_PARTS.match(token.text)
+    text = token.text[:-2] if token.kind is Kind.BLOCK_COMMENT else token.text  # without the closing */
+    parts = _ANNOTATION_PARTS.match(text.rstrip())
     assert parts is not None
     name, command = parts["name"], parts["command"]
     name_offset = token.start + parts.start("name")
@@ -345,6 +409,16 @@ def _parse_annotation(file: SourceText, token: Token) -> tuple[str, Command]:
         raise UserError(
             [file.diagnostic(f"annotation for {name} has no command", command_offset, hint=f"add one of {known}")]
         )
+    if command in _OTHER_ENGINES:
+        raise UserError(
+            [
+                file.diagnostic(
+                    f"{command} is for MySQL and SQLite only: PostgreSQL has no last insert id",
+                    command_offset,
+                    hint=_OTHER_ENGINES[command],
+                )
+            ]
+        )
     try:
         parsed = Command(command)
     except ValueError:
@@ -363,7 +437,7 @@ def _parse_annotation(file: SourceText, token: Token) -> tuple[str, Command]:
                 file.diagnostic(
                     f"unexpected text after {command}",
                     token.start + parts.start("rest"),
-                    hint="an annotation is `-- name: Name :command`",
+                    hint="an annotation is `-- name: Name :command` or `/* name: Name :command */`",
                 )
             ]
         )
@@ -385,8 +459,6 @@ def _rewrite_parameters(
     order: list[str | int] = []
     # token range (start, end) → parameter key and template, or None and an embedded table's name
     replacements: list[tuple[int, int, str | int | None, str]] = []
-    positional_seen: Token | None = None
-    named_seen: Token | None = None
 
     i = 0
     while i < len(tokens):
@@ -412,10 +484,8 @@ def _rewrite_parameters(
                     ]
                 )
             key, nullable = param_name, kind == "narg"
-            named_seen = named_seen or token
         elif token.kind is Kind.NAMED:
             key = token.text[1:]
-            named_seen = named_seen or token
         elif token.kind is Kind.POSITIONAL:
             digits = token.text[1:].lstrip("0")
             if not digits:
@@ -430,7 +500,6 @@ def _rewrite_parameters(
                     ]
                 )
             key = int(digits)
-            positional_seen = positional_seen or token
         if key is not None:
             found = by_key.get(key)
             if found is None:
@@ -442,21 +511,13 @@ def _rewrite_parameters(
             replacements.append((span_start, span_end, key, template))
         i = span_end
 
-    if positional_seen is not None and named_seen is not None:
-        later = max(positional_seen, named_seen, key=lambda t: t.start)
-        raise UserError(
-            [
-                file.diagnostic(
-                    f"query {query} mixes positional ($1) and named (@name) parameters",
-                    later.start,
-                    hint="use one style per query",
-                )
-            ]
-        )
-
-    numbers: dict[str | int, int] = {}
+    # `$n` keeps its number; named parameters take the lowest numbers left free, in order of
+    # first use (as sqlc numbers them when a query mixes the two).
+    numbers: dict[str | int, int] = {key: key for key in order if isinstance(key, int)}
+    free = (n for n in itertools.count(1) if n not in numbers)
     for key in order:
-        numbers[key] = key if isinstance(key, int) else len(numbers) + 1
+        if isinstance(key, str):
+            numbers[key] = next(free)
 
     sql_parts: list[str] = []
     edits: list[Edit] = []

@@ -98,6 +98,7 @@ def _asyncpg_type(name: str) -> PyType:
 
 # PostgreSQL built-in type (pg_catalog.typname) → Python type.
 BUILTIN_TYPES: Mapping[str, PyType] = {
+    "void": PyType("None"),  # what `SELECT pg_advisory_xact_lock(1)` returns
     "bool": PyType("bool"),
     "int2": _INT,
     "int4": _INT,
@@ -419,11 +420,27 @@ class TypeMap:
         )
 
 
+def or_none(annotation: str) -> str:
+    """`annotation | None`, unless None is one of its members already (written once, not twice).
+
+    >>> or_none("int"), or_none("JsonValue | None"), or_none("list[int | None]")
+    ('int | None', 'JsonValue | None', 'list[int | None] | None')
+    """
+    depth, start, members = 0, 0, []
+    for index, char in enumerate(annotation):
+        depth += (char == "[") - (char == "]")
+        if char == "|" and depth == 0:
+            members.append(annotation[start:index].strip())
+            start = index + 1
+    members.append(annotation[start:].strip())
+    return annotation if "None" in members else f"{annotation} | None"
+
+
 def _array(element: PyType, dimensions: int, nullable_elements: bool = True) -> PyType:
     """A PostgreSQL array: `list[T | None]` one level deep (`list[T]` without NULL elements), nested lists for more."""
-    item = " | None" if nullable_elements else ""
-    annotation = f"list[{element.annotation}{item}]"
-    param_annotation = f"Sequence[{element.as_param()}{item}]"
+    item = or_none if nullable_elements else (lambda annotation: annotation)
+    annotation = f"list[{item(element.annotation)}]"
+    param_annotation = f"Sequence[{item(element.as_param())}]"
     guard = "None if v is None else " if nullable_elements else ""
     decode = f"[{guard}" + element.decode.format("v") + " for v in {}]" if element.decode else None
     encode = f"[{guard}" + element.encode.format("v") + " for v in {}]" if element.encode else None

@@ -189,8 +189,9 @@ class Session:
                 with connect(server) as admin:
                     admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
                 self.database = name
+                with connect(make_conninfo(server, dbname=name)) as schema_session:  # its settings stay there
+                    apply_schema(schema_session, read_project(config).schema)
                 self.conn = connect(make_conninfo(server, dbname=name))
-                apply_schema(self.conn, read_project(config).schema)
                 read_string_bodies(self.conn)
             self._schema_ready = True
         return self.conn

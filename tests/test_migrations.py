@@ -554,3 +554,184 @@ def test_down_sections_are_not_applied(project: Project) -> None:
     project.write("queries.sql", "-- name: GetNote :one\nSELECT note FROM t WHERE id = @id;")
     output = project.generate(schema=("m.sql",))
     assert "async def get_note(conn: Executor, /, *, id: int) -> str | None:" in output["queries.py"]
+
+
+# Applying migrations the way their tools do (issue 16 §3)
+
+TABLE = "CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL);\n"
+LOCKED = "LOCK TABLE authors IN ACCESS EXCLUSIVE MODE;\nALTER TABLE authors ADD COLUMN bio text;\n"
+CONCURRENT = "CREATE INDEX CONCURRENTLY authors_name ON authors (name);\n"
+# Per tool: (a migration run in one transaction, one that opts out of it)
+TRANSACTIONS = {
+    "goose": (
+        f"-- +goose Up\n{LOCKED}-- +goose Down\nSELECT 1;\n",
+        f"-- +goose NO TRANSACTION\n-- +goose Up\n{CONCURRENT}",
+    ),
+    "sql-migrate": (
+        f"-- +migrate Up\n{LOCKED}-- +migrate Down\nSELECT 1;\n",
+        f"-- +migrate Up notransaction\n{CONCURRENT}",
+    ),
+    "dbmate": (
+        f"-- migrate:up\n{LOCKED}\n-- migrate:down\nSELECT 1;\n",
+        f"-- migrate:up transaction:false\n{CONCURRENT}",
+    ),
+}
+
+
+@pytest.mark.parametrize("tool", sorted(TRANSACTIONS))
+def test_a_migration_runs_in_one_transaction_unless_it_opts_out(project: Project, tool: str) -> None:
+    """`LOCK TABLE` works only in a transaction block; `CREATE INDEX CONCURRENTLY` only outside one."""
+    locked, concurrent = TRANSACTIONS[tool]
+    project.write("db/1_authors.sql", TABLE)
+    project.write("db/2_locked.sql", locked)
+    project.write("db/3_concurrent.sql", concurrent)
+    project.write("queries.sql", QUERY)
+    output = project.generate(schema=("db",))
+    assert "    bio: str | None\n" in output["models.py"]
+
+
+def test_a_failing_migration_in_a_transaction_is_located(project: Project) -> None:
+    project.write("db/1.sql", "-- +goose Up\nCREATE TABLE a (id int);\nCREATE TABLE b (id nosuchtype);\n")
+    project.write("queries.sql", "-- name: A :many\nSELECT id FROM a;\n")
+    [error] = project.errors(schema=("db",))
+    assert error.splitlines()[0] == 'db/1.sql:3:20: error: type "nosuchtype" does not exist'
+
+
+BOOKKEEPING = {
+    "golang-migrate": ("db/1_audit.up.sql", "", "schema_migrations"),
+    "goose": ("db/1_audit.sql", "-- +goose Up\n", "goose_db_version"),
+    "sql-migrate": ("db/1_audit.sql", "-- +migrate Up\n", "gorp_migrations"),
+    "dbmate": ("db/1_audit.sql", "-- migrate:up\n", "schema_migrations"),
+}
+
+
+@pytest.mark.parametrize("tool", sorted(BOOKKEEPING))
+def test_the_tools_own_table_exists_before_the_first_migration(project: Project, tool: str) -> None:
+    path, marker, table = BOOKKEEPING[tool]
+    project.write(
+        path,
+        f"{marker}CREATE TABLE migration_log (at timestamptz NOT NULL DEFAULT now());\n"
+        f"CREATE FUNCTION log_migration() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN INSERT INTO migration_log DEFAULT VALUES; RETURN NEW; END $$;\n"
+        f"CREATE TRIGGER logged AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION log_migration();\n",
+    )
+    project.write("queries.sql", f"-- name: Applied :many\nSELECT * FROM {table};\n")
+    assert "async def applied(" in project.generate(schema=("db",))["queries.py"]
+
+
+def test_tables_no_migration_mentions_are_not_created(project: Project) -> None:
+    project.write("db/1_authors.up.sql", TABLE)
+    project.write("queries.sql", QUERY.replace("id, name, bio", "id, name"))
+    assert "SchemaMigration" not in project.generate(schema=("db",))["models.py"]
+
+
+PG_DUMP = """\
+--
+-- PostgreSQL database dump
+--
+
+\\restrict 5Ad9b0Zq3oYkMcT
+
+SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+
+CREATE TABLE public.authors (
+    id integer NOT NULL,
+    name text NOT NULL
+);
+
+ALTER TABLE ONLY public.authors
+    ADD CONSTRAINT authors_pkey PRIMARY KEY (id);
+
+\\unrestrict 5Ad9b0Zq3oYkMcT
+"""
+
+
+def test_pg_dump_output_applies_and_queries_are_described_in_a_fresh_session(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {"schema.sql": PG_DUMP, "q.sql": "-- name: GetAuthor :one\nSELECT id, name FROM authors WHERE id = @id;\n"},
+    )
+    result = run_sqlgen("generate", "--schema", "schema.sql", "--queries", "q.sql", "--out", "gen", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "async def get_author(conn: Executor, /, *, id: int) -> models.Author | None:"
+        in (tmp_path / "gen/q.py").read_text()
+    )
+    assert "note" not in result.stderr  # \restrict and \unrestrict change nothing sqlgen needs
+
+
+def test_psql_meta_commands_that_matter_get_a_note(tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {
+            "schema.sql": "\\connect app\nCREATE TABLE t (id int);\n  \\i more.sql\n",
+            "q.sql": "-- name: Ids :many\nSELECT id FROM t;\n",
+        },
+    )
+    result = run_sqlgen("generate", "--schema", "schema.sql", "--queries", "q.sql", "--out", "gen", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "schema.sql:1:1: note: psql meta-command `\\connect app` skipped: sqlgen applies every schema file to one "
+        "database" in result.stderr
+    )
+    assert "schema.sql:3:3: note: psql meta-command `\\i more.sql` skipped: sqlgen does not read the included " in (
+        result.stderr
+    )
+
+
+def test_a_backslash_inside_a_string_or_function_body_is_kept() -> None:
+    text = "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$\n\\x\n$$;\nSELECT E'\n\\\\n';\n"
+    from sqlgen.migrations import without_psql_commands
+
+    assert without_psql_commands(SourceText("s.sql", text)).text == text
+
+
+def test_annotated_queries_in_a_schema_file_are_not_applied(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        """
+        CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL);
+        -- name: AddAuthor :exec
+        INSERT INTO authors (id, name) VALUES ($1, $2);
+        /* name: CountAuthors :one */
+        SELECT count(*) FROM authors WHERE name = @name;
+        CREATE INDEX authors_name ON authors (name);
+        """,
+    )
+    from sqlgen.migrations import read_schema
+
+    file = read_schema(project.root / "schema.sql")
+    applied = [file.text[s[0].start : s[-1].end].split()[0:2] for s in schema_statements(file)]
+    assert applied == [["CREATE", "TABLE"], ["CREATE", "INDEX"]]
+
+
+STANDIN_QUERIES = """\
+-- name: Hashes :one
+SELECT digest(@data::text, 'sha256') AS sha, digest(@raw::bytea, 'md5') AS md5,
+       crypt(@password::text, gen_salt('bf')) AS crypted,
+       gen_random_uuid() AS random_id, uuid_generate_v4() AS v4;
+-- name: Login :one
+SELECT id FROM users WHERE email = @email AND password_hash = crypt(@password, password_hash);
+"""
+
+
+def test_pgcrypto_and_uuid_ossp_types_are_exact(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        """
+        CREATE EXTENSION IF NOT EXISTS pgcrypto;
+        CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA public;
+        CREATE TABLE users (
+            id uuid PRIMARY KEY DEFAULT uuid_generate_v4(),
+            email text NOT NULL,
+            password_hash text NOT NULL DEFAULT crypt('', gen_salt('md5'))
+        );
+        """,
+    )
+    project.write("queries.sql", STANDIN_QUERIES)
+    module = project.generate()["queries.py"]
+    for field in ("sha: bytes", "md5: bytes", "crypted: str", "random_id: uuid.UUID", "v4: uuid.UUID"):
+        assert f"    {field}" in module
+    assert "async def login(conn: Executor, /, *, email: str, password: str) -> uuid.UUID | None:" in module

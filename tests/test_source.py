@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sqlgen.errors import SourceText, UserError
 from sqlgen.source import Command, QuerySource, parse_queries
@@ -122,9 +124,11 @@ def test_invalid_utf8_is_located(tmp_path) -> None:  # type: ignore[no-untyped-d
         ("-- name: Q :one\nSELECT 1; SELECT 2;", "q.sql:2:11: error: query Q holds more than one statement"),
         ("-- name: Q :one\nSELECT 'open", "q.sql:2:8: error: unterminated string literal"),
         (
-            "-- name: Q :one\nSELECT $1, @a",
-            "q.sql:2:12: error: query Q mixes positional ($1) and named (@name) parameters",
+            "-- name: Q :execlastid\nINSERT INTO t DEFAULT VALUES",
+            "q.sql:1:12: error: :execlastid is for MySQL and SQLite only: PostgreSQL has no last insert id",
         ),
+        ("/* name: Q :one */\nSELECT 1; SELECT 2;", "q.sql:2:11: error: query Q holds more than one statement"),
+        ("-- name: Q :one\n-- @validat\nSELECT 1", "q.sql:2:4: error: unknown query flag `@validat`"),
         ("-- name: Q :one\nSELECT sqlc.arg()", "q.sql:2:8: error: sqlc.arg() needs a parameter name"),
         ("-- name: Q :one extra\nSELECT 1", "q.sql:1:17: error: unexpected text after :one"),
     ],
@@ -177,3 +181,72 @@ def test_embeds_select_the_whole_row_and_remember_where() -> None:
         ('"B"', 12, 23),
     ]
     assert query.file.location(query.file_offset(query.sql.index("FROM"))).column == 39
+
+
+def test_mixed_parameters_are_numbered_as_sqlc_numbers_them() -> None:
+    """`$n` keeps its number; named ones take the lowest numbers left free, in order of first use."""
+    [query] = parse("-- name: Q :many\nSELECT id FROM t WHERE id = $1 AND name = sqlc.arg(name) AND x = $3 AND y = @y;")
+    assert query.sql == "SELECT id FROM t WHERE id = $1 AND name = $2 AND x = $3 AND y = $4"
+    assert [(p.number, p.name) for p in query.params] == [(1, None), (2, "name"), (3, None), (4, "y")]
+
+
+def test_block_comment_annotations() -> None:
+    queries = parse(
+        "/* name: GetAuthor :one */\nSELECT 1;\n\n/*name:ListAuthors :many*/\nSELECT 2;\n-- name: Last :exec\nSELECT 3"
+    )
+    assert [(q.name, q.command, q.sql) for q in queries] == [
+        ("GetAuthor", Command.ONE, "SELECT 1"),
+        ("ListAuthors", Command.MANY, "SELECT 2"),
+        ("Last", Command.EXEC, "SELECT 3"),
+    ]
+
+
+def test_execlastid_hints_at_returning() -> None:
+    [diagnostic] = parse_queries(SourceText("q.sql", "-- name: Q :execlastid\nINSERT INTO t DEFAULT VALUES"))[1]
+    assert diagnostic.hint is not None and "RETURNING id" in diagnostic.hint and ":one" in diagnostic.hint
+
+
+def test_schema_statements_in_a_query_file_are_skipped_with_a_note() -> None:
+    text = (
+        "CREATE TABLE t (id int);\n"
+        "-- name: GetT :one\n"
+        "SELECT id FROM t WHERE id = $1;\n"
+        "CREATE INDEX ON t (id);\n"
+        "ALTER TABLE t ADD b int;\n"
+        "-- name: Other :exec\n"
+        "DELETE FROM t;\n"
+    )
+    queries, diagnostics = parse_queries(SourceText("q.sql", text))
+    assert [q.name for q in queries] == ["GetT", "Other"]
+    assert queries[0].sql == "SELECT id FROM t WHERE id = $1"
+    [note] = diagnostics
+    assert note.severity == "note"
+    assert note.render().splitlines()[0] == (
+        "q.sql:1:1: note: 3 statements without a query annotation (ALTER TABLE, CREATE INDEX, CREATE TABLE) "
+        "skipped: sqlc skips schema statements in query files"
+    )
+
+
+def test_an_unannotated_query_statement_is_still_an_error() -> None:
+    rendered = errors("-- name: Q :one\nSELECT 1;\nCREATE INDEX ON t (a);\nINSERT INTO t VALUES (1);")
+    assert rendered[0].splitlines()[0] == "q.sql:4:1: error: query Q holds more than one statement"
+
+
+def test_at_lines_that_are_not_flags_are_documentation() -> None:
+    [query] = parse("-- name: Q :one\n-- Find one.\n-- @alias: the alias to look up\n-- @validate\nSELECT 1")
+    assert query.doc == "Find one.\n@alias: the alias to look up"
+    assert query.validate
+    rendered = errors("-- name: Q :one\n-- @valdiate\nSELECT 1")
+    assert rendered[0].splitlines()[0] == "q.sql:2:4: error: unknown query flag `@valdiate`"
+
+
+@given(word=st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,12}", fullmatch=True), rest=st.sampled_from(["", ": text", " x"]))
+def test_an_at_line_is_a_flag_a_doc_line_or_an_error_never_lost(word: str, rest: str) -> None:
+    queries, diagnostics = parse_queries(SourceText("q.sql", f"-- name: Q :one\n-- @{word}{rest}\nSELECT 1"))
+    if diagnostics:
+        assert [d.message for d in diagnostics] == [f"unknown query flag `@{word}`"]
+        return
+    [query] = queries
+    known = word == "validate" or word == "param" or word.startswith("sqlc-")
+    assert query.validate == (word == "validate")
+    assert (query.doc == f"@{word}{rest}") != known

@@ -386,7 +386,7 @@ async def test_soft_keywords_dunders_case_and_non_ascii_names_give_working_pytho
             "ï",
             "日",
         )
-        typed = await queries.type(conn, id=1)
+        typed = await queries.type_(conn, id=1)  # `type` would shadow the builtin
         assert typed is not None and (typed.case, typed.name, typed.Name, typed.naïve) == (1, "n", "N", "ï")
         await queries.private(conn, PostgresError_=7, models_="m", Executor_=1)
         assert await conn.fetchval('SELECT ("PostgresError", models) FROM "match" WHERE id = 1') == (7, "m")
