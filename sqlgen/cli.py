@@ -38,6 +38,7 @@ COMMANDS = {
     "check": "fail with a diff when the committed output is stale or a query no longer checks",
     "explain": "show each parameter's and column's inferred type and nullability, and why",
     "watch": "regenerate whenever a query, schema or config file changes (Ctrl-C stops)",
+    "db": "a local PostgreSQL for running your app, with the schema applied: start, url, status, stop, reset, shell",
 }
 
 
@@ -106,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "--out", metavar="DIR", help="the generated package (default: <your package>/db, else generated)"
             )
             continue
+        if name == "db":
+            _add_db_parser(commands.add_parser(name, help=text, description=text, parents=[output]))
+            continue
         sub = commands.add_parser(name, help=text, description=text, parents=[output, project])
         if name == "explain":  # its output is for people: no --format
             sub.add_argument(
@@ -127,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_db_parser(sub: argparse.ArgumentParser) -> None:
+    from sqlgen.devdb import DB_ACTIONS
+
+    actions = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in DB_ACTIONS.items():
+        parser = actions.add_parser(action, help=text, description=text)
+        parser.add_argument(
+            "--config", type=Path, help="TOML file with a [tool.sqlgen] table (default: ./pyproject.toml)"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -142,6 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sqlgen.scaffold import init_project
 
         return _outcome(reporter, lambda: init_project(Path.cwd(), args.schema, args.queries, args.out, reporter))
+    if args.command == "db":
+        from sqlgen.devdb import run_command
+
+        return _outcome(
+            reporter, lambda: run_command(args.action, load_config(Overrides(config=args.config)), reporter)
+        )
     overrides = Overrides(
         config=args.config,
         schema=tuple(args.schema) if args.schema else None,
