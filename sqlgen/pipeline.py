@@ -26,6 +26,7 @@ from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, SourceText, UserError, display_path
 from sqlgen.migrations import read_schema
 from sqlgen.naming import module_name
+from sqlgen.pynames import check_override_imports
 from sqlgen.source import QuerySource, parse_queries, read_source
 from sqlgen.timing import NO_TIMER, Timer
 
@@ -61,6 +62,7 @@ def read_project(config: Config) -> Project:
             schema.append(read_schema(path))
         except UserError as err:
             diagnostics.extend(err.diagnostics)
+    diagnostics.extend(check_override_imports(config))
     if diagnostics:
         raise UserError(diagnostics)
     files: list[tuple[str, str, tuple[QuerySource, ...]]] = []
