@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeGuard
 from sqlgen import __version__
 from sqlgen.config import Overrides, load_config
 from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, os_failure
-from sqlgen.output import read_output, write_output
+from sqlgen.output import check_replaceable, read_output, write_output
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
 from sqlgen.timing import Timer
 
@@ -237,6 +237,7 @@ def _run(command: str, overrides: Overrides, names: list[str], offline: bool, re
 
 
 def _check(out: Path, files: dict[str, str], reporter: Reporter) -> int:
+    check_replaceable(out)  # a folder `generate` would refuse to replace: say so, not "run sqlgen generate"
     current = read_output(out)
     if current == files:
         reporter.info(f"{display_path(out)} is up to date")

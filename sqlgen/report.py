@@ -150,11 +150,22 @@ class Reporter:
 
 
 def generated_summary(out: Path, files: dict[str, str], changed: bool, cached: int = 0) -> str:
-    """What a successful run says: `generated gen (3 files, 2 queries)`, and how many came from the cache."""
+    """What a successful run says, and how many queries came from the cache.
+
+    >>> generated_summary(Path("generated"), {"__init__.py": "", "a.py": "\\nasync def f():"}, True)
+    'wrote generated/ (2 files, 1 query)'
+    >>> generated_summary(Path("app/db"), {"a.py": ""}, False, cached=3)
+    'app/db/ is up to date (1 file, 0 queries; 3 from the describe cache)'
+    """
     queries = sum(text.count("\nasync def ") for name, text in files.items() if name != "__init__.py")
-    state = "generated" if changed else "up to date:"
+    counts = f"{_count(len(files), 'file')}, {_count(queries, 'query', 'queries')}"
     from_cache = f"; {cached} from the describe cache" if cached else ""
-    return f"{state} {display_path(out)} ({len(files)} files, {queries} queries{from_cache})"
+    folder = display_path(out).rstrip("/") + "/"
+    return f"wrote {folder} ({counts}{from_cache})" if changed else f"{folder} is up to date ({counts}{from_cache})"
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 def as_json(diagnostic: Diagnostic) -> dict[str, Any]:
