@@ -17,6 +17,7 @@ import enum
 import json
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -81,11 +82,12 @@ class Reporter:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self._collected: list[Diagnostic] = []
+        self.timestamps = False  # `watch` sets it: each outcome line says when it happened
 
     def info(self, message: str) -> None:
         """A line about what happened ("generated …"): stdout, or stderr when stdout carries JSON."""
         if self.verbosity >= Verbosity.NORMAL:
-            self._line(self.stderr if self.format is Format.JSON else self.stdout, f"sqlgen: {message}")
+            self._line(self.stderr if self.format is Format.JSON else self.stdout, self._said(message))
 
     def paragraph(self, text: str) -> None:
         """Free text for the user to read (next steps), on stdout."""
@@ -121,7 +123,7 @@ class Reporter:
             if self.format is Format.GITHUB:
                 for diagnostic in diagnostics:
                     self._line(self.stdout, github_annotation(diagnostic))
-        self._line(self.stderr, f"sqlgen: {summary}")
+        self._line(self.stderr, self._said(summary))
 
     def user_error(self, err: UserError, consequence: str = "nothing was written") -> None:
         count = len(err.diagnostics)
@@ -134,7 +136,7 @@ class Reporter:
         if self.format is Format.GITHUB:
             self._line(self.stdout, github_annotation(Diagnostic(err.message, hint=err.hint)))
         label = ansi("error", "error:") if self.colour else "error:"
-        self._line(self.stderr, f"sqlgen: {label} {err.message}")
+        self._line(self.stderr, self._said(f"{label} {err.message}"))
         if err.hint:
             self._line(self.stderr, f"  hint: {err.hint}")
 
@@ -144,6 +146,10 @@ class Reporter:
             document = {"version": JSON_VERSION, "diagnostics": [as_json(d) for d in self._collected]}
             self._line(self.stdout, json.dumps(document))
             self._collected = []
+
+    def _said(self, text: str) -> str:
+        """`sqlgen: text`, with the time of day first when `timestamps` is set (`sqlgen: 14:03:07 text`)."""
+        return f"sqlgen: {time.strftime('%H:%M:%S')} {text}" if self.timestamps else f"sqlgen: {text}"
 
     def _line(self, stream: TextIO, text: str) -> None:
         print(text, file=stream, flush=True)
