@@ -220,6 +220,8 @@ def test_explain_prints_types_nullability_and_reasons(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
     assert "CreateAuthor :one (q.sql:4)" in lines
+    headers = [line for line in lines if line.endswith(")") and ":one (q.sql:" in line]
+    assert headers == ["CreateAuthor :one (q.sql:4)", "GetAuthor :one (q.sql:1)"]  # in the order asked, not the file's
     assert "$1 name text str not null assigned to authors.name, which is NOT NULL" not in lines  # the reason says why
     assert "$2 bio text str | None nullable assigned to authors.bio, which may be NULL" in lines
     assert "bio text str | None nullable authors.bio has no NOT NULL constraint" in lines
