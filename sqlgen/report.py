@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlgen.errors import Diagnostic, Location, Role, ToolError, UserError, display_path, plain
-from sqlgen.sqllex import Kind, LexError, tokenize
+from sqlgen.sqllex import Kind, LexError, Token, tokenize
 
 JSON_VERSION = 1
 
@@ -193,7 +193,10 @@ def as_json(diagnostic: Diagnostic) -> dict[str, Any]:
 
 
 def token_end(diagnostic: Diagnostic) -> Location | None:
-    """Just past the SQL token a diagnostic points at (exclusive), when it is one on that line."""
+    """Just past what a diagnostic points at (exclusive), when it ends on that line: the token, or
+    the whole of a qualified name (`authors.nme`, `public."My Table"`), or for a function that does not
+    exist, the call with its arguments (`lower(a, b)`). PostgreSQL reports where an error starts; the
+    end is read from the text there."""
     location, line = diagnostic.location, diagnostic.source_line
     if location is None or line is None or not location.path.endswith(".sql"):
         return None
@@ -203,7 +206,32 @@ def token_end(diagnostic: Diagnostic) -> Location | None:
         return None
     if not tokens or tokens[0].kind is Kind.SPACE:
         return None
-    return Location(location.path, location.line, location.column + len(tokens[0].text))
+    return Location(location.path, location.line, location.column + _span_end(tokens, diagnostic.sqlstate))
+
+
+_NAMES = (Kind.IDENT, Kind.QUOTED_IDENT)
+UNDEFINED_FUNCTION = "42883"
+
+
+def _span_end(tokens: list[Token], sqlstate: str | None) -> int:
+    """Where the span starting at `tokens[0]` ends, as an offset into their text."""
+    last = 0
+    if tokens[0].kind in _NAMES:
+        while (
+            last + 2 < len(tokens)
+            and tokens[last + 1].text == "."
+            and (tokens[last + 2].kind in _NAMES or tokens[last + 2].text == "*")
+        ):
+            last += 2
+        if sqlstate == UNDEFINED_FUNCTION:
+            after = next((i for i in range(last + 1, len(tokens)) if tokens[i].kind is not Kind.SPACE), None)
+            if after is not None and tokens[after].text == "(":
+                depth = 0
+                for i in range(after, len(tokens)):
+                    depth += {"(": 1, ")": -1}.get(tokens[i].text, 0)
+                    if depth == 0:
+                        return tokens[i].end
+    return tokens[last].end
 
 
 def github_annotation(diagnostic: Diagnostic) -> str:

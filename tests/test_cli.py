@@ -408,3 +408,19 @@ def test_check_and_generate_agree_on_an_output_folder_holding_a_user_file(tmp_pa
         assert refusal in result.stderr and hint in result.stderr
         assert "run `sqlgen generate`" not in result.stderr + result.stdout
     assert (tmp_path / "gen" / "helpers.py").is_file()
+
+
+def test_json_end_spans_what_postgresql_points_at(tmp_path: Path) -> None:
+    """PostgreSQL gives where an error starts; `end` covers the qualified name, or the function call."""
+    queries = (
+        "-- name: Qualified :many\nSELECT authors.nme FROM authors;\n\n"
+        "-- name: Call :many\nSELECT lower(name, 2) FROM authors;\n"
+    )
+    write_files(tmp_path, {"s.sql": SCHEMA, "q.sql": queries})
+    result = run_sqlgen("generate", *FLAGS, "--format", "json", cwd=tmp_path)
+    assert result.returncode == 1
+    spans = {}
+    for diagnostic in json.loads(result.stdout)["diagnostics"]:
+        line = diagnostic["source_line"]
+        spans[diagnostic["sqlstate"]] = line[diagnostic["column"] - 1 : diagnostic["end"]["column"] - 1]
+    assert spans == {"42703": "authors.nme", "42883": "lower(name, 2)"}
