@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,11 +158,14 @@ def load_config(overrides: Overrides, cwd: Path | None = None, environ: dict[str
         raise UserError(errors)
     assert out_value is not None
     out = (cwd / out_value) if overrides.out is not None else (root / out_value)
-    for path in (*schema, *queries):
-        if not path.exists():
-            raise UserError(
-                [Diagnostic(f"{display_path(path)} does not exist", hint="check the schema and queries paths")]
-            )
+    missing = [
+        _missing_path(key, path, flag is not None, cwd, located)
+        for key, flag, paths_given in (("schema", overrides.schema, schema), ("queries", overrides.queries, queries))
+        for path in paths_given
+        if not path.exists()
+    ]
+    if missing:
+        raise UserError(missing)
     models = ModelOptions(validate=flags["validate"] is True, frozen=flags["frozen"] is True)
     cache_value = table.get("cache", True)
     if not isinstance(cache_value, str | bool):
@@ -201,6 +205,27 @@ def _read_table(source: SourceText, path: Path) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise UserError([Diagnostic("[tool.sqlgen] must be a table", Location(source.path, 1, 1))])
     return table
+
+
+def _missing_path(
+    key: str, path: Path, from_flag: bool, cwd: Path, located: Callable[[str, str, str | None], Diagnostic]
+) -> Diagnostic:
+    """A schema or queries path that does not exist: at its config key (or naming its flag), with what the
+    nearest existing folder above it does hold."""
+    parent = next((p for p in path.parents if p.is_dir()), None)
+    if parent is None:
+        held = ""
+    else:
+        entries = sorted(p.name + ("/" if p.is_dir() else "") for p in parent.iterdir() if not p.name.startswith("."))
+        shown = ", ".join(entries[:8]) + (", …" if len(entries) > 8 else "") if entries else "nothing"
+        held = f"; {display_path(parent) if parent != cwd else 'the current folder'} holds: {shown}"
+    if from_flag:
+        message = f"--{key} {display_path(path)} does not exist"
+        return Diagnostic(message, hint=f"--{key} paths are relative to the current folder{held}")
+    what = "schema files or folders" if key == "schema" else "query files or folders"
+    return located(
+        key, f"{key} path {display_path(path)} does not exist", f"{key} names {what}, relative to the config file{held}"
+    )
 
 
 def _key_location(source: SourceText, key: str) -> Location:
