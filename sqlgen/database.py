@@ -25,6 +25,7 @@ from psycopg import pq
 
 from sqlgen.errors import SourceText, ToolError, UserError
 from sqlgen.migrations import schema_statements
+from sqlgen.schema_order import created_later
 from sqlgen.sqllex import LexError
 
 DbConnection = psycopg.Connection[tuple[Any, ...]]
@@ -201,7 +202,7 @@ def limit_waits(conn: DbConnection, seconds: float) -> None:
 def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
     """Run each schema file's statements in order (a migration's also end at its StatementEnd and
     Down markers: see `sqlgen.migrations`); the first failure is a UserError at its position."""
-    for file in files:
+    for index, file in enumerate(files):
         try:
             statements = schema_statements(file)
         except LexError as err:
@@ -212,7 +213,8 @@ def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
             if result.status == pq.ExecStatus.FATAL_ERROR:
                 error = ServerError.from_result(result)
                 offset = start + (error.position or 0)
-                raise UserError([file.diagnostic(error.message, offset, **error.extras())])
+                diagnostic = file.diagnostic(error.message, offset, **error.extras())
+                raise UserError([created_later(diagnostic, files[index + 1 :])])
     if conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
         conn.pgconn.exec_(b"COMMIT")  # a schema file that opened a transaction and left it open
 
