@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeGuard
 
 from sqlgen import __version__
-from sqlgen.config import Config, Overrides, load_configs
+from sqlgen.config import Config, Overrides, load_config, load_configs
 from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, errors_only, os_failure
 from sqlgen.interrupts import Terminated, exit_code, shielded
-from sqlgen.output import read_output, write_output
+from sqlgen.output import check_replaceable, read_output, write_output
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
 from sqlgen.timing import Timer
 
@@ -43,6 +43,7 @@ COMMANDS = {
     "watch": "regenerate whenever a query, schema or config file changes (Ctrl-C stops)",
     "vet": "run the vet rules (UPDATE without WHERE, = NULL, NOT IN over NULLs, ...) over every query",
     "verify": "say which queries of an earlier git revision (the deployed code) the new schema breaks",
+    "db": "a local PostgreSQL for running your app, with the schema applied: start, url, status, stop, reset, shell",
 }
 
 
@@ -116,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                 "--out", metavar="DIR", help="the generated package (default: <your package>/db, else generated)"
             )
             continue
+        if name == "db":
+            _add_db_parser(commands.add_parser(name, help=text, description=text, parents=[output]))
+            continue
         sub = commands.add_parser(name, help=text, description=text, parents=[output, project])
         if name == "explain":  # its output is for people: no --format
             sub.add_argument(
@@ -155,6 +159,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_db_parser(sub: argparse.ArgumentParser) -> None:
+    from sqlgen.devdb import DB_ACTIONS
+
+    actions = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, text in DB_ACTIONS.items():
+        parser = actions.add_parser(action, help=text, description=text)
+        parser.add_argument(
+            "--config", type=Path, help="TOML file with a [tool.sqlgen] table (default: ./pyproject.toml)"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -170,6 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sqlgen.scaffold import init_project
 
         return _outcome(reporter, lambda: init_project(Path.cwd(), args.schema, args.queries, args.out, reporter))
+    if args.command == "db":
+        from sqlgen.devdb import run_command
+
+        return _outcome(
+            reporter, lambda: run_command(args.action, load_config(Overrides(config=args.config)), reporter)
+        )
     overrides = Overrides(
         config=args.config,
         schema=tuple(args.schema) if args.schema else None,
@@ -332,6 +353,7 @@ def _verify(overrides: Overrides, base: str | None, unabsorbable: str | None, re
 
 
 def _check(out: Path, files: dict[str, str], reporter: Reporter) -> int:
+    check_replaceable(out)  # a folder `generate` would refuse to replace: say so, not "run sqlgen generate"
     current = read_output(out)
     if current == files:
         reporter.info(f"{display_path(out)} is up to date")

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -383,12 +384,14 @@ def _package_config(
     else:
         assert out_value is not None
         out = root / out_value
-    for path in (*schema, *queries):
-        if not path.exists():
-            key = "schema" if path in schema else "queries"
-            raise UserError(
-                [located(f"{display_path(path)} does not exist{label}", key, hint=f"check the {key} paths")]
-            )
+    missing = [
+        _missing_path(key, path, flag is not None, cwd, located)
+        for key, flag, paths_given in (("schema", overrides.schema, schema), ("queries", overrides.queries, queries))
+        for path in paths_given
+        if not path.exists()
+    ]
+    if missing:
+        raise UserError(missing)
     models = ModelOptions(validate=flags["validate"] is True, frozen=flags["frozen"] is True)
     cache_value = values.get("cache", True)
     if not isinstance(cache_value, str | bool):
@@ -585,6 +588,27 @@ def _with_indexes(parts: list[str], arrays: dict[tuple[str, ...], int]) -> Key:
         if tuple(parts[:count]) in arrays:
             path.append(arrays[tuple(parts[:count])])
     return tuple(path)
+
+
+def _missing_path(key: str, path: Path, from_flag: bool, cwd: Path, located: Callable[..., Diagnostic]) -> Diagnostic:
+    """A schema or queries path that does not exist: at its config key (or naming its flag), with what the
+    nearest existing folder above it does hold."""
+    parent = next((p for p in path.parents if p.is_dir()), None)
+    if parent is None:
+        held = ""
+    else:
+        entries = sorted(p.name + ("/" if p.is_dir() else "") for p in parent.iterdir() if not p.name.startswith("."))
+        shown = ", ".join(entries[:8]) + (", …" if len(entries) > 8 else "") if entries else "nothing"
+        held = f"; {display_path(parent) if parent != cwd else 'the current folder'} holds: {shown}"
+    if from_flag:
+        message = f"--{key} {display_path(path)} does not exist"
+        return Diagnostic(message, hint=f"--{key} paths are relative to the current folder{held}")
+    what = "schema files or folders" if key == "schema" else "query files or folders"
+    return located(
+        f"{key} path {display_path(path)} does not exist",
+        key,
+        hint=f"{key} names {what}, relative to the config file{held}",
+    )
 
 
 def _type_overrides(

@@ -29,6 +29,7 @@ from sqlgen.config import DEFAULT_DESCRIBE_TIMEOUT
 from sqlgen.errors import SourceText, ToolError, UserError
 from sqlgen.interrupts import shielded
 from sqlgen.migrations import MigrationText, bookkeeping, schema_statements
+from sqlgen.schema_order import created_later
 from sqlgen.scratch import guarded, new_folder, remove, sweep
 from sqlgen.sqllex import LexError
 from sqlgen.wire import pipelined, run_statements
@@ -331,7 +332,7 @@ def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
     _offer_standins(conn)
     for table in bookkeeping(files):
         _run_or_fail(conn, table, None, 0)
-    for file in files:
+    for index, file in enumerate(files):
         try:
             statements = schema_statements(file)
         except LexError as err:
@@ -341,7 +342,7 @@ def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
             _run_or_fail(conn, "BEGIN", None, 0)
         for statement in statements:
             start, end = statement[0].start, statement[-1].end
-            _run_or_fail(conn, file.text[start:end], file, start)
+            _run_or_fail(conn, file.text[start:end], file, start, files[index + 1 :])
         if transaction and conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
             _run_or_fail(conn, "COMMIT", file, len(file.text))
     if conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
@@ -360,7 +361,9 @@ def _offer_standins(conn: DbConnection) -> None:
     conn.pgconn.exec_(f"SET extension_control_path = '$system:{STANDINS}'".encode())
 
 
-def _run_or_fail(conn: DbConnection, sql: str, file: SourceText | None, start: int) -> None:
+def _run_or_fail(
+    conn: DbConnection, sql: str, file: SourceText | None, start: int, later: Sequence[SourceText] = ()
+) -> None:
     result = conn.pgconn.exec_(sql.encode())
     if result.status != pq.ExecStatus.FATAL_ERROR:
         return
@@ -369,7 +372,8 @@ def _run_or_fail(conn: DbConnection, sql: str, file: SourceText | None, start: i
         conn.pgconn.exec_(b"ROLLBACK")
     if file is None:
         raise ToolError(f"could not create the migration tools' tables: {error.message}")
-    raise UserError([file.diagnostic(error.message, start + (error.position or 0), **error.extras())])
+    diagnostic = file.diagnostic(error.message, start + (error.position or 0), **error.extras())
+    raise UserError([created_later(diagnostic, later)])  # a table a later file creates says which
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ def explain(config: Config, names: Sequence[str], timer: Timer = NO_TIMER) -> st
     with timer.stage("read"):
         project = read_project(config)
     queries = project.queries
-    selected = [q for q in queries if q.name in names or snake_case(q.name) in names]
+    selected: list[QuerySource] = []  # in the order asked for; a name repeated, or two names of one query, once
+    for name in names:
+        selected += [q for q in queries if name in (q.name, snake_case(q.name)) and all(q is not s for s in selected)]
     unknown = [n for n in names if not any(n in (q.name, snake_case(q.name)) for q in queries)]
     if unknown:
         known = [q.name for q in queries]
@@ -49,6 +51,8 @@ def explain(config: Config, names: Sequence[str], timer: Timer = NO_TIMER) -> st
     if diagnostics:
         raise UserError(diagnostics)
     typemap = build_typemap(catalog, config.overrides, config.naming)
+    asked = {id(query): i for i, query in enumerate(selected)}
+    typed = sorted(typed, key=lambda t: asked[id(t.described.query)])
     return "\n\n".join(_explain_query(t, catalog, typemap) for t in typed) + "\n"
 
 

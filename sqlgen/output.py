@@ -90,18 +90,25 @@ def _foreign_compiled(pycache: Path) -> list[Path]:
     return foreign
 
 
+def check_replaceable(out: Path) -> None:
+    """UserError unless `out` is missing or a folder holding only what sqlgen wrote: what
+    `write_output` refuses to replace, and what `sqlgen check` reports the same way."""
+    out = _through_link(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise UserError([Diagnostic(f"{display_path(out)} exists and is not a folder", hint="choose another --out")])
+    foreign = foreign_entries(out)
+    if foreign:
+        raise UserError([_refusal(out, foreign)])
+
+
 def write_output(out: Path, files: dict[str, str]) -> bool:
     """Replace `out` with exactly `files`, atomically; returns False when nothing changed."""
     out = _through_link(out)
     recover_interrupted(out)
+    check_replaceable(out)
     if out.exists():
-        if not out.is_dir():
-            raise UserError(
-                [Diagnostic(f"{display_path(out)} exists and is not a folder", hint="choose another --out")]
-            )
-        foreign = foreign_entries(out)
-        if foreign:
-            raise UserError([_refusal(out, foreign)])
         if read_output(out) == files:
             return False
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from sqlgen.catalog import Catalog, declare_non_null, load_catalog
 from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, SourceText, UserError, display_path, errors_only
 from sqlgen.migrations import MigrationText, read_schema
+from sqlgen.pynames import check_override_imports
 from sqlgen.source import QuerySource, parse_queries, read_source
 from sqlgen.timing import NO_TIMER, Timer
 
@@ -60,6 +61,7 @@ def read_project(config: Config) -> Project:
             schema.append(read_schema(path))
         except UserError as err:
             diagnostics.extend(err.diagnostics)
+    diagnostics.extend(check_override_imports(config))
     if diagnostics:
         raise UserError(diagnostics)
     diagnostics.extend(note for file in schema if isinstance(file, MigrationText) for note in file.notes)

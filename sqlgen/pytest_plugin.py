@@ -11,6 +11,9 @@ requests one of its fixtures.
   `sqlgen.cluster_state`).
 - `sqlgen_pool`: an asyncpg pool on that database, one per test; what it commits stays.
 - `sqlgen_conn`: an asyncpg connection inside a transaction rolled back after the test.
+- `sqlgen_fresh_database_url`: the URL of a database of the test's own (or the module's: the
+  `sqlgen_fresh_database_scope` ini option), cloned from a template holding the schema and
+  dropped afterwards; for an app that opens its own pool.
 
 The schema files are `--sqlgen-schema`, else the `sqlgen_schema` ini option, else
 `schema` under `[tool.sqlgen]`. With the `sqlgen_package` ini option, every connection
@@ -53,6 +56,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="schema files or folders, relative to the ini file; overrides schema under [tool.sqlgen]",
     )
     parser.addini(
+        "sqlgen_fresh_database_scope",
+        default="function",
+        help="how long a sqlgen_fresh_database_url database lives: function (default), class, module, package, session",
+    )
+    parser.addini(
         "sqlgen_package",
         help="the generated package (e.g. app.db) whose init_connection every sqlgen connection runs",
     )
@@ -78,6 +86,62 @@ def sqlgen_database_url(pytestconfig: pytest.Config) -> Iterator[str]:
         except (UserError, ToolError) as err:
             raise _failure(err) from None  # the diagnostics, without a traceback
         yield url
+
+
+FRESH_SCOPES = ("function", "class", "module", "package", "session")
+
+
+def _fresh_scope(fixture_name: str, config: pytest.Config) -> Any:
+    """The `sqlgen_fresh_database_scope` ini option (pytest calls this once per session)."""
+    scope = str(config.getini("sqlgen_fresh_database_scope")).strip() or "function"
+    if scope not in FRESH_SCOPES:
+        known = ", ".join(FRESH_SCOPES)
+        raise pytest.UsageError(f"sqlgen: sqlgen_fresh_database_scope = {scope!r} is not a pytest scope; use {known}")
+    return scope
+
+
+@pytest.fixture(scope="session")
+def sqlgen_template_database(sqlgen_database_url: str, pytestconfig: pytest.Config) -> Iterator[str]:
+    """The name of a database holding the schema that nobody connects to: what fresh databases are cloned from.
+
+    (`CREATE DATABASE … TEMPLATE` needs a template without sessions, so it cannot be the session's database,
+    which pools may be using.)"""
+    from sqlgen.database import apply_schema, connect
+    from sqlgen.errors import ToolError, UserError
+    from sqlgen.migrations import read_schema
+
+    with contextlib.ExitStack() as cleanup:
+        try:
+            schema = [read_schema(path) for path in _schema_files(pytestconfig)]
+            url = cleanup.enter_context(_throwaway_database(sqlgen_database_url, "template"))
+            with connect(url) as conn:
+                apply_schema(conn, schema)
+        except (UserError, ToolError) as err:
+            raise _failure(err) from None
+        yield _database_name(url)
+
+
+@pytest.fixture(scope=_fresh_scope)
+def sqlgen_fresh_database_url(sqlgen_database_url: str, sqlgen_template_database: str) -> Iterator[str]:
+    """The URL of a new database holding the schema (a copy of the template), dropped afterwards.
+
+    Give it to code that opens its own pool (a FastAPI lifespan): what it commits is gone for the next
+    test (or module, with `sqlgen_fresh_database_scope = "module"`)."""
+    from sqlgen.errors import ToolError
+
+    try:
+        with _throwaway_database(sqlgen_database_url, "fresh", template=sqlgen_template_database) as url:
+            yield url
+    except ToolError as err:
+        raise _failure(err) from None
+
+
+def _database_name(url: str) -> str:
+    """
+    >>> _database_name("postgresql://postgres:@/sqlgen_pytest_1?host=/tmp/pg")
+    'sqlgen_pytest_1'
+    """
+    return urllib.parse.unquote(urllib.parse.urlsplit(url).path.lstrip("/"))
 
 
 def _async_fixture(function: Callable[..., AsyncIterator[Any]]) -> object:
@@ -165,19 +229,22 @@ def _has_sqlgen_table(pyproject: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _throwaway_database(server: str) -> Iterator[str]:
-    """A new, empty database on `server`, dropped on exit; yields its URL."""
+def _throwaway_database(server: str, kind: str = "", template: str | None = None) -> Iterator[str]:
+    """A new database on `server` (empty, or a copy of `template`), dropped on exit; yields its URL."""
     import psycopg
     from psycopg import sql
 
     from sqlgen.database import connect
     from sqlgen.errors import ToolError
 
-    name = f"sqlgen_pytest_{os.getpid()}_{secrets.token_hex(4)}"
+    name = f"sqlgen_pytest_{os.getpid()}_{kind + '_' if kind else ''}{secrets.token_hex(4)}"
     url = _with_database(server, name)
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        create = sql.SQL("{} TEMPLATE {}").format(create, sql.Identifier(template))
     with connect(server) as admin:
         try:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            admin.execute(create)
         except psycopg.Error as err:
             raise ToolError(
                 f"could not create a test database: {str(err).strip()}",

@@ -17,12 +17,13 @@ import enum
 import json
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from sqlgen.errors import Diagnostic, Location, Role, ToolError, UserError, display_path, errors_only, plain
-from sqlgen.sqllex import Kind, LexError, tokenize
+from sqlgen.sqllex import Kind, LexError, Token, tokenize
 
 JSON_VERSION = 1
 
@@ -90,11 +91,12 @@ class Reporter:
         self.stderr = stderr or sys.stderr
         self._collected: list[Diagnostic] = []
         self._attached: dict[str, object] = {}
+        self.timestamps = False  # `watch` sets it: each outcome line says when it happened
 
     def info(self, message: str) -> None:
         """A line about what happened ("generated …"): stdout, or stderr when stdout carries JSON."""
         if self.verbosity >= Verbosity.NORMAL:
-            self._line(self.stderr if self.format is Format.JSON else self.stdout, f"sqlgen: {message}")
+            self._line(self.stderr if self.format is Format.JSON else self.stdout, self._said(message))
 
     def paragraph(self, text: str) -> None:
         """Free text for the user to read (next steps), on stdout."""
@@ -130,7 +132,7 @@ class Reporter:
             if self.format is Format.GITHUB:
                 for diagnostic in diagnostics:
                     self._line(self.stdout, github_annotation(diagnostic))
-        self._line(self.stderr, f"sqlgen: {summary}")
+        self._line(self.stderr, self._said(summary))
 
     def notes(self, diagnostics: list[Diagnostic]) -> None:
         """Notes and warnings about the user's files (an ignored option): shown, but the run goes on."""
@@ -155,7 +157,7 @@ class Reporter:
         if self.format is Format.GITHUB:
             self._line(self.stdout, github_annotation(Diagnostic(err.message, hint=err.hint)))
         label = ansi("error", "error:") if self.colour else "error:"
-        self._line(self.stderr, f"sqlgen: {label} {err.message}")
+        self._line(self.stderr, self._said(f"{label} {err.message}"))
         if err.hint:
             self._line(self.stderr, f"  hint: {err.hint}")
 
@@ -171,16 +173,31 @@ class Reporter:
             self._collected = []
             self._attached = {}
 
+    def _said(self, text: str) -> str:
+        """`sqlgen: text`, with the time of day first when `timestamps` is set (`sqlgen: 14:03:07 text`)."""
+        return f"sqlgen: {time.strftime('%H:%M:%S')} {text}" if self.timestamps else f"sqlgen: {text}"
+
     def _line(self, stream: TextIO, text: str) -> None:
         print(text, file=stream, flush=True)
 
 
 def generated_summary(out: Path, files: dict[str, str], changed: bool, cached: int = 0) -> str:
-    """What a successful run says: `generated gen (3 files, 2 queries)`, and how many came from the cache."""
+    """What a successful run says, and how many queries came from the cache.
+
+    >>> generated_summary(Path("generated"), {"__init__.py": "", "a.py": "\\nasync def f():"}, True)
+    'wrote generated/ (2 files, 1 query)'
+    >>> generated_summary(Path("app/db"), {"a.py": ""}, False, cached=3)
+    'app/db/ is up to date (1 file, 0 queries; 3 from the describe cache)'
+    """
     queries = sum(text.count("\nasync def ") for name, text in files.items() if name != "__init__.py")
-    state = "generated" if changed else "up to date:"
+    counts = f"{_count(len(files), 'file')}, {_count(queries, 'query', 'queries')}"
     from_cache = f"; {cached} from the describe cache" if cached else ""
-    return f"{state} {display_path(out)} ({len(files)} files, {queries} queries{from_cache})"
+    folder = display_path(out).rstrip("/") + "/"
+    return f"wrote {folder} ({counts}{from_cache})" if changed else f"{folder} is up to date ({counts}{from_cache})"
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
 
 
 def as_json(diagnostic: Diagnostic) -> dict[str, Any]:
@@ -202,7 +219,10 @@ def as_json(diagnostic: Diagnostic) -> dict[str, Any]:
 
 
 def token_end(diagnostic: Diagnostic) -> Location | None:
-    """Just past the SQL token a diagnostic points at (exclusive), when it is one on that line."""
+    """Just past what a diagnostic points at (exclusive), when it ends on that line: the token, or
+    the whole of a qualified name (`authors.nme`, `public."My Table"`), or for a function that does not
+    exist, the call with its arguments (`lower(a, b)`). PostgreSQL reports where an error starts; the
+    end is read from the text there."""
     location, line = diagnostic.location, diagnostic.source_line
     if location is None or line is None or not location.path.endswith(".sql"):
         return None
@@ -212,7 +232,32 @@ def token_end(diagnostic: Diagnostic) -> Location | None:
         return None
     if not tokens or tokens[0].kind is Kind.SPACE:
         return None
-    return Location(location.path, location.line, location.column + len(tokens[0].text))
+    return Location(location.path, location.line, location.column + _span_end(tokens, diagnostic.sqlstate))
+
+
+_NAMES = (Kind.IDENT, Kind.QUOTED_IDENT)
+UNDEFINED_FUNCTION = "42883"
+
+
+def _span_end(tokens: list[Token], sqlstate: str | None) -> int:
+    """Where the span starting at `tokens[0]` ends, as an offset into their text."""
+    last = 0
+    if tokens[0].kind in _NAMES:
+        while (
+            last + 2 < len(tokens)
+            and tokens[last + 1].text == "."
+            and (tokens[last + 2].kind in _NAMES or tokens[last + 2].text == "*")
+        ):
+            last += 2
+        if sqlstate == UNDEFINED_FUNCTION:
+            after = next((i for i in range(last + 1, len(tokens)) if tokens[i].kind is not Kind.SPACE), None)
+            if after is not None and tokens[after].text == "(":
+                depth = 0
+                for i in range(after, len(tokens)):
+                    depth += {"(": 1, ")": -1}.get(tokens[i].text, 0)
+                    if depth == 0:
+                        return tokens[i].end
+    return tokens[last].end
 
 
 def github_annotation(diagnostic: Diagnostic) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlgen.config import Config, check_out, read_toml
+from sqlgen.devdb import FOLDER, FOLDER_GITIGNORE
 from sqlgen.errors import Diagnostic, UserError
 from sqlgen.output import is_generated
 from sqlgen.report import Reporter
@@ -120,6 +121,9 @@ def plan(root: Path, schema: str | None, queries: str | None, out: str | None) -
     schema_file = _first_file(root / schema_path, "001_init.sql", SCHEMA_EXAMPLE, files, adopted)
     example = (QUERIES_EXAMPLE, "authors.sql") if files else (STANDALONE_EXAMPLE, "example.sql")
     queries_file = _first_file(root / queries_path, example[1], example[0], files, adopted)
+    ignore = root / FOLDER / ".gitignore"  # the describe cache and the dev database go there
+    if not ignore.exists():
+        files[ignore] = FOLDER_GITIGNORE
     _check_out_folder(root, root / out_path)
     check_out(Config(root, (schema_file,), (queries_file,), root / out_path, None, None))
 
@@ -156,6 +160,8 @@ def next_steps(scaffold: Scaffold) -> str:
         f"  sqlgen generate   check every query against the schema and write {out}/",
         "  sqlgen watch      regenerate as you edit the schema, the queries or pyproject.toml",
         f"  sqlgen check      in CI or a pre-commit hook: fail when {out}/ is stale",
+        "  sqlgen db start   a local PostgreSQL holding the schema, to run your app on (its data goes in",
+        "                    .sqlgen/, which holds a .gitignore: git ignores it)",
     ]
     example = next((p.stem for p in scaffold.files if p.suffix == ".sql" and p.stem != "001_init"), None)
     if module and example:

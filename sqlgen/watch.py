@@ -161,7 +161,7 @@ class Session:
             files = generate(config, conn, timer)
             with timer.stage("write"):
                 written = write_output(config.out, files)
-            self.reporter.info(f"{time.strftime('%H:%M:%S')} {generated_summary(config.out, files, written)}")
+            self.reporter.info(generated_summary(config.out, files, written))
             ok = True
         except UserError as err:
             self.reporter.user_error(err, "the previous output is kept")
@@ -216,6 +216,7 @@ class Session:
 
 def watch(overrides: Overrides, reporter: Reporter, poll_seconds: float = POLL_SECONDS) -> int:
     """`sqlgen watch`: runs until interrupted, then exits 0 with its server stopped."""
+    reporter.timestamps = True  # a terminal left open for hours: each line says when
     with _sigterm_interrupts():
         try:
             with Session(overrides, reporter) as session:

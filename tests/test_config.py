@@ -125,3 +125,37 @@ def test_names() -> None:
     assert field_name("model_dump") == "model_dump_"
     assert field_name("json") == "json_"
     assert field_name("_private") == "private"
+
+
+def test_a_missing_schema_path_is_located_at_its_key_with_what_is_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # paths are shown relative to the current folder
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.sqlgen]\nqueries = "db/queries"\nschema = "db/schem"\nout = "gen"\n',
+            "db/schema/001.sql": "",
+            "db/queries/q.sql": "",
+        },
+    )
+    with pytest.raises(UserError) as caught:
+        load_config(Overrides(), cwd=tmp_path, environ={})
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.location is not None
+    assert (diagnostic.location.path, diagnostic.location.line, diagnostic.location.column) == ("pyproject.toml", 3, 1)
+    assert diagnostic.message == "schema path db/schem does not exist"
+    assert (
+        diagnostic.hint
+        == "schema names schema files or folders, relative to the config file; db holds: queries/, schema/"
+    )
+
+    with pytest.raises(UserError) as flagged:
+        load_config(
+            Overrides(schema=("nowhere/x.sql",), queries=("db/queries/q.sql", "db/q2.sql")), cwd=tmp_path, environ={}
+        )
+    second, first = sorted(flagged.value.diagnostics, key=lambda d: d.message)  # every missing path, not the first
+    assert first.location is None and first.message == "--schema nowhere/x.sql does not exist"
+    assert first.hint is not None and first.hint.startswith("--schema paths are relative to the current folder; ")
+    assert "db/" in first.hint and "pyproject.toml" in first.hint
+    assert second.message == "--queries db/q2.sql does not exist"

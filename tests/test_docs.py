@@ -12,7 +12,7 @@ A block fenced as ```python exec is run, not just compiled: against the example 
 
 A ```python exec block whose first line names a test file (`# tests/test_authors.py`) is a
 test module instead: it runs under pytest and the sqlgen plugin, in a project that holds the
-page's files and the example's `queries/`, `generated/` and `bookshop/`, and all its tests
+page's files and the example's `queries/`, `generated/`, `bookshop/` and `examples/`, and all its tests
 must pass.
 """
 
@@ -254,7 +254,7 @@ async def test_python_exec_examples_run(
 def test_python_exec_test_modules_pass_under_the_plugin(
     example: Example, pytester: pytest.Pytester, server_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for folder in ("queries", "generated", "bookshop"):
+    for folder in ("queries", "generated", "bookshop", "examples"):
         (pytester.path / folder).symlink_to(ROOT / folder, target_is_directory=True)
     files = example_files(example.page)
     assert "pyproject.toml" in files, f"{example.page.name} shows no pyproject.toml for its tests"

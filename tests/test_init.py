@@ -34,6 +34,7 @@ def test_init_in_an_existing_project_then_generate_works(tmp_path: Path) -> None
         b'\n\n[tool.sqlgen]\nschema = "db/schema"\nqueries = "db/queries"\nout = "src/my_app/db"\n'
     )
     assert sorted(tree(tmp_path)) == [
+        ".sqlgen/.gitignore",  # sqlgen's local files (the describe cache, `sqlgen db`'s data) are not for git
         "db/queries/authors.sql",
         "db/schema/001_init.sql",
         "pyproject.toml",

@@ -234,3 +234,35 @@ def test_p_no_sqlgen_removes_the_fixtures_and_without_it_a_missing_schema_is_exp
         "error: no schema files: pyproject.toml has no [tool.sqlgen] table",
         "  hint: set schema under [tool.sqlgen], the sqlgen_schema ini option, or pass --sqlgen-schema",
     )
+
+
+def test_fresh_databases_isolate_an_app_pool_and_are_dropped(
+    pytester: pytest.Pytester, databases: Databases, server_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/testing.md's tests/test_fresh.py: each test's pool commits into a database of its own."""
+    write_documented_project(pytester, databases)
+    write_files(pytester.path, {"tests/test_fresh.py": documented("tests/test_fresh.py")})
+    before = plugin_databases(server_url)
+    monkeypatch.setenv("DATABASE_URL", dsn_url(server_url))
+    result = pytester.runpytest_subprocess("tests/test_fresh.py", timeout=300)
+    result.assert_outcomes(passed=2)
+    assert plugin_databases(server_url) == before  # the fresh ones and the template are dropped
+
+    # With one database per module, the second test sees what the first committed.
+    with (pytester.path / "pyproject.toml").open("a") as file:
+        file.write('sqlgen_fresh_database_scope = "module"\n')
+    shared = pytester.runpytest_subprocess("tests/test_fresh.py", timeout=300)
+    shared.assert_outcomes(passed=1, failed=1)
+    assert "test_the_next_test_starts_empty" in "\n".join(shared.outlines)
+
+
+def test_an_unknown_fresh_database_scope_is_a_usage_error(
+    pytester: pytest.Pytester, databases: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_documented_project(pytester, databases)
+    write_files(pytester.path, {"tests/test_fresh.py": documented("tests/test_fresh.py")})
+    with (pytester.path / "pyproject.toml").open("a") as file:
+        file.write('sqlgen_fresh_database_scope = "per-test"\n')
+    result = pytester.runpytest_subprocess("tests/test_fresh.py", timeout=300)
+    assert result.ret != 0
+    assert "sqlgen_fresh_database_scope = 'per-test' is not a pytest scope" in result.stderr.str() + result.stdout.str()

@@ -6,6 +6,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sqlgen.errors import Diagnostic, Location, ToolError, UserError
 from sqlgen.report import Format, Reporter, Verbosity, as_json, colour_wanted, github_annotation, token_end
@@ -50,6 +52,38 @@ def test_end_spans_the_token_pointed_at(line: str, column: int, end: int | None)
     assert (found.column if found else None) == end
     if found:
         assert found.line == 3
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "sqlstate", "spanned"),
+    [
+        ("SELECT authors.nme FROM authors;", 8, "42703", "authors.nme"),  # a qualified name, whole
+        ('SELECT public."My Table".x, 1', 8, "42703", 'public."My Table".x'),
+        ("SELECT t.* FROM t", 8, None, "t.*"),
+        ("SELECT lower(name, (1 + 2)) FROM authors;", 8, "42883", "lower(name, (1 + 2))"),  # the call
+        ("SELECT pg_catalog.lower (name, 1) x", 8, "42883", "pg_catalog.lower (name, 1)"),
+        ("SELECT lower(name,", 8, "42883", "lower"),  # the call goes on past the line: the name alone
+        ("SELECT lower(name) FROM authors;", 8, "42703", "lower"),  # not about a function: the name
+    ],
+)
+def test_end_spans_names_and_calls(line: str, column: int, sqlstate: str | None, spanned: str) -> None:
+    found = token_end(Diagnostic("x", Location("q.sql", 1, column), line, sqlstate=sqlstate))
+    assert found is not None
+    assert line[column - 1 : found.column - 1] == spanned
+
+
+names = st.one_of(
+    st.from_regex(r"[a-z_][a-z0-9_$]{0,10}", fullmatch=True),
+    st.text(st.characters(blacklist_characters='"\n\r\x00'), min_size=1, max_size=8).map(lambda s: f'"{s}"'),
+)
+
+
+@given(parts=st.lists(names, min_size=1, max_size=4), tail=st.sampled_from([" FROM t", ", 1", ") x", "", "::int"]))
+def test_end_covers_every_part_of_any_qualified_name(parts: list[str], tail: str) -> None:
+    name = ".".join(parts)
+    line = f"SELECT {name}{tail}"
+    found = token_end(Diagnostic("x", Location("q.sql", 1, 8), line, sqlstate="42703"))
+    assert found is not None and line[7 : found.column - 1] == name
 
 
 def test_end_is_only_computed_for_sql() -> None:

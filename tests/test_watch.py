@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -242,3 +243,9 @@ def test_watch_end_to_end(tmp_path: Path, scratch: Path) -> None:
     said = read(log)
     assert "Traceback" not in said
     assert said.count("error:") == 1
+    # Every outcome line, a success or an error's summary, says when it happened.
+    outcomes = [
+        line for line in said.splitlines() if re.match(r"sqlgen: (\d\d:\d\d:\d\d )?(wrote|1 error|stopped)", line)
+    ]
+    assert len(outcomes) >= 6, said
+    assert all(re.match(r"sqlgen: \d\d:\d\d:\d\d ", line) for line in outcomes), outcomes
