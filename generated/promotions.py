@@ -21,9 +21,9 @@ _PROMOTION_RULES_ADAPTER = TypeAdapter(PromotionRules)
 
 CREATE_PROMOTION = """INSERT INTO promotions (code, percent_off, active_during, book_ids, rules)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING *"""
+RETURNING id, code, percent_off, active_during, book_ids, rules"""
 
-ACTIVE_PROMOTIONS = """SELECT * FROM promotions WHERE active_during @> $1::timestamptz ORDER BY code"""
+ACTIVE_PROMOTIONS = """SELECT id, code, percent_off, active_during, book_ids, rules FROM promotions WHERE active_during @> $1::timestamptz ORDER BY code"""
 
 PROMOTIONS_FOR_BOOK = """SELECT code, percent_off, rules FROM promotions WHERE $1::bigint = ANY (book_ids) ORDER BY code"""
 

@@ -216,6 +216,7 @@ def _encode_typed(typed: TypedQuery) -> dict[str, Any]:
         "columns": _rows(typed.columns),
         "embeds": _rows(typed.embeds),
         "copy_target": None if typed.copy_target is None else _rows([typed.copy_target])[0],
+        "sql": typed.sql,
     }
 
 
@@ -235,4 +236,5 @@ def _decode_typed(query: QuerySource, entry: dict[str, Any]) -> TypedQuery:
         tuple(TypedColumn(*row) for row in entry["columns"]),
         tuple(embeds),
         None if target is None else CopyTarget(target[0], target[1], tuple(target[2])),
+        str(entry["sql"]),
     )

@@ -78,6 +78,7 @@ class TypedQuery:
     columns: tuple[TypedColumn, ...]
     embeds: tuple[TypedEmbed, ...] = ()
     copy_target: CopyTarget | None = None
+    sql: str = ""  # what generated code runs when it is not the statement as rewritten: stars expanded (sqlgen.expand)
 
 
 def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node] | None = None) -> TypedQuery:

@@ -361,9 +361,10 @@ def _function_view(
 
     returns = f" -> {result_type}"
     signature = wrap_call("", signature_args, indent=0, prefix_len=len(f"async def {name}{returns}:")) + returns
-    constants = [(_constant_name(query.name), text_literal(query.sql))]
+    runs = dataclasses.replace(query, sql=typed.sql) if typed.sql else query  # `*` expanded, see sqlgen.expand
+    constants = [(_constant_name(query.name), text_literal(runs.sql))]
     if command in (Command.BATCHONE, Command.BATCHMANY):
-        constants.append((f"{_constant_name(query.name)}_BATCH", text_literal(query.batch_sql)))
+        constants.append((f"{_constant_name(query.name)}_BATCH", text_literal(runs.batch_sql)))
     function = FunctionView(
         name=name,
         constants=tuple(constants),
