@@ -12,11 +12,11 @@ from pydantic import BaseModel
 
 from . import Executor, _trusted, models
 
-GET_AUTHOR = """SELECT * FROM authors WHERE id = $1"""
+GET_AUTHOR = """SELECT id, name, bio, birth_date, country_code, website, popularity_score, created_at FROM authors WHERE id = $1"""
 
 GET_AUTHOR_BY_NAME = """SELECT id, name, bio, website FROM authors WHERE name = $1"""
 
-LIST_AUTHORS = """SELECT * FROM authors
+LIST_AUTHORS = """SELECT id, name, bio, birth_date, country_code, website, popularity_score, created_at FROM authors
 ORDER BY name, id
 LIMIT $1 OFFSET $2"""
 
@@ -24,7 +24,7 @@ LIST_AUTHOR_NAMES = """SELECT name FROM authors ORDER BY name"""
 
 COUNT_AUTHORS = """SELECT count(*) FROM authors"""
 
-GET_AUTHORS_BY_IDS = """SELECT * FROM authors WHERE id = ANY($1::bigint[]) ORDER BY id"""
+GET_AUTHORS_BY_IDS = """SELECT id, name, bio, birth_date, country_code, website, popularity_score, created_at FROM authors WHERE id = ANY($1::bigint[]) ORDER BY id"""
 
 SEARCH_AUTHORS = """SELECT id, name, country_code, popularity_score
 FROM authors
@@ -34,7 +34,7 @@ ORDER BY popularity_score DESC, name"""
 
 CREATE_AUTHOR = """INSERT INTO authors (name, bio, birth_date, country_code, website)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING *"""
+RETURNING id, name, bio, birth_date, country_code, website, popularity_score, created_at"""
 
 UPDATE_AUTHOR_BIO = """UPDATE authors SET bio = $1 WHERE id = $2"""
 

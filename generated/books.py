@@ -14,9 +14,9 @@ from pydantic import BaseModel
 from . import Executor, JsonDocument, _trusted, decode_json, encode_json, models
 from .models import BookFormat
 
-GET_BOOK = """SELECT * FROM books WHERE id = $1"""
+GET_BOOK = """SELECT id, isbn, title, subtitle, publisher_id, genre, tags, price, page_count, published_on, reading_time, cover_image, metadata, in_print, created_at, updated_at, average_rating, format, also_available_as FROM books WHERE id = $1"""
 
-GET_BOOK_BY_ISBN = """SELECT * FROM books WHERE isbn = $1"""
+GET_BOOK_BY_ISBN = """SELECT id, isbn, title, subtitle, publisher_id, genre, tags, price, page_count, published_on, reading_time, cover_image, metadata, in_print, created_at, updated_at, average_rating, format, also_available_as FROM books WHERE isbn = $1"""
 
 GET_BOOK_WITH_PUBLISHER = """SELECT b.id, b.title, b.price, p.name AS publisher_name, p.country_code AS publisher_country
 FROM books b
@@ -84,7 +84,7 @@ UPSERT_PUBLISHER = """INSERT INTO publishers (name, country_code, founded_year)
 VALUES ($1, $2, $3)
 ON CONFLICT (name) DO UPDATE
 SET country_code = EXCLUDED.country_code, founded_year = EXCLUDED.founded_year, is_active = true
-RETURNING *"""
+RETURNING publishers.id, publishers.name, publishers.country_code, publishers.founded_year, publishers.is_active, publishers.created_at"""
 
 GENRE_STATS = """SELECT genre,
        count(*) AS book_count,
@@ -110,12 +110,12 @@ GET_BOOKS_BY_IDS = """SELECT id, title, price FROM books WHERE id = ANY($1) ORDE
 
 COUNT_BOOKS_OUTSIDE = """SELECT count(*) FROM books WHERE genre <> ALL($1)"""
 
-LIST_BOOKS_WITH_PUBLISHER = """SELECT b.*, p.*
+LIST_BOOKS_WITH_PUBLISHER = """SELECT b.id, b.isbn, b.title, b.subtitle, b.publisher_id, b.genre, b.tags, b.price, b.page_count, b.published_on, b.reading_time, b.cover_image, b.metadata, b.in_print, b.created_at, b.updated_at, b.average_rating, b.format, b.also_available_as, p.id, p.name, p.country_code, p.founded_year, p.is_active, p.created_at
 FROM books b
 LEFT JOIN publishers p ON p.id = b.publisher_id
 ORDER BY b.id"""
 
-GET_BOOK_AUTHOR_LINK = """SELECT ba.author_position, authors.*, books.*
+GET_BOOK_AUTHOR_LINK = """SELECT ba.author_position, authors.id, authors.name, authors.bio, authors.birth_date, authors.country_code, authors.website, authors.popularity_score, authors.created_at, books.id, books.isbn, books.title, books.subtitle, books.publisher_id, books.genre, books.tags, books.price, books.page_count, books.published_on, books.reading_time, books.cover_image, books.metadata, books.in_print, books.created_at, books.updated_at, books.average_rating, books.format, books.also_available_as
 FROM book_authors ba
 JOIN authors ON authors.id = ba.author_id
 JOIN books ON books.id = ba.book_id

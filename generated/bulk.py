@@ -44,10 +44,10 @@ INSERT INTO publishers (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNIN
 )
 SELECT $2::int4, * FROM batch"""
 
-GET_BOOKS_BATCH = """SELECT * FROM books WHERE id = $1"""
+GET_BOOKS_BATCH = """SELECT id, isbn, title, subtitle, publisher_id, genre, tags, price, page_count, published_on, reading_time, cover_image, metadata, in_print, created_at, updated_at, average_rating, format, also_available_as FROM books WHERE id = $1"""
 
 GET_BOOKS_BATCH_BATCH = """WITH batch AS MATERIALIZED (
-SELECT * FROM books WHERE id = $1
+SELECT id, isbn, title, subtitle, publisher_id, genre, tags, price, page_count, published_on, reading_time, cover_image, metadata, in_print, created_at, updated_at, average_rating, format, also_available_as FROM books WHERE id = $1
 )
 SELECT $2::int4, * FROM batch"""
 

@@ -17,9 +17,9 @@ from .models import decode_postal_address
 
 CREATE_CUSTOMER = """INSERT INTO customers (email, display_name, phone, marketing_opt_in, preferences)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING *"""
+RETURNING id, public_id, email, display_name, phone, marketing_opt_in, preferences, preferred_delivery_time, last_login_at, created_at"""
 
-GET_CUSTOMER_BY_PUBLIC_ID = """SELECT * FROM customers WHERE public_id = $1"""
+GET_CUSTOMER_BY_PUBLIC_ID = """SELECT id, public_id, email, display_name, phone, marketing_opt_in, preferences, preferred_delivery_time, last_login_at, created_at FROM customers WHERE public_id = $1"""
 
 RECORD_CUSTOMER_LOGIN = """UPDATE customers SET last_login_at = $2 WHERE id = $1"""
 
@@ -44,7 +44,7 @@ SET total_amount = (
 WHERE id = $1
 RETURNING total_amount"""
 
-GET_ORDER = """SELECT * FROM orders WHERE id = $1"""
+GET_ORDER = """SELECT id, customer_id, status, shipping_address, discount_codes, total_amount, placed_at, shipped_at, notes, delivery_address FROM orders WHERE id = $1"""
 
 LIST_ORDERS_FOR_CUSTOMER = """SELECT id, status, total_amount, placed_at, shipped_at
 FROM orders

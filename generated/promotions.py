@@ -21,9 +21,9 @@ _PROMOTION_RULES_ADAPTER = TypeAdapter(PromotionRules)
 
 CREATE_PROMOTION = """INSERT INTO promotions (code, percent_off, active_during, book_ids, rules)
 VALUES ($1, $2, $3, $4, $5)
-RETURNING *"""
+RETURNING id, code, percent_off, active_during, book_ids, rules"""
 
-ACTIVE_PROMOTIONS = """SELECT * FROM promotions WHERE active_during @> $1::timestamptz ORDER BY code"""
+ACTIVE_PROMOTIONS = """SELECT id, code, percent_off, active_during, book_ids, rules FROM promotions WHERE active_during @> $1::timestamptz ORDER BY code"""
 
 PROMOTIONS_FOR_BOOK = """SELECT code, percent_off, rules FROM promotions WHERE $1::bigint = ANY (book_ids) ORDER BY code"""
 
@@ -34,13 +34,26 @@ GET_DELIVERY_ADDRESS = """SELECT delivery_address FROM orders WHERE id = $1"""
 ORDERS_SHIPPED_TO = """SELECT id, (delivery_address).city FROM orders WHERE (delivery_address).country_code = $1 ORDER BY id"""
 
 
+class CreatePromotionRow(BaseModel):
+    """A row returned by create_promotion."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    id: int
+    code: str
+    percent_off: decimal.Decimal
+    active_during: asyncpg.Range[datetime.datetime]
+    book_ids: list[int | None]
+    rules: PromotionRules
+
+
 class PromotionsForBookRow(BaseModel):
     """A row returned by promotions_for_book."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     code: str
-    percent_off: decimal.Decimal
+    percent_off: decimal.Decimal | None
     rules: PromotionRules
 
 
@@ -60,7 +73,7 @@ async def create_promotion(
     active_during: asyncpg.Range[datetime.datetime],
     book_ids: Sequence[int | None],
     rules: PromotionRules,
-) -> models.Promotion:
+) -> CreatePromotionRow:
     """A promotion for some books, active during a period."""
     try:
         row = await conn.fetchrow(
@@ -80,7 +93,7 @@ async def create_promotion(
             " though it always returns one: regenerate if the schema changed"
         )
     return _trusted(
-        models.Promotion,
+        CreatePromotionRow,
         id=row[0],
         code=row[1],
         percent_off=row[2],

@@ -14,7 +14,7 @@ from . import Executor, _trusted, models
 
 CREATE_REVIEW = """INSERT INTO reviews (book_id, customer_id, rating, title, body, sentiment_score)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING *"""
+RETURNING id, book_id, customer_id, rating, title, body, sentiment_score, helpful_votes, created_at"""
 
 LIST_REVIEWS_FOR_BOOK = """SELECT r.id, r.rating, r.title, r.body, r.helpful_votes, r.created_at, c.display_name AS reviewer_name
 FROM reviews r

@@ -262,6 +262,7 @@ def _encode_typed(typed: TypedQuery) -> dict[str, Any]:
         "embeds": _rows(typed.embeds),
         "copy_target": None if typed.copy_target is None else _rows([typed.copy_target])[0],
         "rows": _rows([typed.rows])[0],
+        "sql": typed.sql,
     }
 
 
@@ -283,4 +284,5 @@ def _decode_typed(query: QuerySource, entry: dict[str, Any]) -> TypedQuery:
         tuple(embeds),
         None if target is None else CopyTarget(target[0], target[1], tuple(target[2])),
         RowCount(*entry["rows"]),
+        str(entry["sql"]),
     )

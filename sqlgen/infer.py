@@ -85,6 +85,7 @@ class TypedQuery:
     embeds: tuple[TypedEmbed, ...] = ()
     copy_target: CopyTarget | None = None
     rows: RowCount = RowCount(False, "zero or more rows: not analysed")  # whether exactly one row is certain
+    sql: str = ""  # what generated code runs when it is not the statement as rewritten: stars expanded (sqlgen.expand)
 
 
 def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node] | None = None) -> TypedQuery:

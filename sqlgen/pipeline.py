@@ -323,6 +323,7 @@ def type_queries(
 ) -> tuple[list[TypedQuery], list[Diagnostic]]:
     """Describe and infer `queries`: the typed ones PostgreSQL accepts, and a diagnostic for each it rejects."""
     from sqlgen.describe import describe_materialized_views, describe_queries
+    from sqlgen.expand import expand_stars
     from sqlgen.infer import infer_query
 
     with timer.stage("describe"):
@@ -337,6 +338,8 @@ def type_queries(
                 typed.append(infer_query(query, catalog, views))
             except UserError as err:
                 diagnostics.extend(err.diagnostics)
+    with timer.stage("expand"):
+        typed = expand_stars(conn, typed)
     return typed, diagnostics
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import jinja2
 
 from sqlgen.config import ChannelConfig
 from sqlgen.errors import Diagnostic, SourceText, UserError
+from sqlgen.escape import PyLiteral, docstring, inline, literal, text_literal
 from sqlgen.infer import CopyTarget, TypedColumn, TypedQuery
 from sqlgen.layout import (
     LINE_WIDTH,
@@ -32,8 +32,8 @@ from sqlgen.layout import (
     header,
     optional,
     sorted_imports,
-    string_literal,
     unshadow,
+    unshadow_modules,
     wrap_call,
 )
 from sqlgen.naming import (
@@ -82,7 +82,9 @@ def render_package(
             diagnostics.extend(err.diagnostics)
             continue
         codecs.update(view.codecs)
-        output[f"{file.module}.py"] = canonical(environment.get_template("queries.py.jinja").render(module=view))
+        output[f"{file.module}.py"] = unshadow_modules(
+            canonical(environment.get_template("queries.py.jinja").render(module=view))
+        )
     if channels:
         try:
             module = channels_module(channels, typemap, table_models)
@@ -93,10 +95,10 @@ def render_package(
         raise UserError(diagnostics)
     models = models_view(typemap, table_models, options)
     codecs.update(models.codecs)
-    output["models.py"] = canonical(environment.get_template("models.py.jinja").render(module=models))
+    output["models.py"] = unshadow_modules(canonical(environment.get_template("models.py.jinja").render(module=models)))
     init = ModuleView(
         header=header(None),
-        doc="Generated query package.",
+        docstring=docstring("Generated query package."),
         imports=(),
         models=(),
         functions=(),
@@ -107,14 +109,31 @@ def render_package(
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    """Templates that print only code: `| literal` takes only what `sqlgen.escape` made, and no value may hold
+    a character that would end or break a line of Python source (outside text must go through `escape`)."""
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("sqlgen", "templates"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        finalize=_printable_code,
     )
+    environment.filters["literal"] = _only_literal
+    return environment
+
+
+def _only_literal(value: object) -> PyLiteral:
+    if not isinstance(value, PyLiteral):
+        raise TypeError(f"a template printed {value!r} where a literal from sqlgen.escape belongs")
+    return value
+
+
+def _printable_code(value: object) -> object:
+    if isinstance(value, str) and any(c not in "\n\t" and not c.isprintable() for c in value):
+        raise TypeError(f"a template printed {value!r}, which holds a character Python source cannot hold as is")
+    return value
 
 
 def _module_view(
@@ -163,7 +182,7 @@ def _module_view(
         imports.add("from pydantic import ConfigDict")
     view = ModuleView(
         header=header(file.source_path),
-        doc=f"Queries from {file.source_path}.",
+        docstring=docstring(f"Queries from {inline(file.source_path)}."),
         imports=sorted_imports(imports, typemap.first_party_modules),
         models=tuple(row_models),
         functions=tuple(functions),
@@ -259,7 +278,7 @@ def _function_view(
         models.append(
             ModelView(
                 params_model,
-                f"One parameter set of {name}.",
+                docstring(f"One parameter set of {name}."),
                 tuple(FieldView(a, t) for a, t in zip(arg_names, annotations, strict=True)),
                 base="NamedTuple",
             )
@@ -287,7 +306,7 @@ def _function_view(
             models.append(
                 ModelView(
                     model_ref,
-                    f"A row returned by {name}.",
+                    docstring(f"A row returned by {name}."),
                     tuple(FieldView(f.name, f.annotation) for f in fields),
                     any(t.arbitrary for i, t in enumerate(column_types) if not _embedded(typed, i)),
                     frozen=options.frozen,
@@ -332,7 +351,7 @@ def _function_view(
         "try:",
         *("    " + line for line in call),
         "except PostgresError as error:",
-        f"    error.add_note({_quoted(where)})",
+        f"    error.add_note({literal(where)})",
         "    raise",
         *after,
     ]
@@ -349,14 +368,15 @@ def _function_view(
 
     returns = f" -> {result_type}"
     signature = wrap_call("", signature_args, indent=0, prefix_len=len(f"async def {name}{returns}:")) + returns
-    constants = [(_constant_name(query.name), string_literal(query.sql))]
+    runs = dataclasses.replace(query, sql=typed.sql) if typed.sql else query  # `*` expanded, see sqlgen.expand
+    constants = [(_constant_name(query.name), text_literal(runs.sql))]
     if command in (Command.BATCHONE, Command.BATCHMANY):
-        constants.append((f"{_constant_name(query.name)}_BATCH", string_literal(query.batch_sql)))
+        constants.append((f"{_constant_name(query.name)}_BATCH", text_literal(runs.batch_sql)))
     function = FunctionView(
         name=name,
         constants=tuple(constants),
         signature=signature,
-        doc_literal=string_literal(_indented(query.doc)) if query.doc else None,
+        docstring=docstring(query.doc, indent=4) if query.doc else None,
         body=tuple(body),
     )
     converted = [t for t in param_types if t.encode] + [t for t in column_types if t.decode]
@@ -392,8 +412,8 @@ class _Shape:
         pad = " " * indent
         return [
             f"{pad}raise RuntimeError(",
-            f"{pad}    {_quoted(f'{self.where} returned no row,')}",
-            f"{pad}    {_quoted(' though it always returns one: regenerate if the schema changed')}",
+            f"{pad}    {literal(f'{self.where} returned no row,')}",
+            f"{pad}    {literal(' though it always returns one: regenerate if the schema changed')}",
             f"{pad})",
         ]
 
@@ -512,9 +532,9 @@ def _batch_body(shape: _Shape, status: str, rows: str) -> _Body:
         target = shape.copy_target
         assert target is not None
         arguments = [
-            _quoted(target.table),
-            f"schema_name={_quoted(target.schema)}",
-            f"columns={_tuple([_quoted(c) for c in target.columns])}",
+            literal(target.table),
+            f"schema_name={literal(target.schema)}",
+            f"columns={_tuple([literal(c) for c in target.columns])}",
             f"records={source}",
         ]
         call = wrap_call(f"{status} = await conn.copy_records_to_table", arguments, indent=8)
@@ -576,10 +596,6 @@ def _tuple(items: Sequence[str], *, bare: bool = False) -> str:
 
 def _unpacked(names: Sequence[str]) -> str:
     return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})" if names else "_"
-
-
-def _quoted(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
 
 
 def _count(status: str) -> str:
@@ -713,14 +729,6 @@ def _column_offset(query: QuerySource, name: str) -> int:
         if token.kind in (Kind.IDENT, Kind.QUOTED_IDENT) and text == name:
             return query.file_offset(token.start)
     return query.statement_offset
-
-
-def _indented(doc: str) -> str:
-    """A function's docstring text: lines after the first indented like the body, and the closing
-    quotes on a line of their own when there are several lines (PEP 257)."""
-    if "\n" not in doc:
-        return doc
-    return "\n".join(line and f"    {line}" for line in doc.split("\n")).lstrip() + "\n    "
 
 
 def _function_name(query_name: str) -> str:

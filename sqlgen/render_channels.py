@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlgen.config import ChannelConfig
 from sqlgen.errors import Diagnostic, UserError
+from sqlgen.escape import PyLiteral, docstring, inline, literal
 from sqlgen.layout import header, sorted_imports
 from sqlgen.naming import identifier, unique
 from sqlgen.render_models import TableModel
@@ -16,11 +16,12 @@ from sqlgen.typemap import TypeMap, python_annotation
 
 @dataclass(frozen=True)
 class ChannelView:
-    channel: str  # as PostgreSQL names it
     name: str  # in `notify_<name>` and `listen_<name>`
     constant: str
-    literal: str
+    literal: PyLiteral  # the channel as PostgreSQL names it
     payload: str  # the payload model's annotation
+    notify_docstring: PyLiteral
+    listen_docstring: PyLiteral
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,11 @@ def channels_module(
                 )
             )
             continue
-        literal = json.dumps(channel.name, ensure_ascii=False)
-        views.append(ChannelView(channel.name, name, f"{name.upper()}_CHANNEL", literal, payload))
+        shown = inline(channel.name)
+        notify = f"Send `payload` on {shown} as JSON; listeners receive it when the transaction commits."
+        listen = f"The payloads sent on {shown}: `async with listen_{name}(conn) as events:`."
+        constant = f"{name.upper()}_CHANNEL"
+        views.append(ChannelView(name, constant, literal(channel.name), payload, docstring(notify), docstring(listen)))
     if diagnostics:
         raise UserError(diagnostics)
     return ChannelsModule(header(None), sorted_imports(imports, typemap.first_party_modules), tuple(views))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlgen.catalog import PgType, Table
+from sqlgen.escape import PyLiteral, docstring, inline, literal
 from sqlgen.layout import (
     ConverterView,
     EnumView,
@@ -59,7 +59,7 @@ def models_view(typemap: TypeMap, table_models: Mapping[int, TableModel], option
     return unshadow(
         ModuleView(
             header=header(None),
-            doc="Models for the enums, composite types, tables and views of the schema.",
+            docstring=docstring("Models for the enums, composite types, tables and views of the schema."),
             imports=sorted_imports(imports, typemap.first_party_modules),
             models=tuple(models),
             functions=(),
@@ -72,9 +72,9 @@ def models_view(typemap: TypeMap, table_models: Mapping[int, TableModel], option
     )
 
 
-def _model_doc(table: Table) -> str:
+def _model_doc(table: Table) -> PyLiteral:
     kind = {"v": "view", "m": "materialized view", "f": "foreign table"}.get(table.kind, "table")
-    return f"A row of the {kind} {table.schema}.{table.name}."
+    return docstring(f"A row of the {kind} {inline(table.schema)}.{inline(table.name)}.")
 
 
 def build_table_models(typemap: TypeMap) -> dict[int, TableModel]:
@@ -114,7 +114,7 @@ def _composite_models(
         fields = unique(field_name(a.name) for a in attributes)
         model = ModelView(
             name,
-            f"A value of the composite type {composite.schema}.{composite.name}.",
+            docstring(f"A value of the composite type {inline(composite.schema)}.{inline(composite.name)}."),
             tuple(FieldView(f, optional(t.annotation, True)) for f, t in zip(fields, types, strict=True)),
             any(t.arbitrary for t in types),
             frozen=options.frozen,
@@ -158,9 +158,9 @@ def _enum_views(typemap: TypeMap) -> tuple[EnumView, ...]:
     return tuple(
         EnumView(
             typemap.class_names[e.oid],
-            f"The enum {e.schema}.{e.name}, in PostgreSQL's order.",
+            docstring(f"The enum {inline(e.schema)}.{inline(e.name)}, in PostgreSQL's order."),
             tuple(
-                (member, json.dumps(label, ensure_ascii=False))
+                (member, literal(label))
                 for member, label in zip(unique(enum_member(label) for label in e.labels), e.labels, strict=True)
             ),
         )

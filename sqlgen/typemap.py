@@ -26,6 +26,7 @@ from functools import cached_property
 
 from sqlgen.catalog import Catalog, PgType, domain_chain
 from sqlgen.errors import Diagnostic, Location, UserError, did_you_mean
+from sqlgen.escape import literal
 from sqlgen.naming import GENERATED_NAMES, class_name, identifier, snake_case, unique
 from sqlgen.table_names import TableNaming
 
@@ -209,7 +210,7 @@ def _hstore(schema: str) -> PyType:
         param_annotation="Mapping[str, str | None]",
         param_imports=frozenset({"from collections.abc import Mapping"}),
         codecs=frozenset(
-            {f'await conn.set_builtin_type_codec("hstore", schema={schema!r}, codec_name="pg_contrib.hstore")'}
+            {f'await conn.set_builtin_type_codec("hstore", schema={literal(schema)}, codec_name="pg_contrib.hstore")'}
         ),
     )
 
