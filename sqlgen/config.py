@@ -687,8 +687,8 @@ def _sql_tree(folder: Path, skip: tuple[Path, ...]) -> list[Path]:
     files = []
     for path in folder.rglob("*.sql"):
         relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue
+        if any(part.startswith(".") for part in relative.parts) or path.is_dir():
+            continue  # a folder named `x.sql` is a subfolder; anything else that is not a file is refused when read
         resolved = path.resolve()
         inside = [s for s in skip if s != folder.resolve() and s.is_relative_to(folder.resolve())]
         if any(resolved.is_relative_to(s) for s in inside):

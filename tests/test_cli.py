@@ -303,6 +303,7 @@ def test_quiet_and_verbose_before_or_after_the_command(tmp_path: Path) -> None:
         "catalog",
         "describe",
         "infer",
+        "expand",
         "database stop",
         "render",
         "cache write",

@@ -159,7 +159,7 @@ def test_none_is_written_once(annotation: str) -> None:
 def test_json_array_columns_write_none_once(project: Project) -> None:
     project.write("schema.sql", SCHEMA)
     project.write("queries.sql", "-- name: Tags :many\nSELECT tags FROM authors;\n")
-    assert "-> list[list[JsonValue | None] | None]:" in project.generate()["queries.py"]
+    assert "-> list[list[JsonDocument | None] | None]:" in project.generate()["queries.py"]
 
 
 def test_keep_going_writes_the_queries_that_check(tmp_path: Path) -> None:

@@ -76,8 +76,8 @@ def test_a_sqlc_project_generates_with_no_flags_typechecks_and_runs(
     monkeypatch.delenv("BILLING_DATABASE_URL", raising=False)
     assert main(["generate"]) == 0
     out, err = capsys.readouterr()
-    assert "generated generated/appdb (4 files, 7 queries)" in out
-    assert "generated billing_py (4 files, 3 queries)" in out
+    assert "wrote generated/appdb/ (4 files, 7 queries)" in out
+    assert "wrote billing_py/ (4 files, 3 queries)" in out
     assert "sqlc.yaml:38:5: note: sql[2] is skipped: its engine is 'mysql'" in err
     assert "sqlc.yaml:12:9: note: Go options ignored by sqlgen: emit_json_tags, sql_package" in err
     assert "error" not in err
@@ -151,12 +151,12 @@ def test_several_packages_share_one_server_and_fail_together(
     )
     assert main(["-v", "generate"]) == 0
     out, err = capsys.readouterr()
-    assert "generated gen/shop (4 files, 2 queries)" in out and "generated gen/audit (3 files, 1 queries)" in out
+    assert "wrote gen/shop/ (4 files, 2 queries)" in out and "wrote gen/audit/ (3 files, 1 query)" in out
     assert err.count("database start") == 1  # one embedded server for both packages
     assert (tmp_path / "gen/shop/admin_items.py").is_file()  # a subfolder of the queries folder
     assert sorted(p.name for p in (tmp_path / ".sqlgen").iterdir()) == ["cache-audit.json", "cache-shop.json"]
     assert main(["generate"]) == 0
-    assert "up to date: gen/audit" in capsys.readouterr().out
+    assert "gen/audit/ is up to date" in capsys.readouterr().out
     assert main(["-q", "explain", "CountEvents", "ItemIds"]) == 0  # each from the package that holds it
     explained = capsys.readouterr().out
     assert "CountEvents :one  (audit/queries.sql:1)" in explained
