@@ -52,7 +52,8 @@ def docstring(text: str, indent: int = 0) -> PyLiteral:
     """
     lines = [line.rstrip() for line in text.split("\n")]
     body = "\n".join(lines[:1] + [" " * indent + line if line else "" for line in lines[1:]])
-    return text_literal(body + "\n" + " " * indent if len(lines) > 1 else body)
+    closing = "\n" + " " * indent if len(lines) > 1 and lines[-1] else ""
+    return text_literal(body + closing)
 
 
 def inline(text: str) -> str:
