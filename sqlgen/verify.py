@@ -434,7 +434,7 @@ _NOT_IN_TRANSACTION = "25001"  # active_sql_transaction: CREATE INDEX CONCURRENT
 
 
 def _user_tables(conn: DbConnection) -> dict[int, str]:
-    return {int(oid): name for oid, name, _ in text_rows(conn, _TABLES_SQL)}
+    return {oid: name for oid, name, _ in conn.execute(_TABLES_SQL).fetchall()}
 
 
 def _apply_watching_locks(
@@ -445,8 +445,8 @@ def _apply_watching_locks(
     pgconn = conn.pgconn
     sql = file.text[start:end]
     _exec(pgconn, b"BEGIN")
-    files_before = {int(oid): node for oid, _, node in text_rows(conn, _TABLES_SQL)}
-    scans_before = {int(oid): int(n) for oid, n in text_rows(conn, _SCANS_SQL)}
+    files_before = {oid: node for oid, _, node in conn.execute(_TABLES_SQL).fetchall()}
+    scans_before = dict(conn.execute(_SCANS_SQL).fetchall())
     result = pgconn.exec_(sql.encode())
     if result.status == pq.ExecStatus.FATAL_ERROR:
         error = ServerError.from_result(result)
@@ -458,9 +458,9 @@ def _apply_watching_locks(
             error = ServerError.from_result(result)
         offset = start + (error.position or 0)
         raise UserError([file.diagnostic(error.message, offset, **error.extras())])
-    files_after = {int(oid): node for oid, _, node in text_rows(conn, _TABLES_SQL)}
-    scans_after = {int(oid): int(n) for oid, n in text_rows(conn, _SCANS_SQL)}
-    held = {int(oid): mode for oid, mode in text_rows(conn, _LOCKS_SQL) if mode in _BLOCKING}
+    files_after = {oid: node for oid, _, node in conn.execute(_TABLES_SQL).fetchall()}
+    scans_after = dict(conn.execute(_SCANS_SQL).fetchall())
+    held = {oid: mode for oid, mode in conn.execute(_LOCKS_SQL).fetchall() if mode in _BLOCKING}
     _exec(pgconn, b"COMMIT")
     warnings = []
     where = file.location(start + len(sql) - len(sql.lstrip()))
@@ -478,15 +478,6 @@ def _apply_watching_locks(
             continue
         warnings.append(LockWarning(where, line, message))
     return warnings
-
-
-def text_rows(conn: DbConnection, sql: bytes) -> list[tuple[str, ...]]:
-    """The rows of a catalog query, each value as text ("" for NULL)."""
-    result = _exec(conn.pgconn, sql)
-    return [
-        tuple((result.get_value(row, col) or b"").decode() for col in range(result.nfields))
-        for row in range(result.ntuples)
-    ]
 
 
 def _exec(pgconn: pq.abc.PGconn, sql: bytes) -> pq.abc.PGresult:

@@ -22,7 +22,6 @@ from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, Location, Severity, SourceText, UserError
 from sqlgen.pipeline import project_database, read_project, type_queries
 from sqlgen.source import Command, QuerySource, parse_queries
-from sqlgen.verify import text_rows
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -428,16 +427,16 @@ ORDER BY c.relname
 
 def _unique_keys(conn: DbConnection) -> dict[int, tuple[frozenset[str], ...]]:
     keys: dict[int, list[frozenset[str]]] = {}
-    for oid, columns in text_rows(conn, _UNIQUE_KEYS_SQL):
-        keys.setdefault(int(oid), []).append(frozenset(columns.split(",")))
+    for oid, columns in conn.execute(_UNIQUE_KEYS_SQL).fetchall():
+        keys.setdefault(oid, []).append(frozenset(columns.split(",")))
     return {oid: tuple(sets) for oid, sets in keys.items()}
 
 
 def _indexed_columns(facts: Facts) -> dict[int, dict[str, str]]:
     """The leading column of each plain b-tree index, and the index's name, by table oid."""
     indexed: dict[int, dict[str, str]] = {}
-    for oid, column, index in text_rows(facts.conn, _INDEXED_SQL):
-        indexed.setdefault(int(oid), {}).setdefault(column, index)
+    for oid, column, index in facts.conn.execute(_INDEXED_SQL).fetchall():
+        indexed.setdefault(oid, {}).setdefault(column, index)
     return indexed
 
 
@@ -452,20 +451,25 @@ def _wrapped(column: str, condition: str) -> bool:
 
 
 def _generic_plan(conn: DbConnection, sql: str) -> dict[str, Any] | None:
-    """The generic plan PostgreSQL would use with sequential scans off, in a transaction rolled back."""
+    """The generic plan PostgreSQL would use with sequential scans off, in a savepoint of the
+    read-only transaction that is rolled back (the setting with it)."""
     from psycopg import pq
 
-    pgconn = conn.pgconn
-    pgconn.exec_(b"BEGIN READ ONLY")
-    try:
-        pgconn.exec_(b"SET LOCAL enable_seqscan = off")
-        result = pgconn.exec_(f"EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON) {sql}".encode())
-        if result.status != pq.ExecStatus.TUPLES_OK or result.ntuples != 1:
-            return None
-        value = result.get_value(0, 0)
-        document = json.loads(value) if value else None
-    finally:
-        pgconn.exec_(b"ROLLBACK")
+    from sqlgen.database import read_only
+
+    with read_only(conn):
+        pgconn = conn.pgconn
+        pgconn.exec_(b"SAVEPOINT sqlgen_vet_plan")
+        try:
+            pgconn.exec_(b"SET LOCAL enable_seqscan = off")
+            result = pgconn.exec_(f"EXPLAIN (GENERIC_PLAN, VERBOSE, FORMAT JSON) {sql}".encode())
+            if result.status != pq.ExecStatus.TUPLES_OK or result.ntuples != 1:
+                return None
+            value = result.get_value(0, 0)
+            document = json.loads(value) if value else None
+        finally:
+            pgconn.exec_(b"ROLLBACK TO SAVEPOINT sqlgen_vet_plan")
+            pgconn.exec_(b"RELEASE SAVEPOINT sqlgen_vet_plan")
     if not isinstance(document, list) or not document:
         return None
     plan = document[0].get("Plan")

@@ -160,3 +160,16 @@ def test_every_rule_is_documented() -> None:
     page = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
     for rule in RULE_NAMES:
         assert f"`{rule}`" in page, rule
+
+
+def test_rules_that_ask_the_server_leave_its_transaction_for_the_next_query(tmp_path: Path) -> None:
+    """index-unused explains one query in a savepoint; a later query's subquery is still described."""
+    (tmp_path / "schema.sql").write_text(SCHEMA)
+    (tmp_path / "q.sql").write_text(
+        "-- name: ByTeam :many\nSELECT id FROM users WHERE team = $1;\n\n"
+        "-- name: NotManagers :many\nSELECT id FROM users WHERE id NOT IN (SELECT manager_id FROM users);\n\n"
+        "-- name: ByLowerTeam :many\nSELECT id FROM users WHERE lower(team) = $1;\n"
+    )
+    (tmp_path / "pyproject.toml").write_text('[tool.sqlgen]\nschema = "schema.sql"\nqueries = "q.sql"\nout = "gen"\n')
+    found = vet(load_config(Overrides(), tmp_path, environ={}))
+    assert [d.message.rsplit("[", 1)[1] for d in found] == ["not-in-nullable]", "index-unused]"]
