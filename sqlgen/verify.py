@@ -446,7 +446,7 @@ def _apply_watching_locks(
     sql = file.text[start:end]
     _exec(pgconn, b"BEGIN")
     files_before = {oid: node for oid, _, node in conn.execute(_TABLES_SQL).fetchall()}
-    scans_before = dict(conn.execute(_SCANS_SQL).fetchall())
+    scans_before: dict[int, int] = dict(conn.execute(_SCANS_SQL).fetchall())
     result = pgconn.exec_(sql.encode())
     if result.status == pq.ExecStatus.FATAL_ERROR:
         error = ServerError.from_result(result)
@@ -459,7 +459,7 @@ def _apply_watching_locks(
         offset = start + (error.position or 0)
         raise UserError([file.diagnostic(error.message, offset, **error.extras())])
     files_after = {oid: node for oid, _, node in conn.execute(_TABLES_SQL).fetchall()}
-    scans_after = dict(conn.execute(_SCANS_SQL).fetchall())
+    scans_after: dict[int, int] = dict(conn.execute(_SCANS_SQL).fetchall())
     held = {oid: mode for oid, mode in conn.execute(_LOCKS_SQL).fetchall() if mode in _BLOCKING}
     _exec(pgconn, b"COMMIT")
     warnings = []
