@@ -6,6 +6,7 @@ server to use instead; databases are created on it and dropped afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import itertools
 import os
@@ -25,12 +26,14 @@ from sqlgen import database
 from sqlgen.config import Config, Overrides, load_config
 from sqlgen.database import DbConnection, apply_schema, connect
 from sqlgen.errors import UserError
+from sqlgen.infer import TypedQuery
 from sqlgen.output import write_output
 from sqlgen.pipeline import generate, read_project
 from sqlgen.source import read_source
 
 ROOT = Path(__file__).resolve().parent.parent
 _counter = itertools.count()
+Typer = Callable[[str], TypedQuery]
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +92,30 @@ def generate_fresh(databases: Databases, config: Config) -> tuple[dict[str, str]
     with connect(url) as conn:
         apply_schema(conn, read_project(config).schema)
         return generate(config, conn), url
+
+
+@contextlib.contextmanager
+def schema_typer(databases: Databases, schema: str, command: str = ":many") -> Iterator[tuple[Typer, str]]:
+    """A new database holding `schema`, and a function typing one statement on it as sqlgen does
+    (describe and infer, with the statement under `-- name: Q <command>`); with the database's URL."""
+    from sqlgen.catalog import load_catalog
+    from sqlgen.errors import SourceText
+    from sqlgen.pipeline import type_queries
+    from sqlgen.source import parse_queries
+
+    url = databases.create()
+    with connect(url) as conn:
+        apply_schema(conn, [SourceText("schema.sql", schema)])
+        catalog = load_catalog(conn)
+
+        def infer(sql: str) -> TypedQuery:
+            [query], problems = parse_queries(SourceText("q.sql", f"-- name: Q {command}\n{sql}"))
+            assert problems == []
+            [typed], errors = type_queries(conn, catalog, [query])
+            assert errors == []
+            return typed
+
+        yield infer, url
 
 
 def write_files(root: Path, files: dict[str, str]) -> None:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import psycopg
 import pytest
-from conftest import Project
-
-from sqlgen.catalog import load_catalog
-from sqlgen.database import apply_schema, connect
-from sqlgen.errors import SourceText
-from sqlgen.infer import TypedQuery
-from sqlgen.pipeline import type_queries
-from sqlgen.source import parse_queries
+from conftest import Databases, Project, Typer, schema_typer
 
 SCHEMA = """
 CREATE TABLE t (id int PRIMARY KEY, x int NOT NULL);
@@ -42,21 +35,9 @@ CREATE TRIGGER noted AFTER INSERT ON audited FOR EACH ROW EXECUTE FUNCTION note_
 
 
 @pytest.fixture(scope="module")
-def server(databases) -> Iterator[tuple[Callable[[str], TypedQuery], str]]:  # type: ignore[no-untyped-def]
-    url = databases.create()
-    conn = connect(url)
-    apply_schema(conn, [SourceText("schema.sql", SCHEMA)])
-    catalog = load_catalog(conn)
-
-    def infer(sql: str) -> TypedQuery:
-        [query], problems = parse_queries(SourceText("q.sql", f"-- name: Q :one\n{sql}"))
-        assert problems == []
-        [typed], errors = type_queries(conn, catalog, [query])
-        assert errors == []
-        return typed
-
-    yield infer, url
-    conn.close()
+def server(databases: Databases) -> Iterator[tuple[Typer, str]]:
+    with schema_typer(databases, SCHEMA, ":one") as typed:
+        yield typed
 
 
 def rows_of(url: str, setup: str, sql: str, params: tuple[Any, ...], runs: int = 1) -> list[int]:

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import psycopg
 import pytest
-from conftest import Project
+from conftest import Databases, Project, Typer, schema_typer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sqlgen.catalog import load_catalog
-from sqlgen.database import apply_schema, connect
 from sqlgen.elements import forced_elements
-from sqlgen.errors import SourceText
-from sqlgen.infer import TypedQuery
-from sqlgen.pipeline import type_queries
-from sqlgen.source import parse_queries
 
 SCHEMA = """
 CREATE DOMAIN clean_ints AS int[] CHECK (array_position(VALUE, NULL) IS NULL);
@@ -93,21 +87,9 @@ MAY_HOLD_NULL = [
 
 
 @pytest.fixture(scope="module")
-def server(databases) -> Iterator[tuple[Callable[[str], TypedQuery], str]]:  # type: ignore[no-untyped-def]
-    url = databases.create()
-    conn = connect(url)
-    apply_schema(conn, [SourceText("schema.sql", SCHEMA)])
-    catalog = load_catalog(conn)
-
-    def infer(sql: str) -> TypedQuery:
-        [query], problems = parse_queries(SourceText("q.sql", f"-- name: Q :many\n{sql}"))
-        assert problems == []
-        [typed], errors = type_queries(conn, catalog, [query])
-        assert errors == []
-        return typed
-
-    yield infer, url
-    conn.close()
+def server(databases: Databases) -> Iterator[tuple[Typer, str]]:
+    with schema_typer(databases, SCHEMA, ":many") as typed:
+        yield typed
 
 
 def elements(url: str, sql: str) -> list[Any]:

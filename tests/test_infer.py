@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
-from conftest import Project
+from conftest import Databases, Project, Typer, schema_typer
 
-from sqlgen.catalog import load_catalog
-from sqlgen.database import apply_schema, connect
-from sqlgen.errors import SourceText
 from sqlgen.infer import TypedQuery
-from sqlgen.pipeline import type_queries
-from sqlgen.source import parse_queries
 
 SCHEMA = """
 CREATE TABLE authors (
@@ -36,21 +32,9 @@ ALTER TABLE loose ADD CONSTRAINT later NOT NULL id NOT VALID;
 
 
 @pytest.fixture(scope="module")
-def typer(databases):  # type: ignore[no-untyped-def]
-    url = databases.create()
-    conn = connect(url)
-    apply_schema(conn, [SourceText("schema.sql", SCHEMA)])
-    catalog = load_catalog(conn)
-
-    def infer(sql: str) -> TypedQuery:
-        [query], problems = parse_queries(SourceText("q.sql", f"-- name: Q :many\n{sql}"))
-        assert problems == []
-        [typed], errors = type_queries(conn, catalog, [query])
-        assert errors == []
-        return typed
-
-    yield infer
-    conn.close()
+def typer(databases: Databases) -> Iterator[Typer]:
+    with schema_typer(databases, SCHEMA) as (infer, _):
+        yield infer
 
 
 def nullability(typed: TypedQuery) -> dict[str, bool]:
