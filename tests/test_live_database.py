@@ -326,36 +326,21 @@ def test_a_role_that_may_not_silence_the_log(tmp_path: Path, databases: Database
             with psycopg.connect(url, autocommit=True) as owner:
                 owner.execute(sql.SQL("GRANT SELECT ON things TO {}").format(sql.Identifier(role)))
             as_role = make_conninfo(url, user=role)
-            path, start = server_log(admin)
-            result = run_sqlgen(
-                "generate",
-                "--database-url",
-                url_argument(as_role),
-                "--queries",
-                "queries.sql",
-                "--out",
-                "gen",
-                cwd=tmp_path,
-            )
-            assert result.returncode == 0, result.stderr
-            logged = log_since(admin, path, start)
+
+            def logged_by_a_run() -> str:
+                """What the server logs while the role runs `sqlgen generate` against it."""
+                path, start = server_log(admin)
+                args = ("--database-url", url_argument(as_role), "--queries", "queries.sql", "--out", "gen")
+                result = run_sqlgen("generate", *args, cwd=tmp_path)
+                assert result.returncode == 0, result.stderr
+                return log_since(admin, path, start)
+
+            logged = logged_by_a_run()
             assert "permission denied" not in logged
             assert "rewritten parse tree" in logged  # what docs/cli.md says a plain role leaves there
             if admin.info.server_version >= 150000:
                 admin.execute(sql.SQL("GRANT SET ON PARAMETER log_min_messages TO {}").format(sql.Identifier(role)))
-                path, start = server_log(admin)
-                result = run_sqlgen(
-                    "generate",
-                    "--database-url",
-                    url_argument(as_role),
-                    "--queries",
-                    "queries.sql",
-                    "--out",
-                    "gen",
-                    cwd=tmp_path,
-                )
-                assert result.returncode == 0, result.stderr
-                assert "rewritten parse tree" not in log_since(admin, path, start)
+                assert "rewritten parse tree" not in logged_by_a_run()
         finally:
             with psycopg.connect(url, autocommit=True) as owner:
                 owner.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))

@@ -9,6 +9,7 @@ column typed non-null; the cases then assert the type the truth calls for.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import pytest
 from conftest import Databases, Project
@@ -162,14 +163,22 @@ def test_not_null_domains_do_not_guarantee_a_value(db: DbConnection) -> None:
 _WIDE = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="'*/\\$"), max_size=8)
 
 
+T = TypeVar("T")
+
+
+def on_the_server(max_examples: int) -> Callable[[T], T]:
+    """Hypothesis settings for classes checked on the module's database: repeatable, no deadline."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
+
 @given(before=_WIDE, between=_WIDE, literal=_WIDE)
-@settings(
-    max_examples=30,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@on_the_server(max_examples=30)
 def test_locations_count_characters_whatever_comes_before(
     db: DbConnection, before: str, between: str, literal: str
 ) -> None:
@@ -309,13 +318,7 @@ _NUMERIC_LITERALS = st.decimals(allow_nan=False, allow_infinity=False).map(str) 
 
 
 @given(literal=_NUMERIC_LITERALS)
-@settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@on_the_server(max_examples=40)
 def test_scale_of_a_numeric_literal(db: DbConnection, literal: str) -> None:
     run_and_check(db, f"SELECT scale({literal}::numeric) AS s, min_scale({literal}) AS m, scale({literal}) AS t")
     assert nullable(typed(db, "SELECT scale(8.41) AS s, scale('NaN'::numeric) AS n")) == {"s": False, "n": True}
@@ -327,13 +330,7 @@ _RETURNING = st.sampled_from(["name", "new.name", "old.name AS was", "*", "upper
 
 
 @given(value=_SET_VALUES, where=_WHERE, returning=_RETURNING, argument=st.sampled_from([None, "q"]))
-@settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@on_the_server(max_examples=40)
 def test_update_returning_whatever_the_set_and_where(
     db: DbConnection, value: str, where: str, returning: str, argument: str | None
 ) -> None:
@@ -385,13 +382,7 @@ _PASSING_NULL = st.sampled_from(
 
 
 @given(shapes=st.lists(_PASSING_NULL, min_size=1, max_size=3), insert=st.booleans())
-@settings(
-    max_examples=30,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@on_the_server(max_examples=30)
 def test_a_parameter_whose_null_reaches_a_nullable_column_is_nullable(
     db: DbConnection, shapes: list[str], insert: bool
 ) -> None:
