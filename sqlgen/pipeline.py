@@ -56,7 +56,8 @@ def read_project(config: Config) -> Project:
     """Read schema and query files; unreadable schema files raise UserError at once."""
     diagnostics: list[Diagnostic] = []
     schema: list[SourceText] = []
-    for path in config.schema_files():
+    schema_files = config.schema_files()
+    for path in schema_files:
         try:
             schema.append(read_schema(path))
         except UserError as err:
@@ -65,7 +66,7 @@ def read_project(config: Config) -> Project:
     if diagnostics:
         raise UserError(diagnostics)
     diagnostics.extend(note for file in schema if isinstance(file, MigrationText) for note in file.notes)
-    schema_paths = {path.resolve() for path in config.schema_files()}
+    schema_paths = {path.resolve() for path in schema_files}
     files: list[tuple[str, str, tuple[QuerySource, ...]]] = []
     modules: dict[str, str] = {}
     for path, module in config.query_modules():
