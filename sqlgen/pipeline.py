@@ -177,10 +177,13 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
     """The output package for `config`; `conn` (schema already applied) is used as it is, without the cache."""
     if conn is None:
         return generate_package(config, timer=timer).files
+    from sqlgen.catalog import read_string_bodies
     from sqlgen.database import read_only
 
     with timer.stage("read"):
         project = read_project(config)
+    if config.database_url is None:  # a database of the caller's holding the schema, as the embedded one does
+        read_string_bodies(conn)
     with read_only(conn, config.describe_timeout):
         with timer.stage("catalog"):
             catalog = declare_non_null(infer_views(conn, load_catalog(conn)), config.non_null_functions)
