@@ -47,10 +47,11 @@ def docstring(text: str, indent: int = 0) -> PyLiteral:
     """A docstring literal holding `text`, its continuation lines indented by `indent` spaces.
 
     Like `text_literal`, it cannot end early or hold a character that breaks the line; what
-    `inspect.cleandoc` makes of it is `text` with trailing spaces dropped. Several lines close
-    on a line of their own (PEP 257).
+    `inspect.cleandoc` makes of it is `text` with trailing spaces dropped. Tabs become the spaces
+    they stand for in `text`, so indenting a line does not move its tab stops. Several lines
+    close on a line of their own (PEP 257).
     """
-    lines = [line.rstrip() for line in text.split("\n")]
+    lines = [line.expandtabs().rstrip() for line in text.split("\n")]
     body = "\n".join(lines[:1] + [" " * indent + line if line else "" for line in lines[1:]])
     closing = "\n" + " " * indent if len(lines) > 1 and lines[-1] else ""
     return text_literal(body + closing)
