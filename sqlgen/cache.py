@@ -268,7 +268,7 @@ def _encode_typed(typed: TypedQuery) -> dict[str, Any]:
 
 def _decode_typed(query: QuerySource, entry: dict[str, Any]) -> TypedQuery:
     from sqlgen.cardinality import RowCount
-    from sqlgen.describe import Described, ResultColumn
+    from sqlgen.prepare import Described, ResultColumn
     from sqlgen.infer import CopyTarget, TypedColumn, TypedEmbed, TypedParam, TypedQuery
 
     embeds = [TypedEmbed(*row) for row in entry["embeds"]]

@@ -255,7 +255,7 @@ class ReadOnlySession:
     conn: DbConnection
     idle_seconds: float  # how long sqlgen waits for any answer from the server before giving up
     log_silenced: bool  # whether log_min_messages = panic could be set: nothing of the run reaches the server log
-    name: str  # unguessable: the prefix of sqlgen's savepoints (see `sqlgen.describe`)
+    name: str  # unguessable: the prefix of sqlgen's savepoints (see `sqlgen.prepare`)
 
 
 _SESSIONS: weakref.WeakKeyDictionary[DbConnection, ReadOnlySession] = weakref.WeakKeyDictionary()

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 
 from sqlgen.database import DbConnection
-from sqlgen.describe import Described, describe_queries
+from sqlgen.prepare import Described, describe_queries
 from sqlgen.infer import TypedQuery
 from sqlgen.pgtree import Node, output_entries
 from sqlgen.sqllex import Kind, Token, tokenize

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlgen.cardinality import RowCount, row_count
 from sqlgen.catalog import Catalog, Table
-from sqlgen.describe import Described, ResultColumn
+from sqlgen.prepare import Described, ResultColumn
 from sqlgen.elements import element_nullability, forced_elements, null_free_array_params
 from sqlgen.errors import UserError
 from sqlgen.nullability import RTE_GROUP, Nullability, Verdict

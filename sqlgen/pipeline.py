@@ -299,7 +299,7 @@ def _no_cache(config: Config) -> Diagnostic:
 def infer_views(conn: DbConnection, catalog: Catalog) -> Catalog:
     """`catalog` with each view's columns marked NOT NULL where sqlgen infers `SELECT * FROM view`
     gives no NULL there (a view declares nothing; see `render_models.table_column_nullable`)."""
-    from sqlgen.describe import describe_queries
+    from sqlgen.prepare import describe_queries
     from sqlgen.infer import infer_query
 
     views = [t for t in catalog.user_tables() if t.kind == "v"]
@@ -326,7 +326,7 @@ def type_queries(
     conn: DbConnection, catalog: Catalog, queries: Sequence[QuerySource], timer: Timer = NO_TIMER
 ) -> tuple[list[TypedQuery], list[Diagnostic]]:
     """Describe and infer `queries`: the typed ones PostgreSQL accepts, and a diagnostic for each it rejects."""
-    from sqlgen.describe import describe_materialized_views, describe_queries
+    from sqlgen.prepare import describe_materialized_views, describe_queries
     from sqlgen.expand import expand_stars
     from sqlgen.infer import infer_query
 

@@ -20,7 +20,7 @@ from conftest import Databases
 
 from sqlgen import infer, nullability, typemap
 from sqlgen.database import DbConnection, connect
-from sqlgen.describe import analysed_trees
+from sqlgen.prepare import analysed_trees
 from sqlgen.pgtree import Node, walk
 
 SCHEMA = """

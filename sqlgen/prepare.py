@@ -1,4 +1,4 @@
-"""The describe stage: prepare each statement on the server and read its parameter and column types.
+"""The prepare stage: prepare each statement on the server and read its parameter and column types.
 
 While a statement is prepared the server also sends the query tree it analysed (see
 `sqlgen.pgtree`); that tree travels with the description to the infer stage.
