@@ -82,7 +82,7 @@ def database() -> Iterator[tuple[str, str]]:
 def generated_package(url: str, folder: Path) -> ModuleType:
     """Generate `benchmarks/project/` against the database at `url` and import it as `bench_gen`."""
     config = load_config(Overrides(out=str(folder / "bench_gen"), database_url=url), cwd=PROJECT, environ={})
-    write_output(config.out, generate(config))
+    write_output(config.out, generate(config).files)
     sys.path.insert(0, str(folder))
     importlib.import_module("bench_gen")
     return importlib.import_module("bench_gen.items")

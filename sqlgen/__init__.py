@@ -1,3 +1,23 @@
-"""sqlgen: typed async Python (asyncpg + pydantic) from annotated PostgreSQL queries."""
+"""sqlgen: typed async Python (asyncpg + pydantic) from annotated PostgreSQL queries.
+
+The Python API (`sqlgen.generate`, `sqlgen.check`, `sqlgen.Package`) lives
+in `sqlgen.api`; it is loaded when first used, so that the command line starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+__all__ = ["Package", "check", "generate"]
+
+if TYPE_CHECKING:
+    from sqlgen.api import Package, check, generate
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from sqlgen import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'sqlgen' has no attribute {name!r}")

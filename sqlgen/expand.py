@@ -19,9 +19,9 @@ import re
 from collections.abc import Sequence
 
 from sqlgen.database import DbConnection
-from sqlgen.prepare import Described, describe_queries
 from sqlgen.infer import TypedQuery
 from sqlgen.pgtree import Node, output_entries
+from sqlgen.prepare import Described, describe_queries
 from sqlgen.sqllex import Kind, Token, tokenize
 
 _RTE_JOIN = 2

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field, replace
 
 from sqlgen.cardinality import RowCount, row_count
 from sqlgen.catalog import Catalog, Table
-from sqlgen.prepare import Described, ResultColumn
 from sqlgen.elements import element_nullability, forced_elements, null_free_array_params
 from sqlgen.errors import UserError
 from sqlgen.nullability import RTE_GROUP, Nullability, Verdict
 from sqlgen.pgtree import CMD_INSERT, CMD_UPDATE, Node, output_entries, walk
+from sqlgen.prepare import Described, ResultColumn
 from sqlgen.source import Command, Embed
 
 

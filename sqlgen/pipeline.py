@@ -1,7 +1,8 @@
 """The whole generation: config → sources → database → catalog → describe → infer → render.
 
-`generate` is a pure function of the project files and the database: it returns
-`{relative path: text}` and writes nothing (see `sqlgen.output` for that).
+The pipeline writes nothing: it returns the package's files and what to tell the describe
+cache (`Generated`), and the command layer (`sqlgen.api`, the CLI, watch) writes both
+(`sqlgen.output`, `sqlgen.cache.CacheUpdate`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlgen.cache import (
+    CacheUpdate,
     DescribeCache,
     RunRecord,
     inputs_fingerprint,
     output_fingerprint,
     same_relations,
-    save,
     schema_fingerprint,
     unchanged_output,
 )
@@ -168,15 +169,26 @@ class SharedServer:
 @dataclass(frozen=True)
 class Generated:
     files: dict[str, str]  # relative path → text
+    queries: int  # the queries the package holds
     described: int  # queries described on a database in this run
     cached: int  # queries whose description came from the describe cache
     diagnostics: tuple[Diagnostic, ...] = ()  # notes; with keep_going, also the errors of the queries left out
+    cache: CacheUpdate | None = None  # what to write to the describe cache once the files are written
 
 
-def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO_TIMER) -> dict[str, str]:
+class QueriesRejected(UserError):
+    """Some package of the run cannot be written; what did check still goes to the describe cache
+    (`cache_updates`), so that the next run need not describe it again."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], cache_updates: Sequence[CacheUpdate] = ()) -> None:
+        super().__init__(list(diagnostics))
+        self.cache_updates = tuple(cache_updates)
+
+
+def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO_TIMER) -> Generated:
     """The output package for `config`; `conn` (schema already applied) is used as it is, without the cache."""
     if conn is None:
-        return generate_package(config, timer=timer).files
+        return generate_package(config, timer=timer)
     from sqlgen.catalog import read_string_bodies
     from sqlgen.database import read_only
 
@@ -188,7 +200,8 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
         with timer.stage("catalog"):
             catalog = declare_non_null(infer_views(conn, load_catalog(conn)), config.non_null_functions)
         typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
-    return _render(project, catalog, typed, diagnostics, config, timer=timer)[0]
+    files, reported = _render(project, catalog, typed, diagnostics, config, timer=timer)
+    return Generated(files, len(typed), len(typed), 0, tuple(reported))
 
 
 def generate_package(
@@ -204,23 +217,22 @@ def generate_package(
     A query PostgreSQL rejects fails the whole package (UserError), unless `keep_going`: then
     the package holds every query that checks, and the errors come back in `diagnostics`.
 
-    When nothing changed since the last run (sqlgen, config, schema and query files, and the
-    output folder) the output folder is the answer. When the cache knows every query, no
-    database is started; `offline` never starts one, and fails when the cache does not cover
-    the project.
+    When nothing changed since the last run (sqlgen, config, schema and query files, the
+    cache and the output folder) the output folder is the answer. When the cache knows every
+    query, no database is started; `offline` never starts one, and fails when the cache does
+    not cover the project. Nothing is written: `Generated.cache` (or, on failure,
+    `QueriesRejected.cache_updates`) says what the describe cache should learn.
     """
     with timer.stage("cache check"):
-        cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
         inputs = inputs_fingerprint(config)
-        unchanged = unchanged_output(config, cache, inputs)
+        unchanged = unchanged_output(config, inputs)
         if unchanged is not None:
-            return Generated(unchanged[0], 0, unchanged[1])
+            return Generated(unchanged[0], unchanged[1], 0, unchanged[1])
+        cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
     with timer.stage("read"):
         project = read_project(config)
     with timer.stage("cache lookup"):
-        schema = schema_fingerprint(project.schema, live=config.database_url is not None)
-        if config.non_null_functions:  # typed entries depend on them too
-            schema += " non_null_functions=" + ",".join(config.non_null_functions)
+        schema = schema_fingerprint(config, project.schema)
         cached = {id(q): t for q in project.queries if (t := cache.typed(q, schema, trust_schema=offline)) is not None}
     missing = [q for q in project.queries if id(q) not in cached]
     if cache.catalog is not None and (offline or not missing):
@@ -238,22 +250,18 @@ def generate_package(
                 cached, missing = {}, project.queries
             described, diagnostics = type_queries(database, catalog, missing, timer)
         typed = [*cached.values(), *described]
+    learned = None if offline else config.cache  # where what this run learned goes
     try:
         files, reported = _render(project, catalog, typed, diagnostics, config, keep_going, timer)
-    except UserError:
-        if config.cache is not None and missing:
-            save(config.cache, schema, catalog, typed)  # what did check need not be described again
-        raise
-    if config.cache is not None and not offline:
-        with timer.stage("cache write"):
-            partial = bool(errors_only(reported))  # a partial package must never pass as "unchanged"
-            run = (
-                None
-                if inputs is None or partial
-                else RunRecord(inputs, output_fingerprint(files), len(project.queries))
-            )
-            save(config.cache, schema, catalog, typed, run)
-    return Generated(files, len(missing), len(cached), tuple(reported))
+    except UserError as err:
+        update = CacheUpdate(learned, schema, catalog, tuple(typed)) if learned and missing else None
+        raise QueriesRejected(err.diagnostics, [update] if update else []) from None
+    update = None
+    if learned:
+        partial = bool(errors_only(reported))  # a partial package must never pass as "unchanged"
+        run = None if inputs is None or partial else RunRecord(inputs, output_fingerprint(files), len(typed))
+        update = CacheUpdate(learned, schema, catalog, tuple(typed), run)
+    return Generated(files, len(typed), len(missing), len(cached), tuple(reported), update)
 
 
 def generate_packages(
@@ -265,17 +273,24 @@ def generate_packages(
         return [generate_package(configs[0], offline=offline, keep_going=keep_going, timer=timer)]
     results: list[Generated] = []
     diagnostics: list[Diagnostic] = []
+    updates: list[CacheUpdate] = []
     with contextlib.ExitStack() as stack:
         server = SharedServer(stack)
         for config in configs:
             try:
-                results.append(
-                    generate_package(config, offline=offline, keep_going=keep_going, timer=timer, server=server)
-                )
+                result = generate_package(config, offline=offline, keep_going=keep_going, timer=timer, server=server)
+            except QueriesRejected as err:
+                diagnostics.extend(err.diagnostics)
+                updates.extend(err.cache_updates)
+                continue
             except UserError as err:
                 diagnostics.extend(err.diagnostics)
+                continue
+            results.append(result)
+            if result.cache is not None:  # no package is written: the run record would be untrue
+                updates.append(replace(result.cache, run=None))
     if diagnostics:
-        raise UserError(diagnostics)
+        raise QueriesRejected(diagnostics, updates)
     return results
 
 
@@ -299,8 +314,8 @@ def _no_cache(config: Config) -> Diagnostic:
 def infer_views(conn: DbConnection, catalog: Catalog) -> Catalog:
     """`catalog` with each view's columns marked NOT NULL where sqlgen infers `SELECT * FROM view`
     gives no NULL there (a view declares nothing; see `render_models.table_column_nullable`)."""
-    from sqlgen.prepare import describe_queries
     from sqlgen.infer import infer_query
+    from sqlgen.prepare import describe_queries
 
     views = [t for t in catalog.user_tables() if t.kind == "v"]
     sources: list[QuerySource] = []
@@ -326,9 +341,9 @@ def type_queries(
     conn: DbConnection, catalog: Catalog, queries: Sequence[QuerySource], timer: Timer = NO_TIMER
 ) -> tuple[list[TypedQuery], list[Diagnostic]]:
     """Describe and infer `queries`: the typed ones PostgreSQL accepts, and a diagnostic for each it rejects."""
-    from sqlgen.prepare import describe_materialized_views, describe_queries
     from sqlgen.expand import expand_stars
     from sqlgen.infer import infer_query
+    from sqlgen.prepare import describe_materialized_views, describe_queries
 
     with timer.stage("describe"):
         described, diagnostics = describe_queries(

@@ -181,16 +181,15 @@ class Reporter:
         print(text, file=stream, flush=True)
 
 
-def generated_summary(out: Path, files: dict[str, str], changed: bool, cached: int = 0) -> str:
+def generated_summary(out: Path, files: int, queries: int, changed: bool, cached: int = 0) -> str:
     """What a successful run says, and how many queries came from the cache.
 
-    >>> generated_summary(Path("generated"), {"__init__.py": "", "a.py": "\\nasync def f():"}, True)
+    >>> generated_summary(Path("generated"), 2, 1, True)
     'wrote generated/ (2 files, 1 query)'
-    >>> generated_summary(Path("app/db"), {"a.py": ""}, False, cached=3)
-    'app/db/ is up to date (1 file, 0 queries; 3 from the describe cache)'
+    >>> generated_summary(Path("app/db"), 1, 3, False, cached=3)
+    'app/db/ is up to date (1 file, 3 queries; 3 from the describe cache)'
     """
-    queries = sum(text.count("\nasync def ") for name, text in files.items() if name != "__init__.py")
-    counts = f"{_count(len(files), 'file')}, {_count(queries, 'query', 'queries')}"
+    counts = f"{_count(files, 'file')}, {_count(queries, 'query', 'queries')}"
     from_cache = f"; {cached} from the describe cache" if cached else ""
     folder = display_path(out).rstrip("/") + "/"
     return f"wrote {folder} ({counts}{from_cache})" if changed else f"{folder} is up to date ({counts}{from_cache})"

@@ -158,10 +158,10 @@ class Session:
         ok = False
         try:
             conn = self._database(config, fresh, timer)
-            files = generate(config, conn, timer)
+            result = generate(config, conn, timer)
             with timer.stage("write"):
-                written = write_output(config.out, files)
-            self.reporter.info(generated_summary(config.out, files, written))
+                written = write_output(config.out, result.files)
+            self.reporter.info(generated_summary(config.out, len(result.files), result.queries, written))
             ok = True
         except UserError as err:
             self.reporter.user_error(err, "the previous output is kept")

@@ -91,7 +91,7 @@ def generate_fresh(databases: Databases, config: Config) -> tuple[dict[str, str]
     url = databases.create()
     with connect(url) as conn:
         apply_schema(conn, read_project(config).schema)
-        return generate(config, conn), url
+        return generate(config, conn).files, url
 
 
 @contextlib.contextmanager

@@ -93,9 +93,9 @@ def test_errors_exit_1_and_leave_previous_output_untouched(tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
     assert "nothing was written" in result.stderr
     assert snapshot(tmp_path / "gen") == before
-    # No staging leftovers; the describe cache keeps the queries that did check.
+    # No staging leftovers; the describe cache keeps the queries that did check (and no run record).
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sqlgen", "gen", "q.sql", "s.sql"]
-    assert sorted(p.name for p in (tmp_path / ".sqlgen").iterdir()) == ["cache.json"]
+    assert sorted(p.name for p in (tmp_path / ".sqlgen").iterdir()) == [".gitignore", "cache.json"]
 
 
 def test_unreachable_database_exits_2(tmp_path: Path) -> None:
@@ -306,14 +306,14 @@ def test_quiet_and_verbose_before_or_after_the_command(tmp_path: Path) -> None:
         "expand",
         "database stop",
         "render",
-        "cache write",
         "write",
+        "cache write",
         "total",
     ]
     # Another output folder: the queries come from the describe cache, and no database starts.
     cached = run_sqlgen("generate", *FLAGS, "-v", "--out", "gen3", cwd=tmp_path)
     assert "wrote gen3/ (3 files, 2 queries; 2 from the describe cache)" in cached.stdout
-    assert _stages(cached.stderr) == ["cache check", "read", "cache lookup", "render", "cache write", "write", "total"]
+    assert _stages(cached.stderr) == ["cache check", "read", "cache lookup", "render", "write", "cache write", "total"]
     # Nothing changed: nothing is read again.
     again = run_sqlgen("generate", *FLAGS, "-v", "--out", "gen3", cwd=tmp_path)
     assert "gen3/ is up to date" in again.stdout

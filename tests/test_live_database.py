@@ -28,8 +28,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from sqlgen.database import connect, read_only
-from sqlgen.prepare import describe_queries
 from sqlgen.errors import SourceText
+from sqlgen.prepare import describe_queries
 from sqlgen.source import parse_queries
 
 AUDITED = """

@@ -20,8 +20,8 @@ from conftest import Databases
 
 from sqlgen import infer, nullability, typemap
 from sqlgen.database import DbConnection, connect
-from sqlgen.prepare import analysed_trees
 from sqlgen.pgtree import Node, walk
+from sqlgen.prepare import analysed_trees
 
 SCHEMA = """
 CREATE TABLE parent (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text, flag boolean, tags text[]);

@@ -154,7 +154,13 @@ def test_several_packages_share_one_server_and_fail_together(
     assert "wrote gen/shop/ (4 files, 2 queries)" in out and "wrote gen/audit/ (3 files, 1 query)" in out
     assert err.count("database start") == 1  # one embedded server for both packages
     assert (tmp_path / "gen/shop/admin_items.py").is_file()  # a subfolder of the queries folder
-    assert sorted(p.name for p in (tmp_path / ".sqlgen").iterdir()) == ["cache-audit.json", "cache-shop.json"]
+    assert sorted(p.name for p in (tmp_path / ".sqlgen").iterdir()) == [
+        ".gitignore",
+        "cache-audit.json",
+        "cache-audit.run.json",
+        "cache-shop.json",
+        "cache-shop.run.json",
+    ]
     assert main(["generate"]) == 0
     assert "gen/audit/ is up to date" in capsys.readouterr().out
     assert main(["-q", "explain", "CountEvents", "ItemIds"]) == 0  # each from the package that holds it
