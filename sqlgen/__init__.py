@@ -1,6 +1,6 @@
 """sqlgen: typed async Python (asyncpg + pydantic) from annotated PostgreSQL queries.
 
-The Python API (`sqlgen.generate`, `sqlgen.check`, `sqlgen.Package`) lives
+The Python API (`sqlgen.generate`, `sqlgen.check`, `sqlgen.describe`, `sqlgen.Package`) lives
 in `sqlgen.api`; it is loaded when first used, so that the command line starts fast.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Package", "check", "generate"]
+__all__ = ["Package", "check", "describe", "generate"]
 
 if TYPE_CHECKING:
-    from sqlgen.api import Package, check, generate
+    from sqlgen.api import Package, check, describe, generate
 
 
 def __getattr__(name: str) -> Any:

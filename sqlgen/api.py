@@ -6,9 +6,11 @@
         print(package.out, package.queries)
 
 `generate` writes each package's folder and its describe cache; `check` writes nothing and
-says which generated files are stale. Both raise `sqlgen.errors.UserError` (its
-`diagnostics` say what, where, and what to do) when a query, the schema or the config is
-wrong, and `sqlgen.errors.ToolError` when sqlgen could not run (no database).
+says which generated files are stale; `describe` writes nothing and returns the project's
+IR (`sqlgen.ir`): every query's types, nullability and cardinality, and the schema's objects.
+They raise `sqlgen.errors.UserError` (its `diagnostics` say what, where, and what to do)
+when a query, the schema or the config is wrong, and `sqlgen.errors.ToolError` when sqlgen
+could not run (no database).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pathlib import Path
 
 from sqlgen.config import Config, Overrides, load_configs
 from sqlgen.errors import Diagnostic, errors_only
+from sqlgen.ir import Project
 from sqlgen.output import check_replaceable, read_output, write_output
-from sqlgen.pipeline import Generated, QueriesRejected, generate_packages
+from sqlgen.pipeline import Generated, QueriesRejected, describe_packages, generate_packages
 from sqlgen.timing import NO_TIMER, Timer
 
 
@@ -87,6 +90,18 @@ def check(
         stale = stale_files(config_.out, result.files)
         packages.append(_package(config_, result, bool(stale), stale))
     return packages
+
+
+def describe(
+    project: str | Path = ".",
+    *,
+    config: str | Path | None = None,
+    database_url: str | None = None,
+    offline: bool = False,
+) -> Project:
+    """The IR of every package of the project (`sqlgen.ir.Project`), as `sqlgen describe --json`
+    prints it; from the describe cache alone with `offline`. Writes nothing."""
+    return describe_packages(configure(project, config=config, database_url=database_url), offline=offline)
 
 
 def write_package(config: Config, generated: Generated, timer: Timer = NO_TIMER) -> bool:

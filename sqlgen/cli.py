@@ -1,4 +1,4 @@
-"""The command line: `sqlgen init`, `generate`, `check`, `explain` and `watch`.
+"""The command line: `sqlgen init`, `generate`, `check`, `describe`, `explain`, `watch`, `vet`, `verify`, `db`.
 
 Exit codes: 0 success; 1 errors in the user's SQL or config (or, for `check`, stale
 output); 2 sqlgen could not run (database unreachable, server did not start); 130
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +29,8 @@ from sqlgen.timing import Timer
 if TYPE_CHECKING:
     import psycopg
 
+    from sqlgen import ir
+
 # The stages that talk to PostgreSQL (psycopg), render (jinja2) or watch are imported by
 # the commands that use them: a run with nothing to do should not pay for loading them.
 
@@ -39,6 +42,7 @@ COMMANDS = {
     "init": "add [tool.sqlgen] to pyproject.toml, a first schema file and a first query file",
     "generate": "check every query against the schema and write the typed package",
     "check": "fail with a diff when the committed output is stale or a query no longer checks",
+    "describe": "print what sqlgen knows of every query and the schema (--json: the IR, for other generators)",
     "explain": "show each parameter's and column's inferred type and nullability, and why",
     "watch": "regenerate whenever a query, schema or config file changes (Ctrl-C stops)",
     "vet": "run the vet rules (UPDATE without WHERE, = NULL, NOT IN over NULLs, ...) over every query",
@@ -138,7 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
                     default=None,
                     help="how to report a change the old code cannot absorb (default: error, or the config's)",
                 )
-            if name in ("generate", "check"):
+            if name == "describe":
+                sub.add_argument("--json", action="store_true", help="print the IR as JSON on stdout (see docs/ir.md)")
+                sub.add_argument(
+                    "--json-schema", action="store_true", help="print the JSON Schema of --json's output, and exit"
+                )
+            if name in ("generate", "check", "describe"):
                 sub.add_argument(
                     "--offline",
                     action="store_true",
@@ -208,6 +217,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     offline = getattr(args, "offline", False)
     keep_going = getattr(args, "keep_going", False)
     names = getattr(args, "names", [])
+    if args.command == "describe" and args.json_schema:
+        from sqlgen.ir import json_schema
+
+        reporter.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+        return EXIT_OK
+    if args.command == "describe":
+        return _outcome(reporter, lambda: _describe(overrides, offline, args.json, reporter))
     code = _outcome(reporter, lambda: _run(args.command, overrides, names, offline, reporter, keep_going))
     if code < EXIT_INTERRUPTED:
         reporter.stage("total", time.perf_counter() - started)
@@ -305,6 +321,48 @@ def _run(
         return EXIT_USER_ERROR
     reporter.notes(failed)
     return EXIT_OK
+
+
+def _describe(overrides: Overrides, offline: bool, as_json: bool, reporter: Reporter) -> int:
+    from sqlgen import ir
+    from sqlgen.pipeline import describe_packages
+
+    configs = load_configs(overrides)
+    reporter.notes([note for config in configs for note in config.notes])
+    project = describe_packages(configs, offline=offline, timer=Timer(reporter.stage, reporter.progress))
+    if as_json:
+        reporter.stdout.write(json.dumps(ir.to_data(project), indent=1) + "\n")
+    elif reporter.format is Format.JSON:
+        reporter.attach("ir", ir.to_data(project))
+    else:
+        reporter.stdout.write(_described(project))
+    return EXIT_OK
+
+
+def _described(project: ir.Project) -> str:
+    """The IR for people: each query with its command, place, parameters and columns."""
+
+    def spelled(sql_type: ir.SqlType) -> str:
+        if sql_type.logical == "array" and sql_type.element is not None and sql_type.domain is None:
+            return spelled(sql_type.element) + "[]"
+        return sql_type.name
+
+    def typed(name: str, sql_type: ir.SqlType, nullable: bool) -> str:
+        return f"{name} {spelled(sql_type)}{'?' if nullable else ''}"
+
+    lines = []
+    for package in project.packages:
+        lines.append(f"{package.out}/" + (f" ({package.name})" if package.name else ""))
+        for module in package.modules:
+            for query in module.queries:
+                where = f"{query.position.path}:{query.position.line}"
+                lines.append(f"  {query.name} {query.command}  ({where})")
+                if query.parameters:
+                    lines.append("    in:  " + ", ".join(typed(p.name, p.type, p.nullable) for p in query.parameters))
+                if query.columns:
+                    lines.append("    out: " + ", ".join(typed(c.name, c.type, c.nullable) for c in query.columns))
+    lines.append("(`?`: may be NULL; `sqlgen explain QUERY` says why; `--json` for all of it)")
+    return "\n".join(lines) + "\n"
 
 
 def _explained(configs: Sequence[Config], names: list[str]) -> list[tuple[Config, list[str]]]:

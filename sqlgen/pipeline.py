@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from sqlgen import ir
 from sqlgen.cache import (
     CacheUpdate,
     DescribeCache,
@@ -204,6 +205,44 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
     return Generated(files, len(typed), len(typed), 0, tuple(reported))
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    """What the database (or the describe cache) said about a package's queries."""
+
+    project: Project
+    catalog: Catalog
+    typed: list[TypedQuery]
+    diagnostics: list[Diagnostic]  # the queries PostgreSQL rejected
+    schema: str  # the schema fingerprint
+    described: int  # queries described on a database in this run
+    cached: int  # queries whose description came from the describe cache
+
+
+def _analyse(config: Config, *, offline: bool, timer: Timer, server: SharedServer | None) -> _Analysis:
+    """Read the project and type its queries, describing on a database only those the cache does not know."""
+    with timer.stage("read"):
+        cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
+        project = read_project(config)
+    with timer.stage("cache lookup"):
+        schema = schema_fingerprint(config, project.schema)
+        cached = {id(q): t for q in project.queries if (t := cache.typed(q, schema, trust_schema=offline)) is not None}
+    missing = [q for q in project.queries if id(q) not in cached]
+    if cache.catalog is not None and (offline or not missing):
+        if missing:
+            raise UserError([_stale(query, config) for query in missing])
+        return _Analysis(project, cache.catalog, list(cached.values()), [], schema, 0, len(cached))
+    if offline:
+        raise UserError([_no_cache(config)])
+    opened = server.database(config, project, timer) if server else project_database(config, project, timer)
+    with opened as database:
+        with timer.stage("catalog"):
+            catalog = declare_non_null(infer_views(database, load_catalog(database)), config.non_null_functions)
+        if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
+            cached, missing = {}, project.queries
+        described, diagnostics = type_queries(database, catalog, missing, timer)
+    return _Analysis(project, catalog, [*cached.values(), *described], diagnostics, schema, len(missing), len(cached))
+
+
 def generate_package(
     config: Config,
     *,
@@ -228,40 +267,52 @@ def generate_package(
         unchanged = unchanged_output(config, inputs)
         if unchanged is not None:
             return Generated(unchanged[0], unchanged[1], 0, unchanged[1])
-        cache = DescribeCache.load(config.cache) if config.cache else DescribeCache.empty()
-    with timer.stage("read"):
-        project = read_project(config)
-    with timer.stage("cache lookup"):
-        schema = schema_fingerprint(config, project.schema)
-        cached = {id(q): t for q in project.queries if (t := cache.typed(q, schema, trust_schema=offline)) is not None}
-    missing = [q for q in project.queries if id(q) not in cached]
-    if cache.catalog is not None and (offline or not missing):
-        if missing:
-            raise UserError([_stale(query, config) for query in missing])
-        catalog, typed, diagnostics = cache.catalog, list(cached.values()), list[Diagnostic]()
-    elif offline:
-        raise UserError([_no_cache(config)])
-    else:
-        opened = server.database(config, project, timer) if server else project_database(config, project, timer)
-        with opened as database:
-            with timer.stage("catalog"):
-                catalog = declare_non_null(infer_views(database, load_catalog(database)), config.non_null_functions)
-            if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
-                cached, missing = {}, project.queries
-            described, diagnostics = type_queries(database, catalog, missing, timer)
-        typed = [*cached.values(), *described]
+    found = _analyse(config, offline=offline, timer=timer, server=server)
     learned = None if offline else config.cache  # where what this run learned goes
+    typed = tuple(found.typed)
     try:
-        files, reported = _render(project, catalog, typed, diagnostics, config, keep_going, timer)
+        files, reported = _render(found.project, found.catalog, typed, found.diagnostics, config, keep_going, timer)
     except UserError as err:
-        update = CacheUpdate(learned, schema, catalog, tuple(typed)) if learned and missing else None
+        update = CacheUpdate(learned, found.schema, found.catalog, typed) if learned and found.described else None
         raise QueriesRejected(err.diagnostics, [update] if update else []) from None
     update = None
     if learned:
         partial = bool(errors_only(reported))  # a partial package must never pass as "unchanged"
         run = None if inputs is None or partial else RunRecord(inputs, output_fingerprint(files), len(typed))
-        update = CacheUpdate(learned, schema, catalog, tuple(typed), run)
-    return Generated(files, len(typed), len(missing), len(cached), tuple(reported), update)
+        update = CacheUpdate(learned, found.schema, found.catalog, typed, run)
+    return Generated(files, len(typed), found.described, found.cached, tuple(reported), update)
+
+
+def describe_package(
+    config: Config, *, offline: bool = False, timer: Timer = NO_TIMER, server: SharedServer | None = None
+) -> ir.Package:
+    """The IR of the package for `config` (see `sqlgen.ir`), from the database or the describe cache;
+    UserError when a query does not check. Writes nothing."""
+    from sqlgen.ir_build import build_package
+
+    found = _analyse(config, offline=offline, timer=timer, server=server)
+    errors = errors_only([*found.diagnostics, *found.project.diagnostics])
+    if errors:
+        raise UserError(errors)
+    return build_package(config, found.project, found.catalog, found.typed)
+
+
+def describe_packages(configs: Sequence[Config], *, offline: bool = False, timer: Timer = NO_TIMER) -> ir.Project:
+    """The IR of every package of a project, sharing one embedded server."""
+    from sqlgen import __version__
+
+    packages: list[ir.Package] = []
+    diagnostics: list[Diagnostic] = []
+    with contextlib.ExitStack() as stack:
+        server = SharedServer(stack)
+        for config in configs:
+            try:
+                packages.append(describe_package(config, offline=offline, timer=timer, server=server))
+            except UserError as err:
+                diagnostics.extend(err.diagnostics)
+    if diagnostics:
+        raise UserError(diagnostics)
+    return ir.Project(tuple(packages), generator=f"sqlgen {__version__}")
 
 
 def generate_packages(
