@@ -5,9 +5,11 @@ from __future__ import annotations
 import builtins
 import importlib
 import inspect
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
+import pytest
 from conftest import Project, run_sqlgen, write_files
 from hypothesis import given
 from hypothesis import strategies as st
@@ -196,3 +198,26 @@ def test_schema_statements_in_a_query_file_are_a_note(tmp_path: Path) -> None:
     result = run_sqlgen("generate", "--schema", "schema.sql", "--queries", "q.sql", "--out", "gen", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "q.sql:1:1: note: a statement without a query annotation (CREATE TABLE) skipped" in result.stderr
+
+
+async def test_copyfrom_into_columns_with_a_length_or_precision(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        "CREATE TABLE labels (id int NOT NULL, tags varchar(3)[] NOT NULL, code varchar(5), price numeric(6,2),"
+        " notes text[]);\n",
+    )
+    project.write(
+        "queries.sql",
+        "-- name: Load :copyfrom\nINSERT INTO labels (id, tags, code, price, notes) VALUES ($1, $2, $3, $4, $5);\n",
+    )
+    _, url = project.package("gen_copy_typmod")
+    queries = importlib.import_module("gen_copy_typmod.queries")
+    conn = await asyncpg.connect(url)
+    try:
+        row = queries.LoadParams(id=1, tags=["abc", None], code="x", price=Decimal("1.5"), notes=["n"])
+        assert await queries.load(conn, [row]) == 1
+        assert await conn.fetchrow("SELECT tags, price FROM labels") == (["abc", None], Decimal("1.50"))
+        with pytest.raises(asyncpg.StringDataRightTruncationError):  # COPY checks each element's length too
+            await queries.load(conn, [row._replace(tags=["abcd"])])
+    finally:
+        await conn.close()
