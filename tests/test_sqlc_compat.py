@@ -221,3 +221,41 @@ async def test_copyfrom_into_columns_with_a_length_or_precision(project: Project
             await queries.load(conn, [row._replace(tags=["abcd"])])
     finally:
         await conn.close()
+
+
+async def test_rows_of_no_columns(project: Project) -> None:
+    project.write("schema.sql", SCHEMA)
+    project.write(
+        "queries.sql",
+        """
+        -- name: AnyAuthor :one
+        SELECT FROM authors WHERE tenant_id = @tenant_id LIMIT 1;
+        -- name: EachAuthor :many
+        SELECT FROM authors WHERE tenant_id = @tenant_id;
+        -- name: Touch :exec
+        SELECT FROM authors;
+        -- name: Stream :iter
+        SELECT FROM authors;
+        """,
+    )
+    _, url = project.package("gen_no_columns")
+    queries = importlib.import_module("gen_no_columns.queries")
+    text = (project.root / "gen_no_columns/queries.py").read_text()
+    assert (
+        'class AnyAuthorRow(BaseModel):\n    """A row returned by any_author."""\n\n\n' in text
+    )  # sqlc's empty struct
+    assert "async def any_author(conn: Executor, /, *, tenant_id: int) -> AnyAuthorRow | None:" in text
+    assert "async def each_author(conn: Executor, /, *, tenant_id: int) -> list[EachAuthorRow]:" in text
+    assert "async def touch(conn: Executor, /) -> None:" in text
+    conn = await asyncpg.connect(url)
+    try:
+        assert await queries.any_author(conn, tenant_id=7) is None
+        assert await queries.each_author(conn, tenant_id=7) == []
+        await conn.execute("INSERT INTO authors VALUES (1, 7, 'a', NULL, NULL), (2, 7, 'b', NULL, NULL)")
+        assert isinstance(await queries.any_author(conn, tenant_id=7), queries.AnyAuthorRow)
+        assert len(await queries.each_author(conn, tenant_id=7)) == 2
+        await queries.touch(conn)
+        async with conn.transaction():
+            assert len([row async for row in queries.stream(conn)]) == 2
+    finally:
+        await conn.close()
