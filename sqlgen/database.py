@@ -31,7 +31,7 @@ from sqlgen.interrupts import shielded
 from sqlgen.migrations import MigrationText, bookkeeping, schema_statements
 from sqlgen.schema_order import created_later
 from sqlgen.scratch import guarded, new_folder, remove, sweep
-from sqlgen.sqllex import LexError
+from sqlgen.sqllex import Kind, LexError, Token
 from sqlgen.wire import pipelined, run_statements
 
 DbConnection = psycopg.Connection[tuple[Any, ...]]
@@ -349,11 +349,28 @@ def apply_schema(conn: DbConnection, files: Sequence[SourceText]) -> None:
             _run_or_fail(conn, "BEGIN", None, 0)
         for statement in statements:
             start, end = statement[0].start, statement[-1].end
+            if _creates_existing_public(conn, statement):
+                continue
             _run_or_fail(conn, file.text[start:end], file, start, files[index + 1 :])
         if transaction and conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
             _run_or_fail(conn, "COMMIT", file, len(file.text))
     if conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
         conn.pgconn.exec_(b"COMMIT")  # a schema file that opened a transaction and left it open
+
+
+def _creates_existing_public(conn: DbConnection, statement: Sequence[Token]) -> bool:
+    """Whether `statement` is `CREATE SCHEMA public` (as `pg_dump` of PostgreSQL 15 and later may write
+    it) while the schema exists, as it does in every new database: psql reports the error and goes
+    on; sqlgen leaves the statement out, as its effect is there already."""
+    words = [t.text.lower() if t.kind is Kind.IDENT else t.text for t in statement if t.significant]
+    if words[-1:] == [";"]:
+        words.pop()
+    if words[:3] not in (["create", "schema", "public"], ["create", "schema", '"public"']) or len(words) not in (3, 5):
+        return False
+    if len(words) == 5 and words[3] != "authorization":
+        return False
+    result = conn.pgconn.exec_(b"SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'public'")
+    return result.status == pq.ExecStatus.TUPLES_OK and result.ntuples == 1
 
 
 STANDINS = Path(__file__).resolve().parent / "standins"  # holds extension/: see tools/extension_standins.py

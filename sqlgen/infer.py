@@ -146,9 +146,7 @@ def _copy_target(described: Described, catalog: Catalog) -> CopyTarget:
         expr = entry.node("expr")
         if expr is not None and all(n.int("location", -1) == -1 for n in walk(expr)):
             continue  # the default of a column the INSERT leaves out, which COPY fills in too
-        while expr is not None and (
-            expr.type in ("RELABELTYPE", "COERCETODOMAIN") or (expr.type == "FUNCEXPR" and expr.int("funcformat") == 2)
-        ):  # the column's length, precision or domain check, which COPY applies as well
+        while expr is not None and _column_coercion(expr):
             expr = expr.node("arg") or next(iter(expr.nodes("args")), None)
         if expr is None or expr.type != "PARAM" or expr.int("paramid") in by_param:
             raise shape
@@ -156,6 +154,26 @@ def _copy_target(described: Described, catalog: Catalog) -> CopyTarget:
     if table is None or sorted(by_param) != list(range(1, len(described.param_types) + 1)) or not by_param:
         raise shape
     return CopyTarget(table.schema, table.name, tuple(by_param[n] for n in sorted(by_param)))
+
+
+def _column_coercion(expr: Node) -> bool:
+    """Whether `expr` only fits a value to its column: the length, precision or domain check COPY applies as well
+    (`varchar(N)`, `numeric(p,s)`, a domain; element by element for an array such as `varchar(N)[]`)."""
+    if expr.type in ("RELABELTYPE", "COERCETODOMAIN"):
+        return True
+    if expr.type == "FUNCEXPR":
+        return expr.int("funcformat") == 2  # an implicit cast, as assignment adds it
+    if expr.type == "ARRAYCOERCEEXPR":
+        element = expr.node("elemexpr")
+        return (
+            expr.int("coerceformat") == 2
+            and element is not None
+            and all(
+                n.type in ("CASETESTEXPR", "CONST") or (_column_coercion(n) and n.type != "ARRAYCOERCEEXPR")
+                for n in walk(element)
+            )
+        )
+    return False
 
 
 _UNANALYSED = Verdict(True, "nullable: the server sent no analysis of the statement")

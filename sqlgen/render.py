@@ -44,6 +44,7 @@ from sqlgen.naming import (
     snake_case,
     unique,
 )
+from sqlgen.pgtree import CMD_SELECT
 from sqlgen.render_channels import channels_module
 from sqlgen.render_models import TableModel, build_table_models, models_view, table_column_nullable
 from sqlgen.source import Command, QuerySource
@@ -245,7 +246,7 @@ def _function_view(
                 hint="give the statement parameters (@name), or use :exec, :one or :many",
             )
         )
-    if query.command.returns_rows and not columns:
+    if query.command.returns_rows and not columns and not _rows_of_no_columns(typed):
         diagnostics.append(
             query.file.diagnostic(
                 f"query {query.name} is {query.command.value} but its statement returns no rows",
@@ -296,7 +297,7 @@ def _function_view(
 
     model_ref: str | None = None
     fields: list[_RowField] = []
-    if command is not Command.COPYTO and (len(columns) > 1 or typed.embeds):
+    if command is not Command.COPYTO and (len(columns) > 1 or typed.embeds or (command.returns_rows and not columns)):
         reused = None if typed.embeds else _reusable_model(columns, table_models)
         if reused is None:
             fields = _row_fields(typed, column_types, table_models)
@@ -454,7 +455,7 @@ def _body(shape: _Shape) -> _Body:
     if model is None:
         value_type = optional(shape.types[0].annotation, shape.columns[0].nullable)
     if command is Command.ITER:
-        record = _local("record", shape.arg_names)
+        record = _local("record", shape.arg_names) if model is None or shape.fields else "_"  # `_`: rows of no columns
         prefetch = _local("prefetch", shape.arg_names)
         if model is None:
             item = convert(shape.types[0].decode, f"{record}[0]", shape.columns[0].nullable)
@@ -681,6 +682,13 @@ def _local(name: str, taken: Sequence[str]) -> str:
     while name in taken:
         name += "_"
     return name
+
+
+def _rows_of_no_columns(typed: TypedQuery) -> bool:
+    """Whether the statement is a query whose rows have no columns (`SELECT FROM t`): sqlc's empty row struct,
+    an empty row model here."""
+    tree = typed.described.tree
+    return tree is not None and tree.int("commandType") == CMD_SELECT and tree.node("utilityStmt") is None
 
 
 def _reusable_model(columns: Sequence[TypedColumn], table_models: Mapping[int, TableModel]) -> TableModel | None:

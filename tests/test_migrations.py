@@ -662,6 +662,47 @@ def test_pg_dump_output_applies_and_queries_are_described_in_a_fresh_session(tmp
     assert "note" not in result.stderr  # \restrict and \unrestrict change nothing sqlgen needs
 
 
+PG_DUMP_OF_A_NEW_PUBLIC = """\
+\\restrict 5Ad9b0Zq3oYkMcT
+\\connect app
+SELECT pg_catalog.set_config('search_path', '', false);
+
+--
+-- Name: public; Type: SCHEMA; Schema: -; Owner: pg_database_owner
+--
+
+CREATE SCHEMA public;
+ALTER SCHEMA public OWNER TO pg_database_owner;
+COMMENT ON SCHEMA public IS 'standard public schema';
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;
+
+CREATE TABLE public.authors (
+    id integer NOT NULL,
+    name text NOT NULL
+);
+
+\\unrestrict 5Ad9b0Zq3oYkMcT
+"""
+
+
+def test_pg_dump_output_that_creates_the_public_schema_applies(tmp_path: Path) -> None:
+    query = "-- name: GetAuthor :one\nSELECT id, digest(name, 'sha256') AS hash FROM authors WHERE id = @id;\n"
+    write_files(tmp_path, {"schema.sql": PG_DUMP_OF_A_NEW_PUBLIC, "q.sql": query})
+    result = run_sqlgen("generate", "--schema", "schema.sql", "--queries", "q.sql", "--out", "gen", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr  # CREATE SCHEMA public: every new database has it already
+    assert "async def get_author(conn: Executor, /, *, id: int) -> GetAuthorRow | None:" in (
+        (tmp_path / "gen/q.py").read_text()
+    )
+    assert "    hash: bytes | None\n" in (tmp_path / "gen/q.py").read_text()
+    assert "schema.sql:2:1: note: psql meta-command `\\connect app` skipped" in result.stderr
+
+
+def test_create_schema_public_still_fails_where_postgresql_would_not_skip_it(project: Project) -> None:
+    project.write("schema.sql", "CREATE SCHEMA public CREATE TABLE t (id int);\n")
+    project.write("queries.sql", "-- name: One :one\nSELECT 1 AS one;\n")
+    assert [e.splitlines()[0] for e in project.errors()] == ['schema.sql:1:1: error: schema "public" already exists']
+
+
 def test_psql_meta_commands_that_matter_get_a_note(tmp_path: Path) -> None:
     write_files(
         tmp_path,

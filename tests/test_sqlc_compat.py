@@ -5,9 +5,11 @@ from __future__ import annotations
 import builtins
 import importlib
 import inspect
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
+import pytest
 from conftest import Project, run_sqlgen, write_files
 from hypothesis import given
 from hypothesis import strategies as st
@@ -196,3 +198,64 @@ def test_schema_statements_in_a_query_file_are_a_note(tmp_path: Path) -> None:
     result = run_sqlgen("generate", "--schema", "schema.sql", "--queries", "q.sql", "--out", "gen", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "q.sql:1:1: note: a statement without a query annotation (CREATE TABLE) skipped" in result.stderr
+
+
+async def test_copyfrom_into_columns_with_a_length_or_precision(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        "CREATE TABLE labels (id int NOT NULL, tags varchar(3)[] NOT NULL, code varchar(5), price numeric(6,2),"
+        " notes text[]);\n",
+    )
+    project.write(
+        "queries.sql",
+        "-- name: Load :copyfrom\nINSERT INTO labels (id, tags, code, price, notes) VALUES ($1, $2, $3, $4, $5);\n",
+    )
+    _, url = project.package("gen_copy_typmod")
+    queries = importlib.import_module("gen_copy_typmod.queries")
+    conn = await asyncpg.connect(url)
+    try:
+        row = queries.LoadParams(id=1, tags=["abc", None], code="x", price=Decimal("1.5"), notes=["n"])
+        assert await queries.load(conn, [row]) == 1
+        assert await conn.fetchrow("SELECT tags, price FROM labels") == (["abc", None], Decimal("1.50"))
+        with pytest.raises(asyncpg.StringDataRightTruncationError):  # COPY checks each element's length too
+            await queries.load(conn, [row._replace(tags=["abcd"])])
+    finally:
+        await conn.close()
+
+
+async def test_rows_of_no_columns(project: Project) -> None:
+    project.write("schema.sql", SCHEMA)
+    project.write(
+        "queries.sql",
+        """
+        -- name: AnyAuthor :one
+        SELECT FROM authors WHERE tenant_id = @tenant_id LIMIT 1;
+        -- name: EachAuthor :many
+        SELECT FROM authors WHERE tenant_id = @tenant_id;
+        -- name: Touch :exec
+        SELECT FROM authors;
+        -- name: Stream :iter
+        SELECT FROM authors;
+        """,
+    )
+    _, url = project.package("gen_no_columns")
+    queries = importlib.import_module("gen_no_columns.queries")
+    text = (project.root / "gen_no_columns/queries.py").read_text()
+    assert (
+        'class AnyAuthorRow(BaseModel):\n    """A row returned by any_author."""\n\n\n' in text
+    )  # sqlc's empty struct
+    assert "async def any_author(conn: Executor, /, *, tenant_id: int) -> AnyAuthorRow | None:" in text
+    assert "async def each_author(conn: Executor, /, *, tenant_id: int) -> list[EachAuthorRow]:" in text
+    assert "async def touch(conn: Executor, /) -> None:" in text
+    conn = await asyncpg.connect(url)
+    try:
+        assert await queries.any_author(conn, tenant_id=7) is None
+        assert await queries.each_author(conn, tenant_id=7) == []
+        await conn.execute("INSERT INTO authors VALUES (1, 7, 'a', NULL, NULL), (2, 7, 'b', NULL, NULL)")
+        assert isinstance(await queries.any_author(conn, tenant_id=7), queries.AnyAuthorRow)
+        assert len(await queries.each_author(conn, tenant_id=7)) == 2
+        await queries.touch(conn)
+        async with conn.transaction():
+            assert len([row async for row in queries.stream(conn)]) == 2
+    finally:
+        await conn.close()
