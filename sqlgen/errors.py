@@ -1,8 +1,9 @@
 """Diagnostics: what went wrong, where, and what to do about it.
 
-A run collects `Diagnostic`s and reports them together, sorted by place. `UserError`
-(exit 1) carries diagnostics about the user's SQL or config; `ToolError` (exit 2) says
-sqlgen could not run at all (database unreachable, server would not start).
+A run collects `Diagnostic`s (each an error, a warning or a note) and reports them together,
+sorted by place. Every failure sqlgen reports is a `SqlgenError`: `UserError` (exit 1) carries
+diagnostics about the user's SQL or config; `ToolError` (exit 2) says sqlgen could not run at
+all (database unreachable, server would not start).
 
 >>> d = Diagnostic("syntax error at or near \\"FORM\\"", Location("q.sql", 2, 10), source_line="SELECT a FORM t")
 >>> print(d.render())
@@ -135,21 +136,38 @@ def errors_only(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.severity == "error"]
 
 
-class UserError(Exception):
+class SqlgenError(Exception):
+    """What sqlgen reports instead of a traceback: located diagnostics, and the exit code the command
+    line gives for them. Catch this to handle every failure of `sqlgen.generate` and the rest."""
+
+    exit_code = 1
+    diagnostics: list[Diagnostic]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return errors_only(self.diagnostics)
+
+
+class UserError(SqlgenError):
     """Errors in the user's SQL or configuration (exit code 1); notes may come with them."""
+
+    exit_code = 1
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__("\n".join(d.message for d in diagnostics))
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
 
 
-class ToolError(Exception):
+class ToolError(SqlgenError):
     """sqlgen could not do its job: database unreachable, server failed (exit code 2)."""
+
+    exit_code = 2
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.diagnostics = [Diagnostic(message, hint=hint)]
 
 
 def os_failure(err: OSError) -> ToolError:

@@ -118,3 +118,18 @@ def test_the_api_is_clean_under_mypy_strict(tmp_path: Path) -> None:
     )
     typed = subprocess.run([sys.executable, "-m", "mypy", "--strict", str(script)], capture_output=True, text=True)
     assert typed.returncode == 0, typed.stdout
+
+
+def test_every_failure_is_a_sqlgen_error_with_its_exit_code(api_project: Project) -> None:
+    root = api_project.root
+    api_project.write("pyproject.toml", CONFIG + "schemas = 1\n")
+    with pytest.raises(sqlgen.SqlgenError) as config_error:
+        sqlgen.generate(root)
+    assert isinstance(config_error.value, sqlgen.UserError) and config_error.value.exit_code == 1
+    [misspelt] = config_error.value.errors
+    assert str(misspelt.location) == "pyproject.toml:5:1" and "schemas" in misspelt.message
+    api_project.write("pyproject.toml", CONFIG)
+    with pytest.raises(sqlgen.SqlgenError) as unreachable:
+        sqlgen.generate(root, database_url="postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
+    assert isinstance(unreachable.value, sqlgen.ToolError) and unreachable.value.exit_code == 2
+    assert [d.severity for d in unreachable.value.diagnostics] == ["error"]
