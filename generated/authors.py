@@ -323,7 +323,4 @@ async def list_authors_with_book_counts(
     except PostgresError as error:
         error.add_note("query ListAuthorsWithBookCounts (queries/authors.sql:53)")
         raise
-    return [
-        _trusted(ListAuthorsWithBookCountsRow, id=r[0], name=r[1], book_count=r[2])
-        for r in rows
-    ]
+    return [_trusted(ListAuthorsWithBookCountsRow, id=r[0], name=r[1], book_count=r[2]) for r in rows]

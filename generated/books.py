@@ -385,10 +385,7 @@ async def list_books_with_authors(conn: Executor, /) -> list[ListBooksWithAuthor
     except PostgresError as error:
         error.add_note("query ListBooksWithAuthors (queries/books.sql:34)")
         raise
-    return [
-        _trusted(ListBooksWithAuthorsRow, id=r[0], title=r[1], authors=r[2])
-        for r in rows
-    ]
+    return [_trusted(ListBooksWithAuthorsRow, id=r[0], title=r[1], authors=r[2]) for r in rows]
 
 
 async def list_book_titles_by_author(conn: Executor, /, *, author_id: int) -> list[str]:
@@ -710,7 +707,9 @@ async def list_books_with_publisher(
                 format=BookFormat(r[17]),
                 also_available_as=[None if v is None else BookFormat(v) for v in r[18]],
             ),
-            publisher=None if r[19] is None else _trusted(
+            publisher=None
+            if r[19] is None
+            else _trusted(
                 models.Publisher,
                 id=r[19],
                 name=r[20],

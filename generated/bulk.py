@@ -143,8 +143,7 @@ async def copy_authors(conn: Executor, /, rows: Iterable[CopyAuthorsParams]) -> 
 
 async def copy_books(conn: Executor, /, rows: Iterable[CopyBooksParams]) -> int:
     records = (
-        (isbn, title, price, tags, encode_json(metadata), format)
-        for isbn, title, price, tags, metadata, format in rows
+        (isbn, title, price, tags, encode_json(metadata), format) for isbn, title, price, tags, metadata, format in rows
     )
     try:
         status = await conn.copy_records_to_table(

@@ -25,13 +25,17 @@ RETURNING id, code, percent_off, active_during, book_ids, rules"""
 
 ACTIVE_PROMOTIONS = """SELECT id, code, percent_off, active_during, book_ids, rules FROM promotions WHERE active_during @> $1::timestamptz ORDER BY code"""
 
-PROMOTIONS_FOR_BOOK = """SELECT code, percent_off, rules FROM promotions WHERE $1::bigint = ANY (book_ids) ORDER BY code"""
+PROMOTIONS_FOR_BOOK = (
+    """SELECT code, percent_off, rules FROM promotions WHERE $1::bigint = ANY (book_ids) ORDER BY code"""
+)
 
 SET_DELIVERY_ADDRESS = """UPDATE orders SET delivery_address = $1 WHERE id = $2"""
 
 GET_DELIVERY_ADDRESS = """SELECT delivery_address FROM orders WHERE id = $1"""
 
-ORDERS_SHIPPED_TO = """SELECT id, (delivery_address).city FROM orders WHERE (delivery_address).country_code = $1 ORDER BY id"""
+ORDERS_SHIPPED_TO = (
+    """SELECT id, (delivery_address).city FROM orders WHERE (delivery_address).country_code = $1 ORDER BY id"""
+)
 
 
 class CreatePromotionRow(BaseModel):

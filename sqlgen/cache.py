@@ -88,7 +88,10 @@ def inputs_fingerprint(config: Config) -> str | None:
     (It names this machine's paths: it goes in the run record, never in the cache.)"""
     if config.database_url is not None:
         return None
+    from sqlgen.formatting import ruff_version
+
     digest = hashlib.sha256(_sqlgen_fingerprint().encode())
+    digest.update(f"ruff {ruff_version()}\0".encode())  # it formats the output
     digest.update(repr(config).encode())
     files = [config.config_file] if config.config_file else []
     for path in [*files, *config.schema_files(), *config.query_files()]:

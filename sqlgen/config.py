@@ -36,11 +36,14 @@ PACKAGE_KEYS = (
     "non_null_functions",
     "exact_table_names",
     "rename",
+    "line_length",
 )
 KEYS = PACKAGE_KEYS[1:]  # [tool.sqlgen] for one package; `packages` and `name` belong to several
 DEFAULT_DESCRIBE_TIMEOUT = 30.0  # seconds; PostgreSQL describes a statement in milliseconds
 MAX_DESCRIBE_TIMEOUT = 3600.0  # an hour: more is a mistake (nan, inf and 1e300 are TOML floats too)
 DEFAULT_CACHE = ".sqlgen/cache.json"
+DEFAULT_LINE_LENGTH = 88  # ruff's and black's
+MAX_LINE_LENGTH = 320  # ruff's
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class Config:
     verify_unabsorbable: str = "error"  # [tool.sqlgen.verify] unabsorbable: "error" or "warning"
     vet: tuple[VetSetting, ...] = ()  # [tool.sqlgen.vet]: rule severities (sqlgen.vet checks the names)
     vet_in_check: bool = False  # [tool.sqlgen.vet] check = true: `sqlgen check` also runs the vet rules
+    line_length: int = DEFAULT_LINE_LENGTH  # generated code is formatted with ruff at this length
 
     def schema_files(self) -> list[Path]:
         """Every schema file in application order: folders contribute `*.sql` in natural order,
@@ -454,9 +458,44 @@ def _package_config(
         vet=tuple(vet_settings),
         vet_in_check=vet_in_check,
     )
-    config = replace(config, non_null_functions=_non_null_functions(values.get("non_null_functions", []), table))
+    config = replace(
+        config,
+        non_null_functions=_non_null_functions(values.get("non_null_functions", []), table),
+        line_length=_line_length(values, table, root),
+    )
     check_out(config)
     return config
+
+
+def _line_length(values: dict[str, Any], table: PackageTable, root: Path) -> int:
+    """`line_length` in [tool.sqlgen], else the project's [tool.ruff] line-length (so that the user's
+    `ruff format` leaves the generated code as it is), else ruff's default."""
+    if "line_length" not in values:
+        return _ruff_line_length(root / "pyproject.toml")
+    value = values["line_length"]
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LINE_LENGTH:
+        raise UserError(
+            [
+                table.diagnostic(
+                    f"line_length must be a whole number of characters from 1 to {MAX_LINE_LENGTH} (it is {value!r})",
+                    "line_length",
+                    hint=f"e.g. line_length = {DEFAULT_LINE_LENGTH}, or leave it out to use [tool.ruff] line-length",
+                )
+            ]
+        )
+    return value
+
+
+def _ruff_line_length(pyproject: Path) -> int:
+    try:
+        tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return DEFAULT_LINE_LENGTH
+    ruff = tool.get("ruff", {}) if isinstance(tool, dict) else {}
+    value = ruff.get("line-length") if isinstance(ruff, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LINE_LENGTH:
+        return DEFAULT_LINE_LENGTH  # ruff itself reports a bad value
+    return value
 
 
 def _non_null_functions(value: object, table: PackageTable) -> tuple[str, ...]:

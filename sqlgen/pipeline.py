@@ -424,6 +424,7 @@ def _render(
 ) -> tuple[dict[str, str], list[Diagnostic]]:
     """The package and the notes; errors raise UserError, unless `keep_going` (then they are
     returned too, and the package leaves out the queries they are about)."""
+    from sqlgen.formatting import format_python
     from sqlgen.render import QueryFile, render_package
     from sqlgen.typemap import build_typemap
 
@@ -438,6 +439,7 @@ def _render(
             output = render_package(
                 files, build_typemap(catalog, config.overrides, config.naming), config.channels, config.models
             )
+            output = format_python(output, config.line_length)
     except UserError as err:  # the package itself cannot be made: keep_going has nothing to write
         raise UserError([*diagnostics, *err.diagnostics]) from None
     if errors_only(diagnostics) and not keep_going:

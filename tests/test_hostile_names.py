@@ -330,7 +330,12 @@ def test_a_channel_key_stays_data(project: Project) -> None:
     project.write("schema.sql", "CREATE TABLE t (id int PRIMARY KEY);\n")
     key = "c" + CODE
     gen = generate_and_import(project, ONE, f'[tool.sqlgen.channels]\n{json.dumps(key)} = "t"\n')
-    assert f"= {literal(key)}" in (gen / "channels.py").read_text()
+    constants = [
+        node.value.value
+        for node in ast.parse((gen / "channels.py").read_text()).body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+    ]
+    assert key in constants  # one string literal, as ruff format spells it
 
 
 @pytest.mark.parametrize("name", ["new\nline.sql", 'tri"""ple.sql', "back\\slash.sql", "line\u2028sep.sql"])
