@@ -359,6 +359,7 @@ def _encode_typed(typed: TypedQuery) -> dict[str, Any]:
         "copy_target": None if typed.copy_target is None else _record(typed.copy_target),
         "rows": _record(typed.rows),
         "sql": typed.sql,
+        "selects": typed.selects,
     }
 
 
@@ -381,4 +382,5 @@ def _decode_typed(query: QuerySource, entry: dict[str, Any]) -> TypedQuery:
         None if target is None else _built(CopyTarget, target),
         _built(RowCount, entry["rows"]),
         str(entry["sql"]),
+        bool(entry["selects"]),
     )

@@ -25,7 +25,7 @@ from sqlgen.catalog import Catalog, Table
 from sqlgen.elements import element_nullability, forced_elements, null_free_array_params
 from sqlgen.errors import UserError
 from sqlgen.nullability import RTE_GROUP, Nullability, Verdict
-from sqlgen.pgtree import CMD_INSERT, CMD_UPDATE, Node, output_entries, walk
+from sqlgen.pgtree import CMD_INSERT, CMD_SELECT, CMD_UPDATE, Node, output_entries, walk
 from sqlgen.prepare import Described, ResultColumn
 from sqlgen.source import Command, Embed
 
@@ -86,6 +86,7 @@ class TypedQuery:
     copy_target: CopyTarget | None = None
     rows: RowCount = RowCount(False, "zero or more rows: not analysed")  # whether exactly one row is certain
     sql: str = ""  # what generated code runs when it is not the statement as rewritten: stars expanded (sqlgen.expand)
+    selects: bool = False  # a SELECT: it returns rows even when they have no columns (`SELECT FROM t`)
 
 
 def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node] | None = None) -> TypedQuery:
@@ -123,7 +124,8 @@ def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node
     embeds = tuple(_typed_embed(described, embed, catalog, judge) for embed in described.query.embeds)
     copy_target = _copy_target(described, catalog) if described.query.command is Command.COPYFROM else None
     rows = row_count(tree, catalog)
-    return TypedQuery(described, params, tuple(columns), embeds, copy_target, rows)
+    selects = tree is not None and tree.int("commandType") == CMD_SELECT and tree.node("utilityStmt") is None
+    return TypedQuery(described, params, tuple(columns), embeds, copy_target, rows, selects=selects)
 
 
 def _copy_target(described: Described, catalog: Catalog) -> CopyTarget:

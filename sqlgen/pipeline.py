@@ -24,6 +24,7 @@ from sqlgen.cache import (
     unchanged_output,
 )
 from sqlgen.catalog import Catalog, declare_non_null, load_catalog
+from sqlgen.commands import check_commands
 from sqlgen.config import Config
 from sqlgen.errors import Diagnostic, SourceText, UserError, display_path, errors_only
 from sqlgen.migrations import MigrationText, read_schema
@@ -201,7 +202,8 @@ def generate(config: Config, conn: DbConnection | None = None, timer: Timer = NO
         with timer.stage("catalog"):
             catalog = declare_non_null(infer_views(conn, load_catalog(conn)), config.non_null_functions)
         typed, diagnostics = type_queries(conn, catalog, project.queries, timer)
-    files, reported = _render(project, catalog, typed, diagnostics, config, timer=timer)
+    typed, misfits = check_commands(typed)
+    files, reported = _render(project, catalog, typed, [*diagnostics, *misfits], config, timer=timer)
     return Generated(files, len(typed), len(typed), 0, tuple(reported))
 
 
@@ -211,11 +213,12 @@ class _Analysis:
 
     project: Project
     catalog: Catalog
-    typed: list[TypedQuery]
-    diagnostics: list[Diagnostic]  # the queries PostgreSQL rejected
+    typed: list[TypedQuery]  # the queries that check
+    diagnostics: list[Diagnostic]  # the queries PostgreSQL rejected, or whose command does not fit
     schema: str  # the schema fingerprint
     described: int  # queries described on a database in this run
     cached: int  # queries whose description came from the describe cache
+    learned: tuple[TypedQuery, ...]  # what the describe cache keeps: every query PostgreSQL accepted
 
 
 def _analyse(config: Config, *, offline: bool, timer: Timer, server: SharedServer | None) -> _Analysis:
@@ -230,7 +233,9 @@ def _analyse(config: Config, *, offline: bool, timer: Timer, server: SharedServe
     if cache.catalog is not None and (offline or not missing):
         if missing:
             raise UserError([_stale(query, config) for query in missing])
-        return _Analysis(project, cache.catalog, list(cached.values()), [], schema, 0, len(cached))
+        known = tuple(cached.values())
+        fit, misfits = check_commands(known)
+        return _Analysis(project, cache.catalog, fit, misfits, schema, 0, len(cached), known)
     if offline:
         raise UserError([_no_cache(config)])
     opened = server.database(config, project, timer) if server else project_database(config, project, timer)
@@ -240,7 +245,9 @@ def _analyse(config: Config, *, offline: bool, timer: Timer, server: SharedServe
         if not same_relations(catalog, cache.catalog):  # entries made against other object ids do not apply
             cached, missing = {}, project.queries
         described, diagnostics = type_queries(database, catalog, missing, timer)
-    return _Analysis(project, catalog, [*cached.values(), *described], diagnostics, schema, len(missing), len(cached))
+    learned = (*cached.values(), *described)
+    fit, misfits = check_commands(learned)  # before render: a misfit is left out
+    return _Analysis(project, catalog, fit, [*diagnostics, *misfits], schema, len(missing), len(cached), learned)
 
 
 def generate_package(
@@ -273,13 +280,15 @@ def generate_package(
     try:
         files, reported = _render(found.project, found.catalog, typed, found.diagnostics, config, keep_going, timer)
     except UserError as err:
-        update = CacheUpdate(learned, found.schema, found.catalog, typed) if learned and found.described else None
+        update = (
+            CacheUpdate(learned, found.schema, found.catalog, found.learned) if learned and found.described else None
+        )
         raise QueriesRejected(err.diagnostics, [update] if update else []) from None
     update = None
     if learned:
         partial = bool(errors_only(reported))  # a partial package must never pass as "unchanged"
         run = None if inputs is None or partial else RunRecord(inputs, output_fingerprint(files), len(typed))
-        update = CacheUpdate(learned, found.schema, found.catalog, typed, run)
+        update = CacheUpdate(learned, found.schema, found.catalog, found.learned, run)
     return Generated(files, len(typed), found.described, found.cached, tuple(reported), update)
 
 

@@ -44,7 +44,6 @@ from sqlgen.naming import (
     snake_case,
     unique,
 )
-from sqlgen.pgtree import CMD_SELECT
 from sqlgen.render_channels import channels_module
 from sqlgen.render_models import TableModel, build_table_models, models_view, table_column_nullable
 from sqlgen.source import Command, QuerySource
@@ -238,22 +237,6 @@ def _function_view(
                     hint="embed a table of your schema whose column types sqlgen supports, or list the columns",
                 )
             )
-    if query.command.batched and not typed.params:
-        diagnostics.append(
-            query.file.diagnostic(
-                f"query {query.name} is {query.command.value} but has no parameters to run it over",
-                query.annotation_offset,
-                hint="give the statement parameters (@name), or use :exec, :one or :many",
-            )
-        )
-    if query.command.returns_rows and not columns and not _rows_of_no_columns(typed):
-        diagnostics.append(
-            query.file.diagnostic(
-                f"query {query.name} is {query.command.value} but its statement returns no rows",
-                query.annotation_offset,
-                hint="use :exec, :execrows or :execresult, or add a RETURNING clause",
-            )
-        )
     if diagnostics:
         raise UserError(diagnostics)
 
@@ -682,13 +665,6 @@ def _local(name: str, taken: Sequence[str]) -> str:
     while name in taken:
         name += "_"
     return name
-
-
-def _rows_of_no_columns(typed: TypedQuery) -> bool:
-    """Whether the statement is a query whose rows have no columns (`SELECT FROM t`): sqlc's empty row struct,
-    an empty row model here."""
-    tree = typed.described.tree
-    return tree is not None and tree.int("commandType") == CMD_SELECT and tree.node("utilityStmt") is None
 
 
 def _reusable_model(columns: Sequence[TypedColumn], table_models: Mapping[int, TableModel]) -> TableModel | None:

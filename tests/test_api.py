@@ -133,3 +133,11 @@ def test_every_failure_is_a_sqlgen_error_with_its_exit_code(api_project: Project
         sqlgen.generate(root, database_url="postgresql://nobody@127.0.0.1:9/none?connect_timeout=2")
     assert isinstance(unreachable.value, sqlgen.ToolError) and unreachable.value.exit_code == 2
     assert [d.severity for d in unreachable.value.diagnostics] == ["error"]
+
+
+def test_keep_going_leaves_out_a_query_whose_command_does_not_fit(api_project: Project) -> None:
+    root = api_project.root
+    api_project.write("queries.sql", QUERIES + "\n-- name: Nothing :batchexec\nDELETE FROM notes;\n")
+    [package] = sqlgen.generate(root, keep_going=True)
+    assert [e.message for e in package.errors] == ["query Nothing is :batchexec but has no parameters to run it over"]
+    assert package.queries == 3 and "async def nothing(" not in read_output(root / "gen")["queries.py"]

@@ -266,3 +266,19 @@ def test_what_sqlgen_writes_is_recognised_as_a_cache(cached_project: Project) ->
     assert config.cache.read_text().startswith('{"$sqlgen":')
     assert not_a_cache(config.cache) is None
     generate_package(cached_project.config(queries=("queries.sql",)))  # replaced without complaint
+
+
+def test_what_a_query_returns_is_known_from_the_cache_alone(cached_project: Project) -> None:
+    """A cached entry holds all the command checks need: rows of no columns (`SELECT FROM t`) are rows."""
+    extra = "\n-- name: AnyPeople :many\nSELECT FROM people;\n\n-- name: NoRows :many\nDELETE FROM people;\n"
+    cached_project.write("queries.sql", QUERIES + extra)
+    config = cached_project.config()
+    for offline in (False, True):  # described, then from the cache with no database
+        with pytest.raises(UserError) as refused:
+            generate_package(config, offline=offline)
+        assert [d.message for d in refused.value.diagnostics] == [
+            "query NoRows is :many but its statement returns no rows"
+        ]
+    cached_project.write("queries.sql", QUERIES + extra.split("\n\n-- name: NoRows")[0] + "\n")
+    package = generate_package(config, offline=True)
+    assert package.queries == 4 and "async def any_people(" in package.files["queries.py"]
