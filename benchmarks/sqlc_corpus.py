@@ -13,6 +13,11 @@ on a fresh embedded server. A case is accepted when every package generates. Cas
 schema and query files are byte for byte the same (the corpus repeats most of them once per
 Go driver: `pgx/v4`, `pgx/v5`, `stdlib`) are run, and counted, once.
 
+With `--configured`, each case (with the folders above it in the corpus) is instead copied to
+a temporary folder and generated there with `sqlgen generate` and no flags, as a user runs
+it in their repository: sqlgen reads the case's own sqlc config (globs, overrides,
+`rename`, …) and writes every package it names.
+
 Prints accepted / total, then the failures grouped by the first diagnostic's message (with
 names and numbers blanked, so that one cause is one line), with the cases under each.
 The corpus is sqlc's: read it from a checkout, never copy it into this repository.
@@ -27,6 +32,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +57,7 @@ class Package:
 class Case:
     name: str  # its folder, relative to the corpus
     packages: tuple[Package, ...]
+    folder: Path
 
 
 def find_cases(corpus: Path) -> tuple[list[Case], collections.Counter[str]]:
@@ -74,7 +81,7 @@ def find_cases(corpus: Path) -> tuple[list[Case], collections.Counter[str]]:
         if reason is not None:
             skipped[reason] += 1
             continue
-        case = Case(name, tuple(_package(folder, entry) for entry in entries))
+        case = Case(name, tuple(_package(folder, entry) for entry in entries), folder)
         if _inputs(case) in seen:
             skipped["same inputs as another case"] += 1
             continue
@@ -141,9 +148,17 @@ def _package(folder: Path, entry: dict[str, Any]) -> Package:
     return Package(_paths(folder, entry.get("schema")), _paths(folder, entry.get("queries")))
 
 
-def run_case(case: Case, extra: list[str]) -> str | None:
+def run_case(case: Case, extra: list[str], configured: bool = False) -> str | None:
     """None when sqlgen generates every package of `case`, else the first diagnostic of the first failure."""
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if configured:  # in a copy of the case, reading its own sqlc config
+        with tempfile.TemporaryDirectory(prefix="sqlgen-sqlc-") as work:
+            top = case.name.split("/")[0]  # a config may name files in the folders above its own
+            corpus = case.folder.parents[len(Path(case.name).parts) - 1]
+            shutil.copytree(corpus / top, Path(work) / top)
+            root = Path(work) / case.name
+            result = subprocess.run([*SQLGEN, *extra], cwd=root, env=environment, capture_output=True, text=True)
+        return None if result.returncode == 0 else _first_message(result.stdout, result.stderr)
     for package in case.packages:
         with tempfile.TemporaryDirectory(prefix="sqlgen-sqlc-") as work:
             command = [*SQLGEN, *extra, "--out", str(Path(work) / "out")]
@@ -180,13 +195,16 @@ def main() -> None:
     parser.add_argument("-k", dest="only", help="run only the cases whose folder contains this")
     parser.add_argument("-j", dest="jobs", type=int, default=2, help="cases run at once (default 2)")
     parser.add_argument("-v", dest="verbose", action="store_true", help="print each failing case's message")
+    parser.add_argument(
+        "--configured", action="store_true", help="run `sqlgen generate` with no flags in a copy of each case"
+    )
     parser.add_argument("extra", nargs="*", help="more sqlgen generate flags (after --)")
     args = parser.parse_args()
     cases, skipped = find_cases(args.corpus)
     if args.only:
         cases = [c for c in cases if args.only in c.name]
     with ThreadPoolExecutor(args.jobs) as pool:
-        outcomes = list(pool.map(lambda case: run_case(case, args.extra), cases))
+        outcomes = list(pool.map(lambda case: run_case(case, args.extra, args.configured), cases))
     failures = [(case, message) for case, message in zip(cases, outcomes, strict=True) if message is not None]
     print(f"left out: {', '.join(f'{why}: {n}' for why, n in sorted(skipped.items()))}")
     print(f"accepted: {len(cases) - len(failures)} / {len(cases)} PostgreSQL cases sqlc accepts")

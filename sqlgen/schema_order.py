@@ -1,6 +1,7 @@
 """When a schema file uses a table, type or schema that a later file creates, say which file.
 
-Schema files apply in natural name order; a migration numbered out of order fails with
+Schema files apply in the order listed, a folder's in natural name order; a migration numbered
+out of order (or a sqlc config listing a file before the one it needs) fails with
 PostgreSQL's `relation "books" does not exist`, which does not say that the table is right there,
 two files further on. `created_later` adds that to the diagnostic, reading the later files with
 sqlgen's lexer (so a name in a comment or a string does not count).
@@ -9,7 +10,7 @@ sqlgen's lexer (so a name in a comment or a string does not count).
 >>> later = [SourceText("db/3_books.sql", "-- books\\nCREATE TABLE IF NOT EXISTS public.Books (id int);\\n")]
 >>> missing = Diagnostic('relation "books" does not exist', sqlstate="42P01")
 >>> print(created_later(missing, later).hint)  # doctest: +ELLIPSIS
-"books" is created later, by db/3_books.sql:2: schema files apply in natural name order; rename them so that ...
+"books" is created later, by db/3_books.sql:2: schema files apply in the order listed, a folder's in natural ...
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def created_later(diagnostic: Diagnostic, later: Sequence[SourceText]) -> Diagno
         if offset is not None:
             where = file.location(offset)
             hint = (
-                f'"{name}" is created later, by {where.path}:{where.line}: schema files apply in natural name order; '
-                "rename them so that it comes first"
+                f'"{name}" is created later, by {where.path}:{where.line}: schema files apply in the order listed, '
+                "a folder's in natural name order; list or rename them so that it comes first"
             )
             return replace(diagnostic, hint=f"{diagnostic.hint}\n  {hint}" if diagnostic.hint else hint)
     return diagnostic

@@ -39,6 +39,7 @@ def test_a_table_and_a_type_created_by_a_later_file(databases: Databases) -> Non
     )
     assert kind.message == 'type "mood" does not exist'
     assert kind.hint is not None and "created later, by b.sql:1" in kind.hint
+    assert "apply in the order listed, a folder's in natural name order; list or rename them" in kind.hint
 
 
 def test_nothing_is_claimed_when_no_later_file_creates_it(databases: Databases) -> None:

@@ -236,6 +236,8 @@ async def test_rows_of_no_columns(project: Project) -> None:
         SELECT FROM authors;
         -- name: Stream :iter
         SELECT FROM authors;
+        -- name: EachTenant :batchmany
+        SELECT FROM authors WHERE tenant_id = @tenant_id;
         """,
     )
     _, url = project.package("gen_no_columns")
@@ -257,5 +259,7 @@ async def test_rows_of_no_columns(project: Project) -> None:
         await queries.touch(conn)
         async with conn.transaction():
             assert len([row async for row in queries.stream(conn)]) == 2
+        tenants = [queries.EachTenantParams(tenant_id=t) for t in (8, 7)]
+        assert [len(rows) for rows in await queries.each_tenant(conn, tenants)] == [0, 2]
     finally:
         await conn.close()
