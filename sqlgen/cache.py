@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlgen.catalog import Catalog, Column, PgType, Table
 from sqlgen.config import Config
+from sqlgen.dynamic import decode_plan, encode_plan
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.output import read_output
 from sqlgen.source import read_input
@@ -113,6 +114,8 @@ def query_key(query: QuerySource) -> str:
     """What a query's typed description depends on, besides the schema."""
     declared = [(p.number, p.name, p.nullable, p.slice) for p in query.params]
     text = json.dumps([query.sql, query.command.value, declared, [e.name for e in query.embeds]])
+    if query.dynamic or query.sort:  # sqlgen.dynamic's variants follow from these too
+        text += json.dumps([query.dynamic, query.sort and dataclasses.astuple(query.sort)])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -263,6 +266,7 @@ def _encode_typed(typed: TypedQuery) -> dict[str, Any]:
         "copy_target": None if typed.copy_target is None else _rows([typed.copy_target])[0],
         "rows": _rows([typed.rows])[0],
         "sql": typed.sql,
+        "dynamic": encode_plan(typed.dynamic),
     }
 
 
@@ -285,4 +289,5 @@ def _decode_typed(query: QuerySource, entry: dict[str, Any]) -> TypedQuery:
         None if target is None else CopyTarget(target[0], target[1], tuple(target[2])),
         RowCount(*entry["rows"]),
         str(entry["sql"]),
+        decode_plan(entry.get("dynamic")),
     )

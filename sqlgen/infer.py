@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlgen.cardinality import RowCount, row_count
 from sqlgen.catalog import Catalog, Table
+from sqlgen.dynamic import Plan
 from sqlgen.prepare import Described, ResultColumn
 from sqlgen.elements import element_nullability, forced_elements, null_free_array_params
 from sqlgen.errors import UserError
@@ -86,6 +87,7 @@ class TypedQuery:
     copy_target: CopyTarget | None = None
     rows: RowCount = RowCount(False, "zero or more rows: not analysed")  # whether exactly one row is certain
     sql: str = ""  # what generated code runs when it is not the statement as rewritten: stars expanded (sqlgen.expand)
+    dynamic: Plan | None = None  # the variant statements of optional filters and sort keys (sqlgen.dynamic)
 
 
 def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node] | None = None) -> TypedQuery:
