@@ -83,6 +83,11 @@ CASES = [
         "SELECT id FROM users WHERE lower(team) = $1;",
         "SELECT id FROM users WHERE team = $1;",
     ),
+    (
+        "optional-filter-unmarked",
+        "SELECT id FROM users WHERE tenant = $1 AND (sqlc.narg(team)::text IS NULL OR team = sqlc.narg(team));",
+        "-- @dynamic\nSELECT id FROM users WHERE tenant = $1 AND (@team::text IS NULL OR team = @team);",
+    ),
 ]
 
 
