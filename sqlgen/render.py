@@ -276,7 +276,9 @@ def _function_view(
     annotations = [optional(py.as_param(), p.nullable) for p, py in zip(typed.params, param_types, strict=True)]
     dynamic = None
     if typed.dynamic is not None and not command.batched:  # sqlgen.dynamic: the statement is chosen at run time
-        dynamic = _dynamic(typed.dynamic, _constant_name(query.name), arg_names, arguments)
+        alias = _class_name(f"{pascal_case(query.name)}Order", taken) if typed.dynamic.sort else ""
+        taken.add(alias)
+        dynamic = _dynamic(typed.dynamic, _constant_name(query.name), arg_names, arguments, alias)
         imports |= dynamic.imports
     if command.batched:
         params_model = _class_name(f"{pascal_case(query.name)}Params", taken)
@@ -397,14 +399,14 @@ def _function_view(
     return function, models, imports, definitions, codecs
 
 
-def _dynamic(plan: Plan, constant: str, arg_names: Sequence[str], arguments: Sequence[str]) -> DynamicView:
+def _dynamic(plan: Plan, constant: str, arg_names: Sequence[str], arguments: Sequence[str], alias: str) -> DynamicView:
     """The lines choosing a `sqlgen.dynamic` query's statement, with names no parameter takes."""
     sort_name = ""
     if plan.sort is not None:
         sort_name = _local(parameter_name(plan.sort.param, RESERVED_PARAMETER_NAMES), arg_names)
     taken = [*arg_names, sort_name]
     local = {n: _local(n, taken) for n in ("given", "sort", "sql", "used", "arguments", "built", "key")}
-    return dynamic_view(plan, constant, arg_names, arguments, sort_name, local)
+    return dynamic_view(plan, constant, arg_names, arguments, sort_name, local, alias)
 
 
 def _class_name(wanted: str, taken: set[str]) -> str:

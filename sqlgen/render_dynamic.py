@@ -57,10 +57,12 @@ def dynamic_view(
     arguments: Sequence[str],
     sort_name: str,
     local: dict[str, str],
+    alias: str = "",
 ) -> DynamicView:
     """What a query with `plan` adds to its function and module. `constant`: the query's constant name;
     `arguments`: each parameter as passed to asyncpg; `sort_name`: the sort parameter's name; `local`: the
-    names of the locals the lines use (given, sort, sql, used, arguments, built, key)."""
+    names of the locals the lines use (given, sort, sql, used, arguments, built, key); `alias`: the name of
+    the sort choices' `Literal` type (for callers that declare a parameter of it, as web frameworks do)."""
     parameters: list[str] = []
     select: list[str] = []
     tables: list[str] = []
@@ -74,9 +76,15 @@ def dynamic_view(
     order_table = f"_{constant}_ORDER"
     if plan.sort is not None:
         choices = [literal(value) for value, _ in plan.sort.choices]
-        parameters.append(f"{sort_name}: Literal[{', '.join(choices)}] = {choices[0]}")
+        parameters.append(f"{sort_name}: {alias} = {choices[0]}")
         imports.add("from typing import Literal")
-        tables += [f"{order_table}: dict[str, int] = {{", *(f"    {c}: {i}," for i, c in enumerate(choices)), "}"]
+        tables += [
+            "# The sort choices: a key as listed, or reversed with a leading '-'.",
+            *_joined(f"{alias} = Literal[", choices, ", ", close="]"),
+            f"{order_table}: dict[str, int] = {{",
+            *(f"    {c}: {i}," for i, c in enumerate(choices)),
+            "}",
+        ]
         message = f"{sort_name} must be one of {{', '.join({order_table})}}, not {{{sort_name}!r}}"
         select += [
             f"{sort} = {order_table}.get({sort_name})",
@@ -154,14 +162,13 @@ def _comment(names: Sequence[str], plan: Plan) -> list[str]:
     return [f"# By index: {'; '.join(parts)}."]
 
 
-def _joined(prefix: str, items: list[str], separator: str, close: str = "") -> list[str]:
+def _joined(prefix: str, items: Sequence[str], separator: str, close: str = "") -> list[str]:
     """`prefix` + the items joined, on one line when it fits, else one item a line in parentheses."""
-    opener = prefix.endswith("(")
     one = prefix + separator.join(items) + close
     if len(one) + 4 <= LINE_WIDTH:
         return [one]
-    if opener:
-        return [prefix, *(f"    {item}," for item in items), ")"]
+    if prefix.endswith(("(", "[")):
+        return [prefix, *(f"    {item}," for item in items), close[-1]]
     lead = separator.strip()
     return [prefix + "(", f"    {items[0]}", *(f"    {lead} {item}" for item in items[1:]), ")"]
 
