@@ -115,7 +115,7 @@ def query_key(query: QuerySource) -> str:
     declared = [(p.number, p.name, p.nullable, p.slice) for p in query.params]
     text = json.dumps([query.sql, query.command.value, declared, [e.name for e in query.embeds]])
     if query.dynamic or query.sort:  # sqlgen.dynamic's variants follow from these too
-        text += json.dumps([query.dynamic, query.sort and dataclasses.astuple(query.sort)])
+        text += json.dumps([query.dynamic, query.sort and [query.sort.param, query.sort.choices]])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -629,7 +629,6 @@ def _checked_template(
 ) -> tuple[Template | None, str]:
     """The filters' template, when every variant checked reads as meant and PostgreSQL describes it as it
     describes the statement (parameters written with the original's types where they would differ)."""
-    template = filter_template(sql, sort, where)
     filters = where.filters
     texts = [text for _, text in sort.choices] if sort is not None else [""]
     count = sorts << len(filters)

@@ -338,3 +338,15 @@ def test_a_statement_sqlglot_cannot_read_keeps_its_filters_with_a_note(project: 
     [note] = notes
     assert note.severity == "note" and "sqlglot does not parse the statement" in note.message
     assert typed.dynamic is None
+
+
+def test_a_plan_survives_the_describe_cache(project: Project) -> None:
+    import json
+
+    [typed], _ = typed_queries(project, FIVE)
+    [small], _ = typed_queries(project, SEARCH)
+    for plan in (typed.dynamic, small.dynamic):
+        assert plan is not None
+        assert dynamic.decode_plan(json.loads(json.dumps(dynamic.encode_plan(plan)))) == plan
+    assert typed.dynamic is not None and typed.dynamic.template is not None and not typed.dynamic.statements
+    assert small.dynamic is not None and len(small.dynamic.statements) == 64 and small.dynamic.template is None
