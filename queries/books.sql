@@ -28,6 +28,19 @@ WHERE (sqlc.narg(genre)::varchar IS NULL OR genre = sqlc.narg(genre))
   AND (sqlc.narg(in_print)::boolean IS NULL OR in_print = sqlc.narg(in_print))
 ORDER BY title;
 
+-- name: SearchBooks :many
+-- Catalogue search: every filter is optional, and the caller picks the order
+-- ("-" reverses a key). Each combination runs its own statement (`-- @dynamic`).
+-- @dynamic
+SELECT id, title, genre, price, published_on
+FROM books
+WHERE (sqlc.narg(genre)::varchar IS NULL OR genre = sqlc.narg(genre))
+  AND (sqlc.narg(max_price)::numeric IS NULL OR price <= sqlc.narg(max_price))
+  AND (sqlc.narg(published_after)::date IS NULL OR published_on >= sqlc.narg(published_after))
+  AND (sqlc.narg(title)::text IS NULL OR title ILIKE '%' || sqlc.narg(title) || '%')
+ORDER BY sqlgen.sort(@order, title, published_on DESC NULLS LAST), id
+LIMIT @max_results;
+
 -- name: ListBooksByTag :many
 SELECT id, title, tags FROM books WHERE @tag::text = ANY(tags) ORDER BY title;
 

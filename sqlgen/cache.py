@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlgen.catalog import Catalog, Column, PgType, Table
 from sqlgen.config import Config
+from sqlgen.dynamic import decode_plan, encode_plan
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, display_path
 from sqlgen.output import read_output
 from sqlgen.source import read_input
@@ -154,6 +155,8 @@ def query_key(query: QuerySource) -> str:
     """What a query's typed description depends on, besides the schema."""
     declared = [(p.number, p.name, p.nullable, p.slice) for p in query.params]
     text = json.dumps([query.sql, query.command.value, declared, [e.name for e in query.embeds]])
+    if query.dynamic or query.sort:  # sqlgen.dynamic's variants follow from these too
+        text += json.dumps([query.dynamic, query.sort and [query.sort.param, query.sort.choices]])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -360,6 +363,7 @@ def _encode_typed(typed: TypedQuery) -> dict[str, Any]:
         "rows": _record(typed.rows),
         "sql": typed.sql,
         "selects": typed.selects,
+        "dynamic": encode_plan(typed.dynamic),
     }
 
 
@@ -382,5 +386,6 @@ def _decode_typed(query: QuerySource, entry: dict[str, Any]) -> TypedQuery:
         None if target is None else _built(CopyTarget, target),
         _built(RowCount, entry["rows"]),
         str(entry["sql"]),
-        bool(entry["selects"]),
+        selects=bool(entry["selects"]),
+        dynamic=decode_plan(entry.get("dynamic")),
     )

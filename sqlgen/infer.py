@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlgen.cardinality import RowCount, row_count
 from sqlgen.catalog import Catalog, Table
+from sqlgen.dynamic import Plan
 from sqlgen.elements import element_nullability, forced_elements, null_free_array_params
 from sqlgen.errors import UserError
 from sqlgen.nullability import RTE_GROUP, Nullability, Verdict
@@ -87,6 +88,7 @@ class TypedQuery:
     rows: RowCount = RowCount(False, "zero or more rows: not analysed")  # whether exactly one row is certain
     sql: str = ""  # what generated code runs when it is not the statement as rewritten: stars expanded (sqlgen.expand)
     selects: bool = False  # a SELECT: it returns rows even when they have no columns (`SELECT FROM t`)
+    dynamic: Plan | None = None  # the variant statements of optional filters and sort keys (sqlgen.dynamic)
 
 
 def infer_query(described: Described, catalog: Catalog, views: Mapping[int, Node] | None = None) -> TypedQuery:

@@ -83,6 +83,7 @@ class FunctionView:
     signature: str  # from the opening parenthesis to the return annotation
     docstring: PyLiteral | None
     body: tuple[str, ...]
+    tables: tuple[str, ...] = ()  # module-level lines after the constants (sqlgen.render_dynamic)
 
 
 @dataclass(frozen=True)

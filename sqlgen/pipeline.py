@@ -419,6 +419,12 @@ def type_queries(
                 diagnostics.extend(err.diagnostics)
     with timer.stage("expand"):
         typed = expand_stars(conn, typed)
+    if any(q.described.query.dynamic or q.described.query.sort for q in typed):
+        from sqlgen.dynamic import derive_variants
+
+        with timer.stage("variants"):
+            typed, notes = derive_variants(conn, catalog, typed)
+        diagnostics.extend(notes)
     return typed, diagnostics
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import jinja2
 
 from sqlgen.config import ChannelConfig
+from sqlgen.dynamic import Plan
 from sqlgen.errors import Diagnostic, SourceText, UserError
 from sqlgen.escape import PyLiteral, docstring, inline, literal, text_literal
 from sqlgen.infer import CopyTarget, TypedColumn, TypedQuery
@@ -45,6 +46,7 @@ from sqlgen.naming import (
     unique,
 )
 from sqlgen.render_channels import channels_module
+from sqlgen.render_dynamic import DynamicView, dynamic_view
 from sqlgen.render_models import TableModel, build_table_models, models_view, table_column_nullable
 from sqlgen.source import Command, QuerySource
 from sqlgen.sqllex import Kind, tokenize
@@ -256,6 +258,12 @@ def _function_view(
         if py.encode:
             imports |= py.encode_imports
     annotations = [optional(py.as_param(), p.nullable) for p, py in zip(typed.params, param_types, strict=True)]
+    dynamic = None
+    if typed.dynamic is not None and not command.batched:  # sqlgen.dynamic: the statement is chosen at run time
+        alias = _class_name(f"{pascal_case(query.name)}Order", taken) if typed.dynamic.sort else ""
+        taken.add(alias)
+        dynamic = _dynamic(typed.dynamic, _constant_name(query.name), arg_names, arguments, alias)
+        imports |= dynamic.imports
     if command.batched:
         params_model = _class_name(f"{pascal_case(query.name)}Params", taken)
         taken.add(params_model)
@@ -272,9 +280,13 @@ def _function_view(
     else:
         if command is Command.COPYTO:
             signature_args.append(f"{_local('output', arg_names)}: CopyOutput")
-        if typed.params or command is Command.ITER:
+        if typed.params or command is Command.ITER or (dynamic and dynamic.parameters):
             signature_args.append("*")
-        signature_args.extend(f"{a}: {t}" for a, t in zip(arg_names, annotations, strict=True))
+        optional_filters = {arg_names[n - 1] for n in typed.dynamic.filters} if dynamic and typed.dynamic else set()
+        signature_args.extend(
+            f"{a}: {t}{' = None' if a in optional_filters else ''}" for a, t in zip(arg_names, annotations, strict=True)
+        )
+        signature_args.extend(dynamic.parameters if dynamic else ())
         if command is Command.ITER:
             signature_args.append(f"{_local('prefetch', arg_names)}: int = 50")
 
@@ -314,9 +326,9 @@ def _function_view(
     shape = _Shape(
         name,
         command,
-        _constant_name(query.name),
-        arg_names,
-        arguments,
+        dynamic.statement if dynamic else _constant_name(query.name),
+        [*arg_names, *(p.partition(":")[0] for p in dynamic.parameters)] if dynamic else arg_names,
+        dynamic.arguments if dynamic else arguments,
         columns,
         column_types,
         model_ref,
@@ -331,6 +343,7 @@ def _function_view(
     if model_ref is not None and command is not Command.COPYTO and not validate:
         imports.add("from . import _trusted")
     body = [
+        *(dynamic.select if dynamic else ()),
         *before,
         "try:",
         *("    " + line for line in call),
@@ -353,7 +366,7 @@ def _function_view(
     returns = f" -> {result_type}"
     signature = wrap_call("", signature_args, indent=0, prefix_len=len(f"async def {name}{returns}:")) + returns
     runs = dataclasses.replace(query, sql=typed.sql) if typed.sql else query  # `*` expanded, see sqlgen.expand
-    constants = [(_constant_name(query.name), text_literal(runs.sql))]
+    constants = [(_constant_name(query.name), text_literal(runs.sql)), *(dynamic.constants if dynamic else ())]
     if command in (Command.BATCHONE, Command.BATCHMANY):
         constants.append((f"{_constant_name(query.name)}_BATCH", text_literal(runs.batch_sql)))
     function = FunctionView(
@@ -362,11 +375,22 @@ def _function_view(
         signature=signature,
         docstring=docstring(query.doc, indent=4) if query.doc else None,
         body=tuple(body),
+        tables=dynamic.tables if dynamic else (),
     )
     converted = [t for t in param_types if t.encode] + [t for t in column_types if t.decode]
-    definitions = set().union(*(t.definitions for t in converted))
+    definitions = set().union(*(t.definitions for t in converted), dynamic.definitions if dynamic else ())
     codecs = set().union(*(t.codecs for t in (*param_types, *column_types)))
     return function, models, imports, definitions, codecs
+
+
+def _dynamic(plan: Plan, constant: str, arg_names: Sequence[str], arguments: Sequence[str], alias: str) -> DynamicView:
+    """The lines choosing a `sqlgen.dynamic` query's statement, with names no parameter takes."""
+    sort_name = ""
+    if plan.sort is not None:
+        sort_name = _local(parameter_name(plan.sort.param, RESERVED_PARAMETER_NAMES), arg_names)
+    taken = [*arg_names, sort_name]
+    local = {n: _local(n, taken) for n in ("given", "sort", "sql", "used", "arguments", "built", "key")}
+    return dynamic_view(plan, constant, arg_names, arguments, sort_name, local, alias)
 
 
 def _class_name(wanted: str, taken: set[str]) -> str:

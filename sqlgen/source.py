@@ -13,6 +13,7 @@ replaced; every replacement is recorded so server error positions map back to th
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import difflib
 import enum
 import itertools
@@ -23,6 +24,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlgen.dynamic import Sort, sort_macro
 from sqlgen.errors import Diagnostic, Location, SourceText, UserError, did_you_mean, display_path
 from sqlgen.sqllex import Kind, LexError, Token, split_statements, tokenize
 
@@ -106,6 +108,8 @@ class QuerySource:
     params: tuple[Parameter, ...]
     embeds: tuple[Embed, ...] = ()
     validate: bool = False  # `-- @validate`: pydantic validates this query's rows
+    dynamic: bool = False  # `-- @dynamic`: optional filters become variant statements (sqlgen.dynamic)
+    sort: Sort | None = None  # `sqlgen.sort(@order, …)` in the statement (sqlgen.dynamic)
 
     @property
     def batch_sql(self) -> str:
@@ -339,7 +343,7 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> tuple[QuerySource, li
         raise UserError([file.diagnostic(f"query {name} has no SQL statement", annotation.start)])
     last = max(j for j, t in enumerate(body[:semicolon]) if t.significant)
     statement = body[first : last + 1]
-    sql, edits, params, embeds = _rewrite_parameters(file, name, statement)
+    sql, edits, params, embeds, sort = _rewrite_parameters(file, name, statement)
     doc = textwrap.dedent("\n".join(doc_lines)).strip()
     query = QuerySource(
         name=name,
@@ -353,11 +357,13 @@ def _parse_query(file: SourceText, tokens: list[Token]) -> tuple[QuerySource, li
         params=tuple(params),
         embeds=tuple(embeds),
         validate="validate" in flags,
+        dynamic="dynamic" in flags,
+        sort=sort,
     )
     return query, [statement for statement in later if statement]
 
 
-FLAGS = ("validate", "vet-disable")  # the rules `@vet-disable` names are read by sqlgen.vet
+FLAGS = ("validate", "dynamic", "vet-disable")  # the rules `@vet-disable` names are read by sqlgen.vet
 
 
 def _flag(file: SourceText, token: Token, text: str) -> str | None:
@@ -454,8 +460,9 @@ class _Found:
 
 def _rewrite_parameters(
     file: SourceText, query: str, tokens: list[Token]
-) -> tuple[str, list[Edit], list[Parameter], list[Embed]]:
+) -> tuple[str, list[Edit], list[Parameter], list[Embed], Sort | None]:
     by_key: dict[str | int, _Found] = {}
+    sorts: dict[int, Sort] = {}  # token index → the sqlgen.sort starting there
     order: list[str | int] = []
     # token range (start, end) → parameter key and template, or None and an embedded table's name
     replacements: list[tuple[int, int, str | int | None, str]] = []
@@ -463,6 +470,15 @@ def _rewrite_parameters(
     i = 0
     while i < len(tokens):
         token = tokens[i]
+        sorted_by = sort_macro(file, tokens, i)
+        if sorted_by is not None:
+            if sorts:
+                hint = "sort by one sqlgen.sort(); list fixed keys after it"
+                raise UserError([file.diagnostic(f"query {query} has a second sqlgen.sort()", token.start, hint=hint)])
+            sorts[i] = sorted_by[1]
+            replacements.append((i, sorted_by[0], None, sorted_by[1].choices[0][1]))
+            i = sorted_by[0]
+            continue
         macro = _match_macro(tokens, i)
         key: str | int | None = None
         span_start, span_end, template = i, i + 1, "{}"
@@ -530,7 +546,10 @@ def _rewrite_parameters(
         sql_parts.append(chunk)
         length += len(chunk)
         tail = chunk[-1:] or tail
-        if key is None:  # an embed: the template is its table's name
+        if start in sorts:  # the default sort key's text
+            new = template
+            sorts[start] = dataclasses.replace(sorts[start], sql_start=length, sql_end=length + len(new))
+        elif key is None:  # an embed: the template is its table's name
             new = f"{template}.*"
             embeds.append(Embed(template, length, tokens[start].start))
         else:
@@ -551,7 +570,7 @@ def _rewrite_parameters(
         for key in order
     ]
     params.sort(key=lambda p: p.number)
-    return sql, edits, params, embeds
+    return sql, edits, params, embeds, next(iter(sorts.values()), None)
 
 
 def _separated(new: str, before: str, after: str) -> str:

@@ -278,6 +278,28 @@ def _index_unused(statement: Statement, facts: Facts) -> Iterator[Finding]:
                 break
 
 
+def _optional_filter_unmarked(statement: Statement, facts: Facts) -> Iterator[Finding]:
+    """`(@x IS NULL OR col = @x)` conjuncts in a query without `-- @dynamic`: one statement for every
+    combination, whose generic plan cannot use an index for any of them."""
+    from sqlglot import exp
+
+    from sqlgen.dynamic import conjuncts_of, optional_filter, top_where
+
+    if statement.query.dynamic:
+        return
+    condition = top_where(statement.tree)
+    filters = [node for node in conjuncts_of(condition) if optional_filter(node)] if condition is not None else []
+    if not filters:
+        return
+    count = f"{len(filters)} optional filters" if len(filters) > 1 else "an optional filter"
+    yield Finding(
+        f"{statement.query.name} has {count} written `(@x IS NULL OR …)`: once PostgreSQL plans the prepared"
+        " statement generically, such a filter cannot use an index",
+        _start(filters[0].find(exp.Identifier)),
+        "add `-- @dynamic` under the annotation: sqlgen then runs a statement without the filters not given",
+    )
+
+
 RULES: tuple[Rule, ...] = (
     Rule("missing-where", "UPDATE or DELETE without WHERE", _missing_where, "error"),
     Rule("null-comparison", "`col = NULL` or `col <> NULL`, which is never true", _null_comparison, "error"),
@@ -285,6 +307,11 @@ RULES: tuple[Rule, ...] = (
     Rule("limit-without-order", "LIMIT or OFFSET without ORDER BY (nondeterministic pages)", _limit_without_order),
     Rule("one-returns-many", "a :one whose WHERE pins no unique key", _one_returns_many),
     Rule("index-unused", "a filter on an indexed column that cannot use the index (server plan)", _index_unused),
+    Rule(
+        "optional-filter-unmarked",
+        "`(@x IS NULL OR …)` optional filters in a query without `-- @dynamic`",
+        _optional_filter_unmarked,
+    ),
 )
 RULE_NAMES = tuple(rule.name for rule in RULES)
 

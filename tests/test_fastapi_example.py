@@ -173,6 +173,34 @@ async def test_books_are_filtered_and_decimals_serialised_as_strings(
     assert (await client.get("/books", params={"max_price": "cheap"})).status_code == 422
 
 
+async def test_search_filters_on_what_is_given_and_sorts_by_the_chosen_key(
+    client: httpx.AsyncClient, db: asyncpg.Connection
+) -> None:
+    await seed_books(db)
+
+    async def search(**params: str) -> list[str]:
+        response = await client.get("/books/search", params=params)
+        assert response.status_code == 200, response.text
+        return [book["title"] for book in response.json()]
+
+    everything = ["Leaves of Grass", "The Dispossessed", "The Left Hand of Darkness"]
+    assert await search() == everything
+    assert await search(order="-title") == everything[::-1]
+    assert await search(order="published_on") == ["The Dispossessed", "The Left Hand of Darkness", "Leaves of Grass"]
+    assert await search(order="-published_on") == ["Leaves of Grass", "The Left Hand of Darkness", "The Dispossessed"]
+    assert await search(genre="sf") == ["The Dispossessed", "The Left Hand of Darkness"]
+    assert await search(genre="sf", max_price="10") == ["The Left Hand of Darkness"]
+    assert await search(published_after="1900-01-01", order="-title") == everything[:0:-1]
+    assert await search(title="OF", max_price="20", published_after="1800-01-01") == [
+        "Leaves of Grass",
+        "The Left Hand of Darkness",
+    ]
+    assert await search(genre="sf", max_price="30", published_after="1970-01-01", title="dis") == ["The Dispossessed"]
+    assert await search(limit="1") == ["Leaves of Grass"]
+    for refused in ({"order": "price"}, {"order": "title; DROP TABLE books"}, {"limit": "0"}):
+        assert (await client.get("/books/search", params=refused)).status_code == 422
+
+
 async def test_duplicate_customer_email_is_a_conflict(client: httpx.AsyncClient, db: asyncpg.Connection) -> None:
     customer = await register(client)
     assert customer["email"] == "reader@example.com" and customer["marketing_opt_in"] is False

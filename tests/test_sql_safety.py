@@ -2,7 +2,9 @@
 
 Checked on the syntax tree of every generated module, of the example package and of a
 project whose names and values are built to look like SQL: every statement asyncpg is
-given is a module-level string constant (or a literal), never an expression, and no
+given is a module-level string constant (or a literal; for a `-- @dynamic` or `sqlgen.sort`
+query, one picked from a module-level table of them, or put together from module-level
+literal fragments by the builder sqlgen writes), never an expression, and no
 string in generated code is assembled from anything a caller passes.
 """
 
@@ -39,12 +41,14 @@ def sql_violations(source: str) -> list[str]:
     }
     constant_sql = constants - {name for name in reassigned if _assignments(tree, name) > 1}
 
+    chosen = _chosen_statements(tree, constant_sql)
+
     def constant(expression: ast.expr) -> bool:
         if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
             return True
         if isinstance(expression, ast.Tuple):
             return all(constant(item) for item in expression.elts)
-        return isinstance(expression, ast.Name) and expression.id in constant_sql
+        return isinstance(expression, ast.Name) and (expression.id in constant_sql or expression.id in chosen)
 
     problems = []
     for node in ast.walk(tree):
@@ -64,6 +68,82 @@ def sql_violations(source: str) -> list[str]:
             if method in SQL_METHODS | SQL_METHODS_WITH_QUERY_KEYWORD | TABLE_METHODS and _assembled(argument):
                 problems.append(f"{where}: {method} is given a string assembled at run time")
     return problems
+
+
+def _chosen_statements(tree: ast.Module, constant_sql: set[str]) -> set[str]:
+    """Locals holding a statement a dynamic query chose (sqlgen.render_dynamic): unpacked, once, from a
+    module-level table whose every row starts with a constant, or from the builder of variants given only
+    module-level literals (fragments and sort texts); the builder must be the one sqlgen writes."""
+    from sqlgen.render_dynamic import _HELPER
+
+    def literal_display(node: ast.expr) -> bool:
+        if isinstance(node, ast.Constant):
+            return node.value is None or isinstance(node.value, (str, int))
+        return isinstance(node, ast.Tuple) and all(literal_display(item) for item in node.elts)
+
+    module_values: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            module_values[node.target.id] = node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            module_values[node.targets[0].id] = node.value
+    tables = {
+        name
+        for name, value in module_values.items()
+        if isinstance(value, ast.Tuple)
+        and value.elts
+        and all(
+            isinstance(row, ast.Tuple) and isinstance(row.elts[0], ast.Name) and row.elts[0].id in constant_sql
+            for row in value.elts
+        )
+    }
+    literals = {name for name, value in module_values.items() if literal_display(value)}
+    helper = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_dynamic_statement"), None)
+    [expected] = [n for n in ast.parse(_HELPER).body if isinstance(n, ast.FunctionDef)]
+    trusted_helper = helper is not None and ast.dump(helper) == ast.dump(expected)
+
+    def built_from_literals(node: ast.expr) -> bool:
+        return (
+            trusted_helper
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "_dynamic_statement"
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id in literals
+            and isinstance(node.args[2], ast.Subscript)
+            and isinstance(node.args[2].value, ast.Name)
+            and node.args[2].value.id in literals
+        )
+
+    chosen: set[str] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.AsyncFunctionDef):
+            continue
+        stores: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    names = target.elts[:1] if isinstance(target, ast.Tuple) else [target]
+                    for name in names:
+                        if isinstance(name, ast.Name):
+                            stores.setdefault(name.id, []).append(node.value)
+        for name, values in stores.items():
+            if len(values) != 1 or not isinstance(values[0], (ast.Subscript, ast.Name)):
+                continue
+            value = values[0]
+            if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and value.value.id in tables:
+                chosen.add(name)
+            elif isinstance(value, ast.Name):  # `sql, used = built`: built from the cache of built ones, or built
+                sources = stores.get(value.id, [])
+                cache_reads = [
+                    v
+                    for v in sources
+                    if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "get"
+                ]
+                builds = [v for v in sources if built_from_literals(v)]
+                if sources and len(cache_reads) + len(builds) == len(sources) and builds:
+                    chosen.add(name)
+    return chosen
 
 
 def _assignments(tree: ast.Module, name: str) -> int:
@@ -147,3 +227,26 @@ def test_names_that_look_like_sql_stay_inside_constants(project: Project) -> Non
     tokens = list(tokenize.generate_tokens(io.StringIO(queries).readline))
     hostile = [t for t in tokens if "DROP TABLE" in t.string or "select * from x" in t.string]
     assert hostile and all(t.type == tokenize.STRING for t in hostile)
+
+
+def test_dynamic_queries_choose_among_constants_and_the_checker_sees_through_them(project: Project) -> None:
+    from test_dynamic import FIVE, SCHEMA, SEARCH
+
+    project.write("schema.sql", SCHEMA)
+    for queries, shape in ((SEARCH, "_SEARCH_BOOKS_VARIANTS"), (FIVE, "_SEARCH_BOOKS_TEMPLATE")):
+        project.write("queries.sql", queries)
+        text = project.generate()["queries.py"]
+        assert shape in text
+        assert sql_violations(text) == []
+        # what the checker would refuse: a builder sqlgen did not write, a statement built from a value
+        tampered = text.replace("numbers = {n: i + 1", "numbers = {n: i + 2") if "TEMPLATE" in shape else None
+        if tampered is not None:
+            assert sql_violations(tampered) == [
+                f"line {_line(tampered, 'rows = await conn.fetch')}: fetch is given SQL that is not a constant"
+            ]
+        injected = text.replace("sql, used = ", "sql, used = (order, ()) if order else ", 1)
+        assert sql_violations(injected)
+
+
+def _line(text: str, fragment: str) -> int:
+    return next(number for number, line in enumerate(text.splitlines(), start=1) if fragment in line)

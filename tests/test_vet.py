@@ -83,6 +83,11 @@ CASES = [
         "SELECT id FROM users WHERE lower(team) = $1;",
         "SELECT id FROM users WHERE team = $1;",
     ),
+    (
+        "optional-filter-unmarked",
+        "SELECT id FROM users WHERE tenant = $1 AND (sqlc.narg(team)::text IS NULL OR team = sqlc.narg(team));",
+        "-- @dynamic\nSELECT id FROM users WHERE tenant = $1 AND (@team::text IS NULL OR team = @team);",
+    ),
 ]
 
 
@@ -113,6 +118,8 @@ def test_findings_point_at_the_sql_they_are_about(tmp_path: Path) -> None:
     [limit] = vet_one(tmp_path, "SELECT id FROM users\nWHERE team = $1\nLIMIT 5;", ":many")
     assert limit.location is not None and (limit.location.line, limit.location.column) == (4, 1)
     assert limit.severity == "warning"
+    [unmarked] = vet_one(tmp_path, "SELECT id FROM users\nWHERE (@team::text IS NULL OR team = @team);", ":many")
+    assert unmarked.location is not None and (unmarked.location.line, unmarked.location.column) == (3, 31)
 
 
 def test_a_query_disables_a_rule_and_the_config_sets_severities(tmp_path: Path) -> None:
