@@ -494,7 +494,8 @@ WHERE genre = ($1::varchar)
 ORDER BY published_on NULLS FIRST, id
 LIMIT $5"""
 
-# By index: the bits of the optional filters given (1 genre, 2 max_price, 4 published_after, 8 title); plus the sort choice's number times 16.
+# By index: the bits of the optional filters given (1 genre, 2 max_price, 4
+# published_after, 8 title); plus the sort choice's number times 16.
 _SEARCH_BOOKS_VARIANTS: tuple[tuple[str, tuple[int, ...]], ...] = (
     (SEARCH_BOOKS_V0, (4,)),
     (SEARCH_BOOKS_V1, (0, 4)),

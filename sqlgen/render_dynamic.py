@@ -9,6 +9,7 @@ a helper that builds a variant from them the first time it is asked for (the sam
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -159,7 +160,7 @@ def _comment(names: Sequence[str], plan: Plan) -> list[str]:
         parts.append(f"the bits of the optional filters given ({bits})")
     if plan.sort is not None:
         parts.append(f"{'plus ' if names else ''}the sort choice's number times {1 << len(names)}")
-    return [f"# By index: {'; '.join(parts)}."]
+    return ["# " + line for line in textwrap.wrap(f"By index: {'; '.join(parts)}.", LINE_WIDTH - 2)]
 
 
 def _joined(prefix: str, items: Sequence[str], separator: str, close: str = "") -> list[str]:
