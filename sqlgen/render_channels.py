@@ -11,6 +11,7 @@ from sqlgen.escape import PyLiteral, docstring, inline, literal
 from sqlgen.layout import header, sorted_imports
 from sqlgen.naming import identifier, unique
 from sqlgen.render_models import TableModel
+from sqlgen.targets import Target
 from sqlgen.typemap import TypeMap, python_annotation
 
 
@@ -20,6 +21,8 @@ class ChannelView:
     constant: str
     literal: PyLiteral  # the channel as PostgreSQL names it
     payload: str  # the payload model's annotation
+    encode: str  # the expression sending `payload` as JSON text
+    decoder: str  # the expression reading JSON text into a payload
     notify_docstring: PyLiteral
     listen_docstring: PyLiteral
 
@@ -29,10 +32,11 @@ class ChannelsModule:
     header: str
     imports: tuple[str, ...]
     channels: tuple[ChannelView, ...]
+    validation_error: str  # what a payload that does not decode raises
 
 
 def channels_module(
-    channels: Sequence[ChannelConfig], typemap: TypeMap, table_models: Mapping[int, TableModel]
+    channels: Sequence[ChannelConfig], typemap: TypeMap, table_models: Mapping[int, TableModel], target: Target
 ) -> ChannelsModule:
     """The view of channels.py; raises UserError naming each payload that is neither a schema type nor a class path."""
     imports = {
@@ -41,7 +45,7 @@ def channels_module(
         "from typing import Generic, TypeVar",
         "from asyncpg.exceptions import ConnectionDoesNotExistError, InterfaceError",
         "from . import AnyConnection, Executor",
-    }
+    } | target.payload_imports()
     diagnostics: list[Diagnostic] = []
     views = []
     names = unique(identifier(c.name).lower() for c in channels)
@@ -63,7 +67,8 @@ def channels_module(
                     f"the payload of channel {channel.name!r}, {channel.payload!r}, is not a table, view or composite"
                     " type of the schema",
                     channel.location,
-                    hint="name one (schema.name for other schemas than public), or a pydantic model as module.Class",
+                    hint=f"name one (schema.name for other schemas than public), or {target.payload_hint}"
+                    " as module.Class",
                 )
             )
             continue
@@ -71,10 +76,22 @@ def channels_module(
         notify = f"Send `payload` on {shown} as JSON; listeners receive it when the transaction commits."
         listen = f"The payloads sent on {shown}: `async with listen_{name}(conn) as events:`."
         constant = f"{name.upper()}_CHANNEL"
-        views.append(ChannelView(name, constant, literal(channel.name), payload, docstring(notify), docstring(listen)))
+        views.append(
+            ChannelView(
+                name,
+                constant,
+                literal(channel.name),
+                payload,
+                target.encode_payload("payload"),
+                target.payload_decoder(payload),
+                docstring(notify),
+                docstring(listen),
+            )
+        )
     if diagnostics:
         raise UserError(diagnostics)
-    return ChannelsModule(header(None), sorted_imports(imports, typemap.first_party_modules), tuple(views))
+    imports_sorted = sorted_imports(imports, typemap.first_party_modules)
+    return ChannelsModule(header(None), imports_sorted, tuple(views), target.validation_error)
 
 
 def _schema_model(payload: str, typemap: TypeMap, table_models: Mapping[int, TableModel]) -> str | None:
