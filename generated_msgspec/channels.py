@@ -26,7 +26,7 @@ class Listener(Generic[T]):
     Iterating without `async with` LISTENs when the loop starts and UNLISTENs when it ends.
     The connection must stay open, and acquired from the pool if it is a pooled one, while
     listening; if it closes, iteration raises `asyncpg.ConnectionDoesNotExistError`. A payload
-    that does not validate raises `msgspec.ValidationError` and ends that loop; inside
+    that does not validate raises `msgspec.DecodeError` and ends that loop; inside
     `async with`, listening goes on and a new `async for` gets the next payload.
     """
 

@@ -163,7 +163,7 @@ class MsgspecTarget:
     overrides: OverrideCodec = MSGSPEC_OVERRIDES
     init_template: str = "__init__msgspec.py.jinja"
     payload_hint: str = "a msgspec Struct"
-    validation_error: str = "`msgspec.ValidationError`"
+    validation_error: str = "`msgspec.DecodeError`"  # msgspec.ValidationError is one
 
     def model(self, view: ModelView) -> ModelView:
         base = "msgspec.Struct, frozen=True" if view.frozen else "msgspec.Struct"
