@@ -51,6 +51,16 @@ def channels_module(
     names = unique(identifier(c.name).lower() for c in channels)
     for channel, name in zip(channels, names, strict=True):
         model = _schema_model(channel.payload, typemap, table_models)
+        if model is not None and not target.json_payloads and _holds_json(channel.payload, typemap, table_models):
+            diagnostics.append(
+                Diagnostic(
+                    f"the payload of channel {channel.name!r}, {channel.payload!r}, holds a json or jsonb value,"
+                    f" which the {target.name} target cannot decode from a notification",
+                    channel.location,
+                    hint="send a composite type (or a view) without json columns, or a Struct of yours as module.Class",
+                )
+            )
+            continue
         if model is not None:
             payload = f"models.{model}"
             imports.add("from . import models")
@@ -92,6 +102,30 @@ def channels_module(
         raise UserError(diagnostics)
     imports_sorted = sorted_imports(imports, typemap.first_party_modules)
     return ChannelsModule(header(None), imports_sorted, tuple(views), target.validation_error)
+
+
+def _holds_json(payload: str, typemap: TypeMap, table_models: Mapping[int, TableModel]) -> bool:
+    """Whether the schema type `payload` names has a json/jsonb value in it (in a composite it holds too)."""
+    schema, _, name = payload.rpartition(".")
+    schema = schema or "public"
+    catalog = typemap.catalog
+    for model in table_models.values():
+        if (model.table.schema, model.table.name) == (schema, name):
+            columns = [c for c in model.table.columns if (model.table.oid, c.number) not in typemap.column_overrides]
+            return any(_json_type(c.type_oid, typemap, set()) for c in columns)
+    composite = next((c for c in catalog.user_composites() if (c.schema, c.name) == (schema, name)), None)
+    return composite is not None and _json_type(composite.oid, typemap, set())
+
+
+def _json_type(oid: int, typemap: TypeMap, seen: set[int]) -> bool:
+    pg_type = typemap.catalog.innermost(oid)
+    if pg_type is None or pg_type.oid in seen or oid in typemap.type_overrides or pg_type.oid in typemap.type_overrides:
+        return False
+    seen.add(pg_type.oid)
+    if pg_type.kind == "c":
+        attributes = typemap.catalog.composite_attributes(pg_type) or ()
+        return any(_json_type(a.type_oid, typemap, seen) for a in attributes)
+    return pg_type.schema == "pg_catalog" and pg_type.name in ("json", "jsonb")
 
 
 def _schema_model(payload: str, typemap: TypeMap, table_models: Mapping[int, TableModel]) -> str | None:

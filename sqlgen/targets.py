@@ -53,6 +53,11 @@ class Target(Protocol):
         ...
 
     @property
+    def json_payloads(self) -> bool:
+        """Whether a channel's payload may hold json/jsonb values (`JsonDocument`) and still decode."""
+        ...
+
+    @property
     def validation_error(self) -> str:
         """The exception a payload that does not decode raises, as the Listener's docstring names it."""
         ...
@@ -104,6 +109,7 @@ class PydanticTarget:
     overrides: OverrideCodec = PYDANTIC_OVERRIDES
     init_template: str = "__init__.py.jinja"
     payload_hint: str = "a pydantic model"
+    json_payloads: bool = True
     validation_error: str = "pydantic's `ValidationError`"
 
     def model(self, view: ModelView) -> ModelView:
@@ -163,6 +169,7 @@ class MsgspecTarget:
     overrides: OverrideCodec = MSGSPEC_OVERRIDES
     init_template: str = "__init__msgspec.py.jinja"
     payload_hint: str = "a msgspec Struct"
+    json_payloads: bool = False  # JsonDocument's JSON_NULL is no type msgspec decodes
     validation_error: str = "`msgspec.DecodeError`"  # msgspec.ValidationError is one
 
     def model(self, view: ModelView) -> ModelView:

@@ -273,3 +273,29 @@ def test_hostile_names_in_structs_type_check_and_run(project: Project) -> None:
             await conn.close()
 
     asyncio.run(run())
+
+
+def test_a_payload_holding_json_is_refused_at_its_channel(project: Project) -> None:
+    project.write(
+        "schema.sql",
+        "CREATE TYPE inner_doc AS (doc jsonb);\nCREATE TYPE outer_doc AS (i inner_doc, n int);\n"
+        "CREATE TABLE plain (id int, note text);\nCREATE TABLE docs (id int, body json);\n",
+    )
+    project.write("queries.sql", "-- name: One :one\nSELECT 1;\n")
+    project.write(
+        "pyproject.toml",
+        '[tool.sqlgen]\ntarget = "asyncpg-msgspec"\n\n[tool.sqlgen.channels]\n'
+        'plain_rows = "plain"\nnested = "outer_doc"\ndoc_rows = "docs"\n',
+    )
+    errors = project.errors()
+    assert [e.split(": error: ")[0] for e in errors] == ["pyproject.toml:6:1", "pyproject.toml:7:1"]
+    assert errors[0].split("\n")[0] == (
+        "pyproject.toml:6:1: error: the payload of channel 'nested', 'outer_doc', holds a json or jsonb value,"
+        " which the asyncpg-msgspec target cannot decode from a notification"
+    )
+    project.write(
+        "pyproject.toml", '[tool.sqlgen]\ntarget = "asyncpg-msgspec"\n\n[tool.sqlgen.channels]\np = "plain"\n'
+    )
+    assert "msgspec.json.Decoder(models.Plain).decode" in project.generate()["channels.py"]
+    project.write("pyproject.toml", '[tool.sqlgen.channels]\nnested = "outer_doc"\n')  # pydantic decodes it
+    assert "models.OuterDoc.model_validate_json" in project.generate()["channels.py"]
