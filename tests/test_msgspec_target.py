@@ -299,3 +299,33 @@ def test_a_payload_holding_json_is_refused_at_its_channel(project: Project) -> N
     assert "msgspec.json.Decoder(models.Plain).decode" in project.generate()["channels.py"]
     project.write("pyproject.toml", '[tool.sqlgen.channels]\nnested = "outer_doc"\n')  # pydantic decodes it
     assert "models.OuterDoc.model_validate_json" in project.generate()["channels.py"]
+
+
+def test_an_override_of_a_plain_column_is_converted_by_msgspec(project: Project) -> None:
+    from test_typecheck import mypy
+
+    project.write("schema.sql", "CREATE TABLE t (id int PRIMARY KEY, code text NOT NULL);")
+    project.write("queries.sql", "-- name: Codes :many\nSELECT id, code FROM t ORDER BY id;\n")
+    project.write(
+        "pyproject.toml",
+        '[tool.sqlgen]\ntarget = "asyncpg-msgspec"\n\n[tool.sqlgen.overrides]\n'
+        "\"public.t.code\" = \"typing.Literal['a', 'b']\"\n",
+    )
+    package, url = project.package("gen_literal")
+    source = (project.root / "gen_literal" / "queries.py").read_text()
+    assert 'msgspec.convert(r[1], type=Literal["a", "b"])' in source and "pydantic" not in source
+    assert mypy("gen_literal", cwd=project.root).returncode == 0
+    queries = importlib.import_module("gen_literal.queries")
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+            assert [(r.id, r.code) for r in await queries.codes(conn)] == [(1, "a"), (2, "b")]
+            await conn.execute("INSERT INTO t VALUES (3, 'z')")
+            with pytest.raises(msgspec.ValidationError, match="Invalid enum value 'z'"):
+                await queries.codes(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
