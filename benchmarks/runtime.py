@@ -12,8 +12,10 @@ so drift hits all alike), `K` times, after a `gc.collect()` outside the timing:
 - `copy 10,000 rows`: loading the same tuples into an emptied table.
 
 The ways: raw asyncpg (Records), generated (trusted models; and with `-- @validate`),
-asyncpg rows given to pydantic `model_validate`, psycopg 3 with pydantic `class_row`,
-SQLAlchemy 2's async ORM (asyncpg driver), asyncpg rows as msgspec Structs. The peers come
+generated for the asyncpg-msgspec target (`msgspec.Struct` rows; the same queries without the
+`-- @validate` ones, which that target refuses), asyncpg rows given to pydantic
+`model_validate`, psycopg 3 with pydantic `class_row`, SQLAlchemy 2's async ORM (asyncpg
+driver), asyncpg rows as msgspec Structs. The peers come
 from the `bench` extra (`pip install -e '.[bench]'`); a missing one is left out and said so.
 Prints min / median / max per sample, and the median and min ratios to raw asyncpg.
 Timings are reported, never asserted.
@@ -88,6 +90,28 @@ def generated_package(url: str, folder: Path) -> ModuleType:
     return importlib.import_module("bench_gen.items")
 
 
+def msgspec_package(url: str, folder: Path) -> ModuleType | None:
+    """The same project for the asyncpg-msgspec target, as `bench_msgspec` (None without msgspec installed)."""
+    try:
+        import msgspec  # noqa: F401
+    except ImportError:
+        print("the asyncpg-msgspec target left out: no msgspec (pip install -e '.[msgspec]')\n")
+        return None
+    project = folder / "msgspec_project"
+    project.mkdir()
+    (project / "schema.sql").write_text((PROJECT / "schema.sql").read_text())
+    blocks = (PROJECT / "items.sql").read_text().split("-- name: ")
+    kept = [b for b in blocks[1:] if "-- @validate" not in b]  # that target builds rows without validation
+    (project / "items.sql").write_text("".join(f"-- name: {b}" for b in kept))
+    (project / "pyproject.toml").write_text(
+        '[tool.sqlgen]\nschema = "schema.sql"\nqueries = "items.sql"\ntarget = "asyncpg-msgspec"\ncache = false\n'
+    )
+    config = load_config(Overrides(out=str(folder / "bench_msgspec"), database_url=url), cwd=project, environ={})
+    write_output(config.out, generate(config).files)
+    importlib.import_module("bench_msgspec")
+    return importlib.import_module("bench_msgspec.items")
+
+
 def peers(dsn: str) -> dict[str, Any]:
     """What each peer needs, when the `bench` extra is installed."""
     try:
@@ -100,7 +124,9 @@ def peers(dsn: str) -> dict[str, Any]:
     return {"msgspec": peers.ItemStruct, "sqlalchemy": (engine, async_sessionmaker(engine), peers.Item)}
 
 
-async def workloads(items: ModuleType, libpq_url: str, dsn: str) -> dict[str, dict[str, Way]]:
+async def workloads(
+    items: ModuleType, msgspec_items: ModuleType | None, libpq_url: str, dsn: str
+) -> dict[str, dict[str, Way]]:
     import psycopg
     from psycopg.rows import class_row
 
@@ -151,6 +177,11 @@ async def workloads(items: ModuleType, libpq_url: str, dsn: str) -> dict[str, di
         return ways
 
     small, large = many(100), many(ROWS)
+    if msgspec_items is not None:
+        target = msgspec_items
+        one["generated :one, msgspec target"] = lookups(lambda i: target.get_item(conn, id=i))
+        small["generated :many, msgspec target"] = lambda: target.list_items(conn, limit=100)
+        large["generated :many, msgspec target"] = lambda: target.list_items(conn, limit=ROWS)
     if "msgspec" in found:
         struct = found["msgspec"]
 
@@ -256,11 +287,12 @@ def versions() -> str:
 async def main(repeats: int) -> None:
     with database() as (libpq_url, dsn), tempfile.TemporaryDirectory() as folder:
         items = generated_package(libpq_url, Path(folder))
+        msgspec_items = msgspec_package(libpq_url, Path(folder))
         conn = await asyncpg.connect(dsn)
         server = await conn.fetchval("SHOW server_version")
         await conn.close()
         print(f"{versions()}; PostgreSQL {server}; {os.cpu_count()} CPUs; {repeats} samples per way\n")
-        for title, ways in (await workloads(items, libpq_url, dsn)).items():
+        for title, ways in (await workloads(items, msgspec_items, libpq_url, dsn)).items():
             print(table(title, await measure(ways, repeats)), end="\n\n", flush=True)
 
 

@@ -31,6 +31,7 @@ PACKAGE_KEYS = (
     "cache",
     "validate",
     "frozen",
+    "target",
     "overrides",
     "channels",
     "non_null_functions",
@@ -396,7 +397,8 @@ def _package_config(
     ]
     if missing:
         raise UserError(missing)
-    models = ModelOptions(validate=flags["validate"] is True, frozen=flags["frozen"] is True)
+    target = _target(values, table, flags["validate"] is True)
+    models = ModelOptions(validate=flags["validate"] is True, frozen=flags["frozen"] is True, target=target)
     cache_value = values.get("cache", True)
     if not isinstance(cache_value, str | bool):
         raise UserError([located("cache must be a file path, or false for no cache", "cache")])
@@ -465,6 +467,30 @@ def _package_config(
     )
     check_out(config)
     return config
+
+
+def _target(values: dict[str, Any], table: PackageTable, validate: bool) -> str:
+    """`target` in [tool.sqlgen]: what generated models are built with (see `sqlgen.targets`)."""
+    from sqlgen.targets import DEFAULT_TARGET, TARGETS
+
+    name = values.get("target", DEFAULT_TARGET)
+    known = sorted(TARGETS)
+    if not isinstance(name, str) or name not in TARGETS:
+        shown = name if isinstance(name, str) else repr(name)
+        hint = did_you_mean(shown, known, f"known targets: {', '.join(known)}") if isinstance(name, str) else None
+        message = f"unknown target {shown!r}" if isinstance(name, str) else f"target must be a string (it is {shown})"
+        raise UserError([table.diagnostic(message, "target", hint=hint or f"known targets: {', '.join(known)}")])
+    if validate and not TARGETS[name].validates:
+        raise UserError(
+            [
+                table.diagnostic(
+                    f"validate = true is not available with the {name} target",
+                    "validate",
+                    hint="remove validate (rows are built from values asyncpg has typed), or use asyncpg-pydantic",
+                )
+            ]
+        )
+    return name
 
 
 def _line_length(values: dict[str, Any], table: PackageTable, root: Path) -> int:

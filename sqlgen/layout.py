@@ -34,6 +34,7 @@ class ModelOptions:
 
     validate: bool = False  # rows go through pydantic validation instead of being trusted as converted
     frozen: bool = False  # models are immutable (and hashable)
+    target: str = "asyncpg-pydantic"  # what models are built with: a name in `sqlgen.targets.TARGETS`
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class ModelView:
     docstring: PyLiteral
     fields: tuple[FieldView, ...]
     arbitrary: bool = False  # holds types pydantic has no schema for
-    base: str = "BaseModel"  # or "NamedTuple", for the parameter sets of batched commands
+    base: str = "BaseModel"  # the target's (msgspec.Struct), or "NamedTuple" for batched parameter sets
     frozen: bool = False
 
     @property

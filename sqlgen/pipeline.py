@@ -441,6 +441,7 @@ def _render(
     returned too, and the package leaves out the queries they are about)."""
     from sqlgen.formatting import format_python
     from sqlgen.render import QueryFile, render_package
+    from sqlgen.targets import get_target
     from sqlgen.typemap import build_typemap
 
     by_query = {id(t.described.query): t for t in typed_queries}
@@ -451,9 +452,9 @@ def _render(
     diagnostics = [*diagnostics, *project.diagnostics]
     try:
         with timer.stage("render"):
-            output = render_package(
-                files, build_typemap(catalog, config.overrides, config.naming), config.channels, config.models
-            )
+            codec = get_target(config.models.target).overrides
+            typemap = build_typemap(catalog, config.overrides, config.naming, codec)
+            output = render_package(files, typemap, config.channels, config.models)
             output = format_python(output, config.line_length)
     except UserError as err:  # the package itself cannot be made: keep_going has nothing to write
         raise UserError([*diagnostics, *err.diagnostics]) from None

@@ -28,7 +28,6 @@ from sqlgen.layout import (
     ModelView,
     ModuleView,
     canonical,
-    construct,
     convert,
     header,
     optional,
@@ -50,6 +49,7 @@ from sqlgen.render_dynamic import DynamicView, dynamic_view
 from sqlgen.render_models import TableModel, build_table_models, models_view, table_column_nullable
 from sqlgen.source import Command, QuerySource
 from sqlgen.sqllex import Kind, tokenize
+from sqlgen.targets import Target, get_target
 from sqlgen.typemap import PyType, TypeMap, UnsupportedType
 
 # Names a parameter must not take: everything generated modules import, the executor, builtins the bodies call.
@@ -73,6 +73,7 @@ def render_package(
 ) -> dict[str, str]:
     """Render the whole output package; raises UserError listing every unsupported type or unknown payload."""
     table_models = build_table_models(typemap)
+    target = get_target(options.target)
     diagnostics: list[Diagnostic] = []
     output: dict[str, str] = {}
     codecs: set[str] = set()
@@ -89,7 +90,7 @@ def render_package(
         )
     if channels:
         try:
-            module = channels_module(channels, typemap, table_models)
+            module = channels_module(channels, typemap, table_models, target)
             output["channels.py"] = canonical(environment.get_template("channels.py.jinja").render(module=module))
         except UserError as err:
             diagnostics.extend(err.diagnostics)
@@ -106,7 +107,7 @@ def render_package(
         functions=(),
         codecs=tuple(sorted(codecs)),
     )
-    output["__init__.py"] = canonical(environment.get_template("__init__.py.jinja").render(module=init))
+    output["__init__.py"] = canonical(environment.get_template(target.init_template).render(module=init))
     return dict(sorted(output.items()))
 
 
@@ -176,12 +177,9 @@ def _module_view(
         codecs |= needed_codecs
     if diagnostics:
         raise UserError(diagnostics)
-    if any(m.base == "BaseModel" for m in row_models):
-        imports.add("from pydantic import BaseModel")
+    imports |= get_target(options.target).model_imports(row_models)
     if any(m.base == "NamedTuple" for m in row_models):
         imports.add("from typing import NamedTuple")
-    if any(m.config for m in row_models):
-        imports.add("from pydantic import ConfigDict")
     view = ModuleView(
         header=header(file.source_path),
         docstring=docstring(f"Queries from {inline(file.source_path)}."),
@@ -204,8 +202,11 @@ def _function_view(
 ) -> tuple[FunctionView, list[ModelView], set[str], set[str], set[str]]:
     query = typed.described.query
     validate = options.validate or query.validate
+    target = get_target(options.target)
     imports: set[str] = set()
     diagnostics: list[Diagnostic] = []
+    if query.validate and not target.validates:
+        diagnostics.append(_cannot_validate(query, target))
 
     param_types: list[PyType] = []
     for param in typed.params:
@@ -299,15 +300,14 @@ def _function_view(
             reused = None if typed.embeds else _same_fields_model(fields, columns, table_models)
         if reused is None:
             model_ref = _class_name(f"{pascal_case(query.name)}Row", taken)
-            models.append(
-                ModelView(
-                    model_ref,
-                    docstring(f"A row returned by {name}."),
-                    tuple(FieldView(f.name, f.annotation) for f in fields),
-                    any(t.arbitrary for i, t in enumerate(column_types) if not _embedded(typed, i)),
-                    frozen=options.frozen,
-                )
+            row_model = ModelView(
+                model_ref,
+                docstring(f"A row returned by {name}."),
+                tuple(FieldView(f.name, f.annotation) for f in fields),
+                any(t.arbitrary for i, t in enumerate(column_types) if not _embedded(typed, i)),
+                frozen=options.frozen,
             )
+            models.append(target.model(row_model))
             if typed.embeds:
                 imports.add("from . import models")
         else:
@@ -336,12 +336,13 @@ def _function_view(
         typed.copy_target,
         validate,
         typed.rows.exactly_one,
+        target,
         where := f"query {query.name} ({source_path}:{query.file.location(query.annotation_offset).line})",
     )
     result_type, before, call, after, extra_imports = _body(shape)
     imports |= extra_imports | {"from asyncpg import PostgresError"}
-    if model_ref is not None and command is not Command.COPYTO and not validate:
-        imports.add("from . import _trusted")
+    if model_ref is not None and command is not Command.COPYTO:
+        imports |= target.construct_imports(validate)
     body = [
         *(dynamic.select if dynamic else ()),
         *before,
@@ -413,6 +414,7 @@ class _Shape:
     copy_target: CopyTarget | None  # where :copyfrom loads rows
     validate: bool  # build the row model through pydantic validation
     one_row: bool  # the statement always returns exactly one row (per parameter set)
+    target: Target  # what builds the row model
     where: str  # the query's name and place, for messages
 
     def no_row(self, indent: int) -> list[str]:
@@ -428,8 +430,8 @@ class _Shape:
     def build(self, row: str, indent: int, offset: int = 0, prefix: str = "") -> str:
         """`prefix` and the expression building the row model from the record `row`."""
         assert self.model is not None
-        arguments = [f.argument(row, indent + 4, self.validate, offset) for f in self.fields]
-        return construct(self.model, arguments, indent=indent, validate=self.validate, prefix=prefix)
+        arguments = [f.argument(row, indent + 4, self.validate, self.target, offset) for f in self.fields]
+        return self.target.construct(self.model, arguments, indent=indent, validate=self.validate, prefix=prefix)
 
 
 _Body = tuple[str, list[str], list[str], list[str], set[str]]
@@ -623,7 +625,7 @@ class _RowField:
     model_fields: tuple[str, ...] = ()
     missing: tuple[int, ...] = ()  # columns all None only when the embedded row is missing (outer join)
 
-    def argument(self, row: str, indent: int, validate: bool, offset: int = 0) -> str:
+    def argument(self, row: str, indent: int, validate: bool, target: Target, offset: int = 0) -> str:
         """`name=value` for the model's constructor, its lines after the first indented at `indent`.
 
         `offset`: how many columns the statement returns before the query's own.
@@ -639,7 +641,7 @@ class _RowField:
             guard = f"None if {' and '.join(f'{row}[{i + offset}] is None' for i in self.missing)} else "
         prefix = f"{self.name}={guard}"
         arguments = [f"{f}={c}" for f, c in zip(self.model_fields, cells, strict=True)]
-        return construct(self.model, arguments, indent=indent, validate=validate, prefix=prefix, prefix_len=1)
+        return target.construct(self.model, arguments, indent=indent, validate=validate, prefix=prefix, prefix_len=1)
 
 
 def _row_fields(typed: TypedQuery, types: Sequence[PyType], table_models: Mapping[int, TableModel]) -> list[_RowField]:
@@ -721,6 +723,14 @@ def _same_fields_model(
         sources = {c.table_oid for c in columns}
         matches = [m for m in matches if m.table.oid in sources]
     return matches[0] if len(matches) == 1 else None
+
+
+def _cannot_validate(query: QuerySource, target: Target) -> Diagnostic:
+    return query.file.diagnostic(
+        f"query {query.name} asks for validation (-- @validate), which the {target.name} target does not do",
+        query.annotation_offset,
+        hint="remove -- @validate (rows are built from values asyncpg has typed), or use the asyncpg-pydantic target",
+    )
 
 
 def _unsupported(file: SourceText, offset: int, err: UnsupportedType, what: str, query: str) -> Diagnostic:

@@ -14,7 +14,6 @@ from sqlgen.layout import (
     ModelOptions,
     ModelView,
     ModuleView,
-    construct,
     convert,
     header,
     optional,
@@ -23,6 +22,7 @@ from sqlgen.layout import (
     wrap_call,
 )
 from sqlgen.naming import enum_member, field_name, unique
+from sqlgen.targets import Target, get_target
 from sqlgen.typemap import PyType, TypeMap, UnsupportedType
 
 
@@ -35,27 +35,27 @@ class TableModel:
 
 
 def models_view(typemap: TypeMap, table_models: Mapping[int, TableModel], options: ModelOptions) -> ModuleView:
-    composites = _composite_models(typemap, options)
+    target = get_target(options.target)
+    composites = _composite_models(typemap, options, target)
     converted = [t for _, _, ts in composites for t in ts if t.decode or t.encode]  # by the composite converters
     types = [t for m in table_models.values() for t in m.types] + [t for _, _, ts in composites for t in ts]
     imports: set[str] = set().union(*(t.imports for t in types))
     if composites:
         imports |= {"import asyncpg"}.union(*(t.decode_imports | t.encode_imports for t in converted))
-    if composites or table_models:
-        imports.add("from pydantic import BaseModel")
     imports = {line for line in imports if not line.startswith("from .models import")}
     enums = _enum_views(typemap)
     if enums:
         imports.add("from enum import StrEnum")
     models = [model for model, _, _ in composites]
     models += [
-        ModelView(m.name, _model_doc(m.table), m.fields, any(t.arbitrary for t in m.types), frozen=options.frozen)
+        target.model(
+            ModelView(m.name, _model_doc(m.table), m.fields, any(t.arbitrary for t in m.types), frozen=options.frozen)
+        )
         for m in table_models.values()
     ]
-    if composites and not options.validate:
-        imports.add("from . import _trusted")
-    if any(m.config for m in models):
-        imports.add("from pydantic import ConfigDict")
+    if composites:
+        imports |= target.construct_imports(options.validate)
+    imports |= target.model_imports(models)
     return unshadow(
         ModuleView(
             header=header(None),
@@ -99,7 +99,7 @@ def build_table_models(typemap: TypeMap) -> dict[int, TableModel]:
 
 
 def _composite_models(
-    typemap: TypeMap, options: ModelOptions
+    typemap: TypeMap, options: ModelOptions, target: Target
 ) -> list[tuple[ModelView, ConverterView, tuple[PyType, ...]]]:
     """A model and its converters for each composite type, every type after the composites it holds."""
     result = []
@@ -119,6 +119,7 @@ def _composite_models(
             any(t.arbitrary for t in types),
             frozen=options.frozen,
         )
+        model = target.model(model)
         decode_args = [
             f"{f}={convert(t.decode, f'value[{i}]', True)}" for i, (f, t) in enumerate(zip(fields, types, strict=True))
         ]
@@ -128,7 +129,7 @@ def _composite_models(
         converter = ConverterView(
             name,
             decode,
-            construct(name, decode_args, indent=4, validate=options.validate, prefix="return "),
+            target.construct(name, decode_args, indent=4, validate=options.validate, prefix="return "),
             encode,
             wrap_call("return ", encode_items, indent=4),
         )

@@ -75,6 +75,34 @@ class UserType:
     adapter: str  # the module-level TypeAdapter constant that validates it
 
 
+@dataclass(frozen=True)
+class OverrideCodec:
+    """How generated code checks an override's type on the way out and JSON-encodes it on the way in
+    (the output target's choice: pydantic's TypeAdapter, msgspec's convert and decoders).
+
+    Templates: `{}` is the value, `<adapter>` the module-level constant, `<annotation>` the type.
+    """
+
+    imports: frozenset[str]
+    python_definition: str  # the constant's line for a type read as it is ("" for none)
+    json_definition: str  # the constant's line for a json/jsonb type
+    decode_python: str
+    decode_json: str
+    encode_json: str
+
+    def spell(self, template: str, user: UserType) -> str:
+        return template.replace("<adapter>", user.adapter).replace("<annotation>", user.annotation)
+
+
+PYDANTIC_OVERRIDES = OverrideCodec(
+    imports=frozenset({"from pydantic import TypeAdapter"}),
+    python_definition="<adapter> = TypeAdapter(<annotation>)",
+    json_definition="<adapter> = TypeAdapter(<annotation>)",
+    decode_python="<adapter>.validate_python({})",
+    decode_json="<adapter>.validate_json({})",
+    encode_json="<adapter>.dump_json({}).decode()",
+)
+
 _DATETIME = frozenset({"import datetime"})
 _DECIMAL = frozenset({"import decimal"})
 _IPADDRESS = frozenset({"import ipaddress"})
@@ -234,6 +262,7 @@ class TypeMap:
     column_overrides: Mapping[tuple[int, int], TypeOverride] = field(default_factory=dict)  # (table oid, attnum)
     user_types: Mapping[str, UserType] = field(default_factory=dict)  # by TypeOverride.python_type
     naming: TableNaming = TableNaming()  # the names of table models
+    override_codec: OverrideCodec = PYDANTIC_OVERRIDES  # the output target's
 
     @cached_property
     def first_party_modules(self) -> frozenset[str]:
@@ -352,23 +381,25 @@ class TypeMap:
             underlying = self.of_type(oid, overrides=False)
         except UnsupportedType:
             underlying = _TEXT  # asyncpg reads it as text
-        adapter_imports = user.imports | {"from pydantic import TypeAdapter"}
-        definitions = frozenset({f"{user.adapter} = TypeAdapter({user.annotation})"})
+        codec = self.override_codec
+        adapter_imports = user.imports | codec.imports
+        json_based = self._json_based(oid)
+        definition = codec.spell(codec.json_definition if json_based else codec.python_definition, user)
         common = PyType(
             user.annotation,
             user.imports,
-            decode=f"{user.adapter}.validate_python({{}})",
+            decode=codec.spell(codec.decode_python, user),
             decode_imports=adapter_imports,
             arbitrary=True,
             codecs=underlying.codecs,
-            definitions=definitions,
+            definitions=frozenset({definition} if definition else ()),
             text_only=underlying.text_only,
         )
-        if self._json_based(oid):
+        if json_based:
             return dataclasses.replace(
                 common,
-                decode=f"{user.adapter}.validate_json({{}})",
-                encode=f"{user.adapter}.dump_json({{}}).decode()",
+                decode=codec.spell(codec.decode_json, user),
+                encode=codec.spell(codec.encode_json, user),
                 encode_imports=adapter_imports,
             )
         return common
@@ -467,7 +498,12 @@ def _array(element: PyType, dimensions: int, nullable_elements: bool = True) -> 
     )
 
 
-def build_typemap(catalog: Catalog, overrides: tuple[TypeOverride, ...], naming: TableNaming | None = None) -> TypeMap:
+def build_typemap(
+    catalog: Catalog,
+    overrides: tuple[TypeOverride, ...],
+    naming: TableNaming | None = None,
+    override_codec: OverrideCodec = PYDANTIC_OVERRIDES,
+) -> TypeMap:
     """Resolve each override's target in the catalog; raises UserError for targets that do not exist or cannot be.
 
     A type named without its schema (`uuid`, `integer`, `mood`) is looked up as PostgreSQL's search path
@@ -511,7 +547,7 @@ def build_typemap(catalog: Catalog, overrides: tuple[TypeOverride, ...], naming:
             )
     if diagnostics:
         raise UserError(diagnostics)
-    return TypeMap(catalog, by_type, by_column, _user_types(catalog, overrides, naming), naming)
+    return TypeMap(catalog, by_type, by_column, _user_types(catalog, overrides, naming), naming, override_codec)
 
 
 # SQL's names for built-in types, as sqlc's db_type accepts them, by the name pg_catalog knows them by.

@@ -46,14 +46,38 @@ def mypy(*paths: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[st
     )
 
 
-def test_generated_package_and_a_program_using_it_pass_mypy_strict(tmp_path: Path) -> None:
-    program = ROOT / "tests" / "typecheck_app.py"
-    program.write_text(APP)
+@pytest.mark.parametrize("package", ["generated", "generated_msgspec"])
+def test_generated_package_and_a_program_using_it_pass_mypy_strict(package: str) -> None:
+    program = ROOT / "tests" / f"typecheck_app_{package}.py"
+    program.write_text(APP.replace("from generated import", f"from {package} import"))
     try:
-        result = mypy("generated", program)
+        result = mypy(package, program)
     finally:
         program.unlink()
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_msgspec_rows_are_structs_to_mypy() -> None:
+    program = ROOT / "tests" / "typecheck_msgspec_rows.py"
+    program.write_text(
+        "import asyncpg\nimport msgspec\nfrom generated_msgspec import authors, promotions\n\n"
+        "async def main(pool: asyncpg.Pool[asyncpg.Record]) -> bytes:\n"
+        "    author = await authors.get_author(pool, id=1)\n"
+        "    struct: msgspec.Struct | None = author\n"
+        "    rows = await promotions.promotions_for_book(pool, book_id=1)\n"
+        "    return msgspec.json.encode(struct) + msgspec.json.encode(rows)\n"
+        "\n"
+        "async def wrong(pool: asyncpg.Pool[asyncpg.Record]) -> str:\n"
+        "    author = await authors.get_author(pool, id=1)\n"
+        "    return author.model_dump_json()\n"
+    )
+    try:
+        result = mypy(program)
+    finally:
+        program.unlink()
+    errors = [line for line in result.stdout.splitlines() if "error:" in line]
+    assert errors and all(":13: error:" in line for line in errors), result.stdout  # `wrong`'s return only
+    assert 'Item "Author" of "Author | None" has no attribute "model_dump_json"' in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -143,6 +167,7 @@ def test_generated_code_passes_ruff() -> None:
             "--select",
             "E4,E7,E9,F,I,B,UP",
             "generated",
+            "generated_msgspec",
         ],
         cwd=ROOT,
         capture_output=True,
@@ -152,7 +177,7 @@ def test_generated_code_passes_ruff() -> None:
 
 
 def test_generated_code_does_not_import_sqlgen() -> None:
-    for path in (ROOT / "generated").glob("*.py"):
+    for path in [*(ROOT / "generated").glob("*.py"), *(ROOT / "generated_msgspec").glob("*.py")]:
         assert "sqlgen" not in "".join(line for line in path.read_text().splitlines() if "import" in line)
 
 
