@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import decimal
 from collections.abc import Sequence
+from typing import Literal
 
 import msgspec
 from asyncpg import PostgresError
@@ -35,6 +36,540 @@ WHERE ($1::varchar IS NULL OR genre = $1)
   AND ($2::numeric IS NULL OR price <= $2)
   AND ($3::boolean IS NULL OR in_print = $3)
 ORDER BY title"""
+
+SEARCH_BOOKS = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE ($1::varchar IS NULL OR genre = $1)
+  AND ($2::numeric IS NULL OR price <= $2)
+  AND ($3::date IS NULL OR published_on >= $3)
+  AND ($4::text IS NULL OR title ILIKE '%' || $4 || '%')
+ORDER BY title, id
+LIMIT $5"""
+
+SEARCH_BOOKS_V0 = """SELECT id, title, genre, price, published_on
+FROM books
+ORDER BY title, id
+LIMIT $1"""
+
+SEARCH_BOOKS_V1 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+ORDER BY title, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V2 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+ORDER BY title, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V3 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+ORDER BY title, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V4 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE published_on >= $1
+ORDER BY title, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V5 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND published_on >= $2
+ORDER BY title, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V6 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND published_on >= $2
+ORDER BY title, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V7 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND published_on >= $3
+ORDER BY title, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V8 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE title ILIKE '%' || $1 || '%'
+ORDER BY title, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V9 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY title, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V10 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY title, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V11 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY title, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V12 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE published_on >= $1
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY title, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V13 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND published_on >= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY title, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V14 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND published_on >= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY title, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V15 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND published_on >= $3
+  AND title ILIKE '%' || $4 || '%'
+ORDER BY title, id
+LIMIT $5"""
+
+SEARCH_BOOKS_V16 = """SELECT id, title, genre, price, published_on
+FROM books
+ORDER BY title DESC, id
+LIMIT $1"""
+
+SEARCH_BOOKS_V17 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+ORDER BY title DESC, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V18 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+ORDER BY title DESC, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V19 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+ORDER BY title DESC, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V20 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE published_on >= $1
+ORDER BY title DESC, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V21 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND published_on >= $2
+ORDER BY title DESC, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V22 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND published_on >= $2
+ORDER BY title DESC, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V23 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND published_on >= $3
+ORDER BY title DESC, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V24 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE title ILIKE '%' || $1 || '%'
+ORDER BY title DESC, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V25 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY title DESC, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V26 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY title DESC, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V27 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY title DESC, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V28 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE published_on >= $1
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY title DESC, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V29 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND published_on >= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY title DESC, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V30 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND published_on >= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY title DESC, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V31 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND published_on >= $3
+  AND title ILIKE '%' || $4 || '%'
+ORDER BY title DESC, id
+LIMIT $5"""
+
+SEARCH_BOOKS_V32 = """SELECT id, title, genre, price, published_on
+FROM books
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $1"""
+
+SEARCH_BOOKS_V33 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V34 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V35 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V36 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE published_on >= $1
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V37 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND published_on >= $2
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V38 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND published_on >= $2
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V39 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND published_on >= $3
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V40 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE title ILIKE '%' || $1 || '%'
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V41 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V42 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V43 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V44 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE published_on >= $1
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V45 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND published_on >= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V46 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND published_on >= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V47 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND published_on >= $3
+  AND title ILIKE '%' || $4 || '%'
+ORDER BY published_on DESC NULLS LAST, id
+LIMIT $5"""
+
+SEARCH_BOOKS_V48 = """SELECT id, title, genre, price, published_on
+FROM books
+ORDER BY published_on NULLS FIRST, id
+LIMIT $1"""
+
+SEARCH_BOOKS_V49 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+ORDER BY published_on NULLS FIRST, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V50 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+ORDER BY published_on NULLS FIRST, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V51 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+ORDER BY published_on NULLS FIRST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V52 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE published_on >= $1
+ORDER BY published_on NULLS FIRST, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V53 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND published_on >= $2
+ORDER BY published_on NULLS FIRST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V54 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND published_on >= $2
+ORDER BY published_on NULLS FIRST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V55 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND published_on >= $3
+ORDER BY published_on NULLS FIRST, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V56 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE title ILIKE '%' || $1 || '%'
+ORDER BY published_on NULLS FIRST, id
+LIMIT $2"""
+
+SEARCH_BOOKS_V57 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY published_on NULLS FIRST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V58 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY published_on NULLS FIRST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V59 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY published_on NULLS FIRST, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V60 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE published_on >= $1
+  AND title ILIKE '%' || $2 || '%'
+ORDER BY published_on NULLS FIRST, id
+LIMIT $3"""
+
+SEARCH_BOOKS_V61 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND published_on >= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY published_on NULLS FIRST, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V62 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE price <= $1
+  AND published_on >= $2
+  AND title ILIKE '%' || $3 || '%'
+ORDER BY published_on NULLS FIRST, id
+LIMIT $4"""
+
+SEARCH_BOOKS_V63 = """SELECT id, title, genre, price, published_on
+FROM books
+WHERE genre = ($1::varchar)
+  AND price <= $2
+  AND published_on >= $3
+  AND title ILIKE '%' || $4 || '%'
+ORDER BY published_on NULLS FIRST, id
+LIMIT $5"""
+
+# By index: the bits of the optional filters given (1 genre, 2 max_price, 4
+# published_after, 8 title); plus the sort choice's number times 16.
+_SEARCH_BOOKS_VARIANTS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    (SEARCH_BOOKS_V0, (4,)),
+    (SEARCH_BOOKS_V1, (0, 4)),
+    (SEARCH_BOOKS_V2, (1, 4)),
+    (SEARCH_BOOKS_V3, (0, 1, 4)),
+    (SEARCH_BOOKS_V4, (2, 4)),
+    (SEARCH_BOOKS_V5, (0, 2, 4)),
+    (SEARCH_BOOKS_V6, (1, 2, 4)),
+    (SEARCH_BOOKS_V7, (0, 1, 2, 4)),
+    (SEARCH_BOOKS_V8, (3, 4)),
+    (SEARCH_BOOKS_V9, (0, 3, 4)),
+    (SEARCH_BOOKS_V10, (1, 3, 4)),
+    (SEARCH_BOOKS_V11, (0, 1, 3, 4)),
+    (SEARCH_BOOKS_V12, (2, 3, 4)),
+    (SEARCH_BOOKS_V13, (0, 2, 3, 4)),
+    (SEARCH_BOOKS_V14, (1, 2, 3, 4)),
+    (SEARCH_BOOKS_V15, (0, 1, 2, 3, 4)),
+    (SEARCH_BOOKS_V16, (4,)),
+    (SEARCH_BOOKS_V17, (0, 4)),
+    (SEARCH_BOOKS_V18, (1, 4)),
+    (SEARCH_BOOKS_V19, (0, 1, 4)),
+    (SEARCH_BOOKS_V20, (2, 4)),
+    (SEARCH_BOOKS_V21, (0, 2, 4)),
+    (SEARCH_BOOKS_V22, (1, 2, 4)),
+    (SEARCH_BOOKS_V23, (0, 1, 2, 4)),
+    (SEARCH_BOOKS_V24, (3, 4)),
+    (SEARCH_BOOKS_V25, (0, 3, 4)),
+    (SEARCH_BOOKS_V26, (1, 3, 4)),
+    (SEARCH_BOOKS_V27, (0, 1, 3, 4)),
+    (SEARCH_BOOKS_V28, (2, 3, 4)),
+    (SEARCH_BOOKS_V29, (0, 2, 3, 4)),
+    (SEARCH_BOOKS_V30, (1, 2, 3, 4)),
+    (SEARCH_BOOKS_V31, (0, 1, 2, 3, 4)),
+    (SEARCH_BOOKS_V32, (4,)),
+    (SEARCH_BOOKS_V33, (0, 4)),
+    (SEARCH_BOOKS_V34, (1, 4)),
+    (SEARCH_BOOKS_V35, (0, 1, 4)),
+    (SEARCH_BOOKS_V36, (2, 4)),
+    (SEARCH_BOOKS_V37, (0, 2, 4)),
+    (SEARCH_BOOKS_V38, (1, 2, 4)),
+    (SEARCH_BOOKS_V39, (0, 1, 2, 4)),
+    (SEARCH_BOOKS_V40, (3, 4)),
+    (SEARCH_BOOKS_V41, (0, 3, 4)),
+    (SEARCH_BOOKS_V42, (1, 3, 4)),
+    (SEARCH_BOOKS_V43, (0, 1, 3, 4)),
+    (SEARCH_BOOKS_V44, (2, 3, 4)),
+    (SEARCH_BOOKS_V45, (0, 2, 3, 4)),
+    (SEARCH_BOOKS_V46, (1, 2, 3, 4)),
+    (SEARCH_BOOKS_V47, (0, 1, 2, 3, 4)),
+    (SEARCH_BOOKS_V48, (4,)),
+    (SEARCH_BOOKS_V49, (0, 4)),
+    (SEARCH_BOOKS_V50, (1, 4)),
+    (SEARCH_BOOKS_V51, (0, 1, 4)),
+    (SEARCH_BOOKS_V52, (2, 4)),
+    (SEARCH_BOOKS_V53, (0, 2, 4)),
+    (SEARCH_BOOKS_V54, (1, 2, 4)),
+    (SEARCH_BOOKS_V55, (0, 1, 2, 4)),
+    (SEARCH_BOOKS_V56, (3, 4)),
+    (SEARCH_BOOKS_V57, (0, 3, 4)),
+    (SEARCH_BOOKS_V58, (1, 3, 4)),
+    (SEARCH_BOOKS_V59, (0, 1, 3, 4)),
+    (SEARCH_BOOKS_V60, (2, 3, 4)),
+    (SEARCH_BOOKS_V61, (0, 2, 3, 4)),
+    (SEARCH_BOOKS_V62, (1, 2, 3, 4)),
+    (SEARCH_BOOKS_V63, (0, 1, 2, 3, 4)),
+)
+# The sort choices: a key as listed, or reversed with a leading '-'.
+SearchBooksOrder = Literal["title", "-title", "published_on", "-published_on"]
+_SEARCH_BOOKS_ORDER: dict[str, int] = {
+    "title": 0,
+    "-title": 1,
+    "published_on": 2,
+    "-published_on": 3,
+}
 
 LIST_BOOKS_BY_TAG = """SELECT id, title, tags FROM books WHERE $1::text = ANY(tags) ORDER BY title"""
 
@@ -150,6 +685,16 @@ class FilterBooksRow(msgspec.Struct):
     genre: str | None
     price: decimal.Decimal
     in_print: bool
+
+
+class SearchBooksRow(msgspec.Struct):
+    """A row returned by search_books."""
+
+    id: int
+    title: str
+    genre: str | None
+    price: decimal.Decimal
+    published_on: datetime.date | None
 
 
 class ListBooksByTagRow(msgspec.Struct):
@@ -355,11 +900,50 @@ async def filter_books(
     return [FilterBooksRow(id=r[0], title=r[1], genre=r[2], price=r[3], in_print=r[4]) for r in rows]
 
 
+async def search_books(
+    conn: Executor,
+    /,
+    *,
+    genre: str | None = None,
+    max_price: decimal.Decimal | None = None,
+    published_after: datetime.date | None = None,
+    title: str | None = None,
+    max_results: int,
+    order: SearchBooksOrder = "title",
+) -> list[SearchBooksRow]:
+    """Catalogue search: every filter is optional, and the caller picks the order
+    ("-" reverses a key). Each combination runs its own statement (`-- @dynamic`).
+    """
+    given = (
+        (genre is not None)
+        | (max_price is not None) << 1
+        | (published_after is not None) << 2
+        | (title is not None) << 3
+    )
+    sort = _SEARCH_BOOKS_ORDER.get(order)
+    if sort is None:
+        raise ValueError(f"order must be one of {', '.join(_SEARCH_BOOKS_ORDER)}, not {order!r}")
+    sql, used = _SEARCH_BOOKS_VARIANTS[sort << 4 | given]
+    arguments: tuple[object, ...] = (
+        genre,
+        max_price,
+        published_after,
+        title,
+        max_results,
+    )
+    try:
+        rows = await conn.fetch(sql, *[arguments[i] for i in used])
+    except PostgresError as error:
+        error.add_note("query SearchBooks (queries/books.sql:31)")
+        raise
+    return [SearchBooksRow(id=r[0], title=r[1], genre=r[2], price=r[3], published_on=r[4]) for r in rows]
+
+
 async def list_books_by_tag(conn: Executor, /, *, tag: str) -> list[ListBooksByTagRow]:
     try:
         rows = await conn.fetch(LIST_BOOKS_BY_TAG, tag)
     except PostgresError as error:
-        error.add_note("query ListBooksByTag (queries/books.sql:31)")
+        error.add_note("query ListBooksByTag (queries/books.sql:44)")
         raise
     return [ListBooksByTagRow(id=r[0], title=r[1], tags=r[2]) for r in rows]
 
@@ -369,7 +953,7 @@ async def list_books_with_authors(conn: Executor, /) -> list[ListBooksWithAuthor
     try:
         rows = await conn.fetch(LIST_BOOKS_WITH_AUTHORS)
     except PostgresError as error:
-        error.add_note("query ListBooksWithAuthors (queries/books.sql:34)")
+        error.add_note("query ListBooksWithAuthors (queries/books.sql:47)")
         raise
     return [ListBooksWithAuthorsRow(id=r[0], title=r[1], authors=r[2]) for r in rows]
 
@@ -378,7 +962,7 @@ async def list_book_titles_by_author(conn: Executor, /, *, author_id: int) -> li
     try:
         rows = await conn.fetch(LIST_BOOK_TITLES_BY_AUTHOR, author_id)
     except PostgresError as error:
-        error.add_note("query ListBookTitlesByAuthor (queries/books.sql:43)")
+        error.add_note("query ListBookTitlesByAuthor (queries/books.sql:56)")
         raise
     return [r[0] for r in rows]
 
@@ -393,7 +977,7 @@ async def find_books_by_metadata(
     try:
         rows = await conn.fetch(FIND_BOOKS_BY_METADATA, encode_json(metadata_filter))
     except PostgresError as error:
-        error.add_note("query FindBooksByMetadata (queries/books.sql:50)")
+        error.add_note("query FindBooksByMetadata (queries/books.sql:63)")
         raise
     return [
         FindBooksByMetadataRow(
@@ -439,11 +1023,11 @@ async def create_book(
             encode_json(metadata),
         )
     except PostgresError as error:
-        error.add_note("query CreateBook (queries/books.sql:57)")
+        error.add_note("query CreateBook (queries/books.sql:70)")
         raise
     if row is None:
         raise RuntimeError(
-            "query CreateBook (queries/books.sql:57) returned no row,"
+            "query CreateBook (queries/books.sql:70) returned no row,"
             " though it always returns one: regenerate if the schema changed"
         )
     value: int = row[0]
@@ -460,7 +1044,7 @@ async def update_book_price(
     try:
         row = await conn.fetchrow(UPDATE_BOOK_PRICE, price, id)
     except PostgresError as error:
-        error.add_note("query UpdateBookPrice (queries/books.sql:64)")
+        error.add_note("query UpdateBookPrice (queries/books.sql:77)")
         raise
     if row is None:
         return None
@@ -472,7 +1056,7 @@ async def add_book_tag(conn: Executor, /, *, tag: str, id: int) -> int:
     try:
         status = await conn.execute(ADD_BOOK_TAG, tag, id)
     except PostgresError as error:
-        error.add_note("query AddBookTag (queries/books.sql:70)")
+        error.add_note("query AddBookTag (queries/books.sql:83)")
         raise
     return int(status.rpartition(" ")[2])
 
@@ -488,7 +1072,7 @@ async def merge_book_metadata(
     try:
         await conn.execute(MERGE_BOOK_METADATA, encode_json(patch), id)
     except PostgresError as error:
-        error.add_note("query MergeBookMetadata (queries/books.sql:76)")
+        error.add_note("query MergeBookMetadata (queries/books.sql:89)")
         raise
 
 
@@ -502,7 +1086,7 @@ async def set_book_cover(
     try:
         status = await conn.execute(SET_BOOK_COVER, cover_image, id)
     except PostgresError as error:
-        error.add_note("query SetBookCover (queries/books.sql:82)")
+        error.add_note("query SetBookCover (queries/books.sql:95)")
         raise
     return status
 
@@ -519,7 +1103,7 @@ async def link_book_author(
     try:
         await conn.execute(LINK_BOOK_AUTHOR, book_id, author_id, author_position)
     except PostgresError as error:
-        error.add_note("query LinkBookAuthor (queries/books.sql:85)")
+        error.add_note("query LinkBookAuthor (queries/books.sql:98)")
         raise
 
 
@@ -534,11 +1118,11 @@ async def upsert_publisher(
     try:
         row = await conn.fetchrow(UPSERT_PUBLISHER, name, country_code, founded_year)
     except PostgresError as error:
-        error.add_note("query UpsertPublisher (queries/books.sql:91)")
+        error.add_note("query UpsertPublisher (queries/books.sql:104)")
         raise
     if row is None:
         raise RuntimeError(
-            "query UpsertPublisher (queries/books.sql:91) returned no row,"
+            "query UpsertPublisher (queries/books.sql:104) returned no row,"
             " though it always returns one: regenerate if the schema changed"
         )
     return models.Publisher(
@@ -556,7 +1140,7 @@ async def genre_stats(conn: Executor, /) -> list[GenreStatsRow]:
     try:
         rows = await conn.fetch(GENRE_STATS)
     except PostgresError as error:
-        error.add_note("query GenreStats (queries/books.sql:98)")
+        error.add_note("query GenreStats (queries/books.sql:111)")
         raise
     return [
         GenreStatsRow(
@@ -580,7 +1164,7 @@ async def retire_books_published_before(
     try:
         status = await conn.execute(RETIRE_BOOKS_PUBLISHED_BEFORE, published_on)
     except PostgresError as error:
-        error.add_note("query RetireBooksPublishedBefore (queries/books.sql:110)")
+        error.add_note("query RetireBooksPublishedBefore (queries/books.sql:123)")
         raise
     return int(status.rpartition(" ")[2])
 
@@ -595,7 +1179,7 @@ async def list_books_by_format(
     try:
         rows = await conn.fetch(LIST_BOOKS_BY_FORMAT, format)
     except PostgresError as error:
-        error.add_note("query ListBooksByFormat (queries/books.sql:115)")
+        error.add_note("query ListBooksByFormat (queries/books.sql:128)")
         raise
     return [
         ListBooksByFormatRow(
@@ -619,7 +1203,7 @@ async def set_book_formats(
     try:
         status = await conn.execute(SET_BOOK_FORMATS, format, others, id)
     except PostgresError as error:
-        error.add_note("query SetBookFormats (queries/books.sql:122)")
+        error.add_note("query SetBookFormats (queries/books.sql:135)")
         raise
     return int(status.rpartition(" ")[2])
 
@@ -634,7 +1218,7 @@ async def get_books_by_ids(
     try:
         rows = await conn.fetch(GET_BOOKS_BY_IDS, ids)
     except PostgresError as error:
-        error.add_note("query GetBooksByIds (queries/books.sql:125)")
+        error.add_note("query GetBooksByIds (queries/books.sql:138)")
         raise
     return [GetBooksByIdsRow(id=r[0], title=r[1], price=r[2]) for r in rows]
 
@@ -643,11 +1227,11 @@ async def count_books_outside(conn: Executor, /, *, genres: Sequence[str]) -> in
     try:
         row = await conn.fetchrow(COUNT_BOOKS_OUTSIDE, genres)
     except PostgresError as error:
-        error.add_note("query CountBooksOutside (queries/books.sql:129)")
+        error.add_note("query CountBooksOutside (queries/books.sql:142)")
         raise
     if row is None:
         raise RuntimeError(
-            "query CountBooksOutside (queries/books.sql:129) returned no row,"
+            "query CountBooksOutside (queries/books.sql:142) returned no row,"
             " though it always returns one: regenerate if the schema changed"
         )
     value: int = row[0]
@@ -662,7 +1246,7 @@ async def list_books_with_publisher(
     try:
         rows = await conn.fetch(LIST_BOOKS_WITH_PUBLISHER)
     except PostgresError as error:
-        error.add_note("query ListBooksWithPublisher (queries/books.sql:132)")
+        error.add_note("query ListBooksWithPublisher (queries/books.sql:145)")
         raise
     return [
         ListBooksWithPublisherRow(
@@ -713,7 +1297,7 @@ async def get_book_author_link(
     try:
         row = await conn.fetchrow(GET_BOOK_AUTHOR_LINK, book_id, author_id)
     except PostgresError as error:
-        error.add_note("query GetBookAuthorLink (queries/books.sql:139)")
+        error.add_note("query GetBookAuthorLink (queries/books.sql:152)")
         raise
     if row is None:
         return None
