@@ -30,13 +30,33 @@ _SETTLE = 0.3  # a process starting in the folder while it is being cleaned (pg_
 
 
 def _started(pid: int) -> int | None:
-    """When process `pid` started (whole seconds since the epoch), or None when there is none."""
+    """When process `pid` started, or None when there is none: on Linux in clock ticks since boot
+    (`/proc/<pid>/stat`), which no change of the wall clock moves; elsewhere in whole seconds since
+    the epoch."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat[stat.rindex(")") + 2 :].split()[19])  # field 22, starttime; comm may hold spaces
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            return None  # Linux, and no such process
+    except (OSError, ValueError, IndexError):
+        pass
+    return _wall_started(pid)
+
+
+def _wall_started(pid: int) -> int | None:
     import psutil
 
     try:
         return int(psutil.Process(pid).create_time())
     except psutil.Error:
         return None
+
+
+# A process's start in wall-clock seconds is boot time plus its ticks since boot, and the kernel's
+# boot time moves when the wall clock is stepped (a resumed laptop or VM, NTP): a name made of it
+# (by this sqlgen elsewhere, or an earlier one) still names its live owner within this margin.
+_WALL_CLOCK_MARGIN = 7 * 24 * 3600
 
 
 def new_folder(parent: Path, prefix: str) -> Path:
@@ -52,12 +72,23 @@ def new_folder(parent: Path, prefix: str) -> Path:
 
 
 def owner_alive(folder: Path, prefix: str) -> bool:
-    """Whether the process named in `folder`'s name still runs (True when the name names none)."""
+    """Whether the process named in `folder`'s name still runs (True when the name names none).
+
+    A live process with that number counts as the owner when its start is the one in the name,
+    or, for a name in wall-clock seconds, within `_WALL_CLOCK_MARGIN` of it: a folder of a live
+    run must never be swept, and a number reused by a process started that close is rare."""
     try:
         pid, started, _ = folder.name[len(prefix) :].split("-")
-        return _started(int(pid)) in (int(started), int(started) + 1)  # whole seconds: allow a rounding step
+        named, process = int(started), int(pid)
     except ValueError:  # not a name this module gave: someone else's, leave it
         return True
+    now = _started(process)
+    if now is None:
+        return False
+    if now in (named, named + 1):  # whole seconds: allow a rounding step
+        return True
+    wall = _wall_started(process)
+    return wall is not None and abs(wall - named) <= _WALL_CLOCK_MARGIN
 
 
 def sweep(parent: Path, prefix: str) -> None:
