@@ -116,8 +116,16 @@ def write_package(config: Config, generated: Generated, timer: Timer = NO_TIMER)
 
 def stale_files(out: Path, files: Mapping[str, str]) -> tuple[str, ...]:
     """The names of the files in `out` that are not `files` (missing, different, or no longer made)."""
-    check_replaceable(out)  # a folder `generate` would refuse to replace: say so, not "stale"
-    current = read_output(out)
+    return differing(current_output(out), files)
+
+
+def current_output(out: Path) -> dict[str, str]:
+    """What `out` holds; UserError for a folder `generate` would refuse to replace (say so, not "stale")."""
+    check_replaceable(out)
+    return read_output(out)
+
+
+def differing(current: Mapping[str, str], files: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(name for name in sorted(set(current) | set(files)) if current.get(name) != files.get(name))
 
 

@@ -418,13 +418,13 @@ def _verify(overrides: Overrides, base: str | None, unabsorbable: str | None, re
 
 
 def _check(out: Path, files: dict[str, str], reporter: Reporter) -> int:
-    from sqlgen.api import stale_files
+    from sqlgen.api import current_output, differing
 
-    stale = stale_files(out, files)
+    current = current_output(out)  # read once: for the stale names and for the diff
+    stale = differing(current, files)
     if not stale:
         reporter.info(f"{display_path(out)} is up to date")
         return EXIT_OK
-    current = read_output(out)
     if reporter.format is not Format.JSON:
         for name in stale:
             before = current.get(name, "").splitlines(keepends=True)

@@ -77,10 +77,10 @@ _RELATION_KINDS = {
 class _Types:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._made: dict[int, ir.SqlType] = {}
+        self._made: dict[tuple[int, int], ir.SqlType] = {}
 
     def of(self, oid: int, dimensions: int = 0) -> ir.SqlType:
-        key = oid if not dimensions else -oid * 1000 - dimensions
+        key = (oid, dimensions)
         if key not in self._made:
             self._made[key] = self._make(oid, dimensions)
         return self._made[key]
